@@ -1,0 +1,170 @@
+"""Command line: `python -m core demo | import | run | runs` (also installed as `pseudolens`).
+
+Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
+4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+EXIT_DATA, EXIT_DB, EXIT_INTERRUPTED = 3, 4, 130
+
+
+class TqdmProgress:
+    """One progress bar per stage, as `Progress` callbacks report them."""
+
+    def __init__(self):
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=COLUMN, got {text!r}")
+    name, column = text.split("=", 1)
+    return name.strip(), column.strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .store import DEFAULT_DB
+
+    parser = argparse.ArgumentParser(prog="pseudolens", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default: {DEFAULT_DB})")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", parents=[common], help="build the demo database from scratch (corpus, offline teachers, runs)")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
+
+    imp = commands.add_parser("import", parents=[common], help="import a labeled or unlabeled data set (CSV, TSV, Parquet, JSONL)",
+                              description="Import a data set. Only --text is required; every other column is optional.")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--name", required=True, help="name of the data set in the database")
+    imp.add_argument("--text", required=True, help="column with the text to classify")
+    imp.add_argument("--id", help="column with a unique id per row (default: the row number)")
+    imp.add_argument("--gold", help="column with human (gold) labels; empty cells mean unlabeled")
+    imp.add_argument("--split", help="column with the split; rows marked 'test' become the gold test set")
+    imp.add_argument("--slice", action="append", default=[], metavar="COLUMN", help="extra column to keep as a slice (repeatable)")
+    imp.add_argument("--llm-label", action="append", default=[], type=_key_value, metavar="TEACHER=COLUMN",
+                     help="column with existing LLM labels, recorded as a teacher (repeatable)")
+    imp.add_argument("--llm-confidence", action="append", default=[], type=_key_value, metavar="TEACHER=COLUMN",
+                     help="column with that teacher's confidence in [0, 1]")
+    imp.add_argument("--labels", type=Path, help="label file: YAML/JSON list of names or {name, description}, or one name per line; "
+                                                  "default: the labels found in --gold")
+
+    run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
+    run.add_argument("--config", type=Path, required=True)
+
+    runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _print_headlines(store, run_id: str) -> None:
+    from .results import headlines
+
+    for headline in headlines(store, run_id):
+        print(f"  {headline.sentence()}")
+
+
+def _demo(args) -> int:
+    from .demo import build_demo_database
+    from .store import Store
+
+    if args.if_missing and args.db.exists():
+        print(f"{args.db} exists; keeping it")
+        return 0
+    run_ids = build_demo_database(args.db, progress=TqdmProgress())
+    store = Store(args.db)
+    for run_id in run_ids:
+        print(f"run {run_id}:")
+        _print_headlines(store, run_id)
+    print(f"demo database written to {args.db}")
+    return 0
+
+
+def _import(args) -> int:
+    from .dataset import ColumnMapping, read_dataset
+    from .importing import import_dataset
+    from .labelset import LabelSet
+    from .store import Store
+
+    mapping = ColumnMapping(text=args.text, id=args.id, gold=args.gold, split=args.split, slices=tuple(args.slice),
+                            llm_labels=dict(args.llm_label), llm_confidences=dict(args.llm_confidence))
+    label_set = LabelSet.from_file(args.labels) if args.labels else None
+    loaded = read_dataset(args.file, mapping, label_set)
+    info = import_dataset(Store(args.db), loaded, args.name)
+    print(f"imported {info.n_examples} examples as {info.name!r} ({info.dataset_id}) with labels {info.label_set.names}")
+    for teacher in mapping.llm_labels:
+        print(f"  recorded teacher {teacher!r} from column {mapping.llm_labels[teacher]!r}")
+    return 0
+
+
+def _run(args) -> int:
+    from .config import load_config
+    from .experiment import run_experiment
+    from .store import Store
+
+    config = load_config(args.config)
+    store = Store(args.db)
+    run_id = run_experiment(store, config, progress=TqdmProgress())
+    run = store.run(run_id)
+    print(f"run {run_id}: {run['status']} (timings: {json.dumps(run['timings'])})")
+    _print_headlines(store, run_id)
+    return 0
+
+
+def _runs(args) -> int:
+    from .store import Store
+
+    store = Store(args.db, read_only=True)
+    runs = store.runs()
+    if args.json:
+        print(runs.drop(columns=["config"]).to_json(orient="records", date_format="iso"))
+        return 0
+    if runs.empty:
+        print(f"no runs in {args.db}; start one with `python -m core run --config FILE` or `python -m core demo`")
+        return 0
+    for run in runs.itertuples():
+        print(f"{run.run_id}  [{run.status}]  data set {run.dataset!r}  teachers: {run.teachers}  "
+              f"code {run.code_version}  started {run.created_at:%Y-%m-%d %H:%M}")
+        if run.status == "finished":
+            _print_headlines(store, run.run_id)
+        elif run.error:
+            print(f"  stopped by {run.error}; rerun the same config to resume")
+    return 0
+
+
+def main(argv=None) -> int:
+    from .config import ConfigError
+    from .dataset import DataError
+    from .store import StoreError
+
+    args = _parser().parse_args(argv)
+    handlers = {"demo": _demo, "import": _import, "run": _run, "runs": _runs}
+    try:
+        return handlers[args.command](args)
+    except (DataError, ConfigError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_DATA
+    except StoreError as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return EXIT_DB
+    except KeyboardInterrupt:
+        print("interrupted; finished labels and fits are kept, rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED

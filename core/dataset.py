@@ -1,0 +1,216 @@
+"""Reading a user's text data set (CSV, TSV, Parquet, JSONL) through a column mapping, and validating it.
+
+Everything is checked before anything is written: `read_dataset` either returns a complete, valid
+`LoadedDataset` or raises `DataError` naming the file, row and column of each problem.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .labelset import LabelSet
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+           ".jsonl": "jsonl", ".ndjson": "jsonl"}
+MAX_REPORTED_PROBLEMS = 10
+
+
+class DataError(ValueError):
+    """Invalid input data. `problems` lists every problem found (up to a limit), each naming where it is."""
+
+    def __init__(self, path, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        more = len(problems) - len(shown)
+        lines = "\n".join(f"  - {p}" for p in shown) + (f"\n  ... and {more} more" if more > 0 else "")
+        super().__init__(f"{self.path}: {len(problems)} problem(s); nothing was imported\n{lines}")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column plays which part. Only `text` is required."""
+
+    text: str
+    id: str | None = None
+    gold: str | None = None
+    split: str | None = None
+    slices: tuple[str, ...] = ()
+    llm_labels: dict[str, str] = field(default_factory=dict)  # teacher name -> column with its labels
+    llm_confidences: dict[str, str] = field(default_factory=dict)  # teacher name -> column with its confidence
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "id": self.id, "gold": self.gold, "split": self.split, "slices": list(self.slices),
+                "llm_labels": dict(self.llm_labels), "llm_confidences": dict(self.llm_confidences)}
+
+    def columns(self) -> list[str]:
+        named = [self.text, self.id, self.gold, self.split, *self.slices, *self.llm_labels.values(),
+                 *self.llm_confidences.values()]
+        return [c for c in named if c is not None]
+
+
+@dataclass
+class LoadedDataset:
+    path: Path
+    mapping: ColumnMapping
+    label_set: LabelSet
+    examples: pd.DataFrame  # example_id, source_row, text, gold, split
+    extra_columns: pd.DataFrame  # example_id, column_name, value (long form)
+    llm_labels: dict[str, pd.DataFrame]  # teacher name -> example_id, value, confidence
+    content_hash: str
+
+
+def _row_of_offset(raw: bytes, offset: int) -> int:
+    return raw[:offset].count(b"\n") + 1
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """The raw table, every cell as text ('' for empty); `_line` holds each row's line in the file where known."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(path, [f"unknown file type {path.suffix!r}; use one of {sorted(FORMATS)}"])
+    if not path.exists():
+        raise DataError(path, ["file not found"])
+    if fmt == "parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise DataError(path, [f"not a readable Parquet file: {exc}"]) from exc
+        frame = frame.astype(object).where(frame.notna(), "").astype(str)
+        frame["_line"] = None
+        return frame
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = _row_of_offset(raw, exc.start)
+        raise DataError(path, [f"line {line}: bytes that are not UTF-8 at byte offset {exc.start} "
+                               f"({raw[exc.start:exc.start + 4]!r}); re-save the file as UTF-8"]) from exc
+    if fmt == "jsonl":
+        records, problems = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(record, dict):
+                problems.append(f"line {number}: expected a JSON object, got {type(record).__name__}")
+                continue
+            records.append({**{k: "" if v is None else (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+                               for k, v in record.items()}, "_line": number})
+        if problems:
+            raise DataError(path, problems)
+        frame = pd.DataFrame.from_records(records)
+        return frame.fillna("") if len(frame) else frame
+    sep = "\t" if fmt == "tsv" else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(path, [f"cannot parse as {fmt.upper()}: {exc}"]) from exc
+    # Line of each row: header is line 1; exact unless a quoted cell spans lines, where it is a lower bound.
+    frame["_line"] = range(2, len(frame) + 2)
+    return frame
+
+
+def _where(path_row: int, line, column: str) -> str:
+    place = f"row {path_row}" + (f" (line {line})" if line is not None else "")
+    return f"{place}, column {column!r}"
+
+
+def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet | None = None) -> LoadedDataset:
+    path = Path(path)
+    table = _read_table(path)
+    missing = [c for c in mapping.columns() if c not in table.columns]
+    if missing:
+        available = [c for c in table.columns if c != "_line"]
+        raise DataError(path, [f"column {c!r} is missing (the file has: {available})" for c in missing])
+    if len(table) == 0:
+        raise DataError(path, ["the file has no data rows"])
+
+    problems: list[str] = []
+    rows = range(1, len(table) + 1)
+    lines = list(table["_line"])
+
+    texts = table[mapping.text].astype(str)
+    for row, line, text in zip(rows, lines, texts):
+        if not text.strip():
+            problems.append(f"{_where(row, line, mapping.text)}: text is empty")
+
+    if mapping.id:
+        ids = table[mapping.id].astype(str).str.strip()
+        first_seen: dict[str, int] = {}
+        for row, line, value in zip(rows, lines, ids):
+            if not value:
+                problems.append(f"{_where(row, line, mapping.id)}: id is empty")
+            elif value in first_seen:
+                problems.append(f"{_where(row, line, mapping.id)}: duplicate id {value!r} (first at row {first_seen[value]})")
+            else:
+                first_seen[value] = row
+    else:
+        ids = pd.Series([str(r) for r in rows], index=table.index)
+
+    gold = table[mapping.gold].astype(str).str.strip().replace("", None) if mapping.gold else pd.Series(None, index=table.index, dtype=object)
+    if label_set is None:
+        observed = sorted(set(gold.dropna()))
+        if not observed:
+            for column in mapping.llm_labels.values():
+                observed = sorted(set(observed) | set(table[column].astype(str).str.strip()) - {""})
+        if not observed:
+            raise DataError(path, ["no label set given and no labels in the data to infer one from; pass a label file"])
+        label_set = LabelSet.from_names(observed)
+    elif mapping.gold:
+        for row, line, value in zip(rows, lines, gold):
+            if value is not None and value not in label_set:
+                problems.append(f"{_where(row, line, mapping.gold)}: gold label {value!r} is not in the label set {label_set.names}")
+
+    for teacher, column in mapping.llm_confidences.items():
+        if teacher not in mapping.llm_labels:
+            problems.append(f"confidence column {column!r} is given for teacher {teacher!r}, which has no label column")
+            continue
+        for row, line, value in zip(rows, lines, table[column]):
+            if value.strip() == "":
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                number = float("nan")
+            if not 0.0 <= number <= 1.0:
+                problems.append(f"{_where(row, line, column)}: confidence {value!r} is not a number between 0 and 1")
+    for teacher in mapping.llm_labels:
+        if teacher == "gold":
+            problems.append("a teacher cannot be named 'gold' (the name is reserved for human labels)")
+    if problems:
+        raise DataError(path, problems)
+
+    split = table[mapping.split].astype(str).str.strip().str.lower().replace("", None) if mapping.split else pd.Series(None, index=table.index, dtype=object)
+    examples = pd.DataFrame({
+        "example_id": ids.values, "source_row": list(rows), "text": texts.values,
+        "gold": gold.values, "split": split.values,
+    })
+    extra = pd.concat(
+        [pd.DataFrame({"example_id": ids.values, "column_name": c, "value": table[c].astype(str).values})
+         for c in mapping.slices],
+        ignore_index=True,
+    ) if mapping.slices else pd.DataFrame(columns=["example_id", "column_name", "value"])
+    llm_labels = {
+        teacher: pd.DataFrame({
+            "example_id": ids.values,
+            "value": table[column].astype(str).values,
+            "confidence": (pd.to_numeric(table[mapping.llm_confidences[teacher]].replace("", None), errors="coerce").values
+                           if teacher in mapping.llm_confidences else None),
+        })
+        for teacher, column in mapping.llm_labels.items()
+    }
+    digest = hashlib.sha256()
+    digest.update(json.dumps(mapping.to_dict(), sort_keys=True).encode())
+    digest.update(label_set.to_json().encode())
+    digest.update(pd.util.hash_pandas_object(examples.drop(columns="source_row"), index=False).values.tobytes())
+    return LoadedDataset(path, mapping, label_set, examples, extra, llm_labels, digest.hexdigest())

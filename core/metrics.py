@@ -1,0 +1,95 @@
+"""Accuracy and macro-F1 with percentile-bootstrap confidence intervals, vectorised over resamples.
+
+Labels are integer indices into the label set; -1 means the model gave no label (a teacher abstained
+or answered invalidly), which counts as wrong: an abstention is not a free pass.
+
+One `Bootstrap` per run resamples the test set the same way for every model, so differences between
+models (student vs gold-trained student, student vs teacher) are paired. Across seeds the curve uses a
+two-level bootstrap: resample seeds, and test examples, together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CI_LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    lo: float
+    hi: float
+
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    tail = (1 - CI_LEVEL) / 2 * 100
+    lo, hi = np.percentile(samples, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def _scores(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy and macro-F1 from (rows, K, K + 1) confusion counts, where column 0 is "no label" and
+    column k + 1 is label k. Macro-F1 averages over classes that occur in truth or prediction, exactly as
+    sklearn's f1_score(average='macro')."""
+    n_classes = confusion.shape[1]
+    tp = confusion[:, np.arange(n_classes), np.arange(n_classes) + 1]
+    true_count = confusion.sum(axis=2)
+    pred_count = confusion[:, :, 1:].sum(axis=1)
+    denominator = 2 * tp + (pred_count - tp) + (true_count - tp)
+    occurs = denominator > 0
+    f1 = np.where(occurs, 2 * tp / np.maximum(denominator, 1e-12), 0.0)
+    macro_f1 = f1.sum(axis=1) / np.maximum(occurs.sum(axis=1), 1)
+    return tp.sum(axis=1) / true_count.sum(axis=1), macro_f1
+
+
+def _cells(true, pred, n_classes: int, dtype=np.float32) -> np.ndarray:
+    """One-hot (n, K * (K + 1)) encoding of each example's (truth, prediction) cell."""
+    true, pred = np.asarray(true), np.asarray(pred)
+    onehot = np.zeros((len(true), n_classes * (n_classes + 1)), dtype=dtype)
+    onehot[np.arange(len(true)), true * (n_classes + 1) + pred + 1] = 1.0
+    return onehot
+
+
+def accuracy_and_macro_f1(true, pred, n_classes: int) -> tuple[float, float]:
+    confusion = _cells(true, pred, n_classes, np.float64).sum(axis=0).reshape(1, n_classes, n_classes + 1)
+    accuracy, macro_f1 = _scores(confusion)
+    return float(accuracy[0]), float(macro_f1[0])
+
+
+class Bootstrap:
+    """`resamples` resamplings of a test set of size `n`, fixed by `seed`, held as a (resamples, n)
+    matrix of how often each example is drawn, so scoring a model on all resamples is one matrix product."""
+
+    def __init__(self, n: int, resamples: int = 1000, seed: int = 0):
+        if n == 0:
+            raise ValueError("cannot bootstrap an empty test set")
+        self.n, self.resamples, self.seed = n, resamples, seed
+        draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+        rows = np.repeat(np.arange(resamples), n)
+        self.counts = np.bincount(rows * n + draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float32)
+
+    def samples(self, true, pred, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+        """Accuracy and macro-F1 on every resample."""
+        confusion = (self.counts @ _cells(true, pred, n_classes)).reshape(self.resamples, n_classes, n_classes + 1)
+        return _scores(confusion.astype(np.float64))
+
+    def estimate(self, true, pred, n_classes: int) -> dict[str, Estimate]:
+        accuracy, macro_f1 = accuracy_and_macro_f1(true, pred, n_classes)
+        acc_samples, f1_samples = self.samples(true, pred, n_classes)
+        return {"accuracy": Estimate(accuracy, *_interval(acc_samples)),
+                "macro_f1": Estimate(macro_f1, *_interval(f1_samples))}
+
+    def seed_resamples(self, n_seeds: int) -> np.ndarray:
+        """(resamples, n_seeds) seed indices drawn with replacement, the outer level of the curve bootstrap."""
+        return np.random.default_rng(self.seed + 1).integers(0, n_seeds, size=(self.resamples, n_seeds))
+
+
+def seed_average(per_seed_samples: np.ndarray, seed_index: np.ndarray) -> np.ndarray:
+    """(seeds, resamples) metric samples -> (resamples,) samples of the mean over resampled seeds."""
+    columns = np.arange(per_seed_samples.shape[1])[:, None]
+    return per_seed_samples[seed_index, columns].mean(axis=1)
+
+
+def interval(samples: np.ndarray, value: float) -> Estimate:
+    return Estimate(float(value), *_interval(samples))

@@ -1,0 +1,566 @@
+"""The DuckDB store: owns the schema, its versions, and every SQL statement of the project.
+
+Connections are short-lived (one per operation, or one per `transaction()`), because DuckDB locks the
+whole file for a writer: a long run that held a connection open would lock the dashboard out. Between
+two writes the file is free, and a reader that meets the lock retries briefly before giving up with
+`StoreBusyError`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .labelset import LabelSet
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "pseudolens.duckdb"
+
+# Each entry upgrades a file from version i to i + 1; a new schema version appends one entry.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE datasets (
+        dataset_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL UNIQUE,
+        source_path VARCHAR,
+        column_mapping VARCHAR NOT NULL,
+        label_set VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        n_examples INTEGER NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE examples (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        source_row INTEGER NOT NULL,
+        text VARCHAR NOT NULL,
+        gold VARCHAR,
+        split VARCHAR,
+        PRIMARY KEY (dataset_id, example_id)
+    );
+    CREATE TABLE example_columns (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        value VARCHAR,
+        PRIMARY KEY (dataset_id, example_id, column_name)
+    );
+    CREATE TABLE teachers (
+        teacher_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        simulated BOOLEAN NOT NULL,
+        config VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE teacher_labels (
+        teacher_id VARCHAR NOT NULL,
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        label VARCHAR,
+        abstain_reason VARCHAR,
+        probs VARCHAR,
+        confidence DOUBLE,
+        raw_response VARCHAR,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_usd DOUBLE NOT NULL,
+        latency_ms DOUBLE NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (teacher_id, dataset_id, example_id)
+    );
+    CREATE TABLE embeddings (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        vector FLOAT[] NOT NULL,
+        PRIMARY KEY (dataset_id, example_id, model)
+    );
+    CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        dataset_id VARCHAR NOT NULL,
+        config VARCHAR NOT NULL,
+        code_version VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        timings VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP
+    );
+    CREATE TABLE run_teachers (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        teacher_id VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, teacher_name)
+    );
+    CREATE TABLE fits (
+        run_id VARCHAR NOT NULL,
+        trained_on VARCHAR NOT NULL,
+        label_mode VARCHAR NOT NULL,
+        size INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        n_train INTEGER NOT NULL,
+        n_test INTEGER NOT NULL,
+        accuracy DOUBLE NOT NULL,
+        accuracy_lo DOUBLE NOT NULL,
+        accuracy_hi DOUBLE NOT NULL,
+        macro_f1 DOUBLE NOT NULL,
+        macro_f1_lo DOUBLE NOT NULL,
+        macro_f1_hi DOUBLE NOT NULL,
+        seconds DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, trained_on, label_mode, size, seed)
+    );
+    CREATE TABLE predictions (
+        run_id VARCHAR NOT NULL,
+        trained_on VARCHAR NOT NULL,
+        label_mode VARCHAR NOT NULL,
+        size INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        example_id VARCHAR NOT NULL,
+        predicted VARCHAR NOT NULL,
+        confidence DOUBLE NOT NULL
+    );
+    CREATE TABLE teacher_scores (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        n_test INTEGER NOT NULL,
+        n_answered INTEGER NOT NULL,
+        accuracy DOUBLE NOT NULL,
+        accuracy_lo DOUBLE NOT NULL,
+        accuracy_hi DOUBLE NOT NULL,
+        macro_f1 DOUBLE NOT NULL,
+        macro_f1_lo DOUBLE NOT NULL,
+        macro_f1_hi DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, teacher_name)
+    );
+    CREATE TABLE curve_points (
+        run_id VARCHAR NOT NULL,
+        trained_on VARCHAR NOT NULL,
+        label_mode VARCHAR NOT NULL,
+        size INTEGER NOT NULL,
+        metric VARCHAR NOT NULL,
+        mean DOUBLE NOT NULL,
+        lo DOUBLE NOT NULL,
+        hi DOUBLE NOT NULL,
+        n_seeds INTEGER NOT NULL,
+        n_train INTEGER NOT NULL,
+        n_test INTEGER NOT NULL,
+        PRIMARY KEY (run_id, trained_on, label_mode, size, metric)
+    );
+    CREATE TABLE comparisons (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        label_mode VARCHAR NOT NULL,
+        size INTEGER NOT NULL,
+        metric VARCHAR NOT NULL,
+        versus VARCHAR NOT NULL,
+        diff DOUBLE NOT NULL,
+        lo DOUBLE NOT NULL,
+        hi DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, teacher_name, label_mode, size, metric, versus)
+    );
+    CREATE TABLE slices (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        slicer VARCHAR NOT NULL,
+        score DOUBLE,
+        bucket VARCHAR,
+        inputs_hash VARCHAR NOT NULL,
+        PRIMARY KEY (dataset_id, example_id, slicer)
+    );
+    CREATE TABLE verdicts (
+        verdict_id VARCHAR PRIMARY KEY,
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        reviewer VARCHAR NOT NULL,
+        verdict VARCHAR NOT NULL,
+        label VARCHAR,
+        note VARCHAR,
+        created_at TIMESTAMP NOT NULL
+    );
+    """,
+]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+class StoreError(Exception):
+    """The database cannot be used: wrong file, newer schema, or busy."""
+
+
+class StoreBusyError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    dataset_id: str
+    name: str
+    source_path: str | None
+    column_mapping: dict
+    label_set: LabelSet
+    n_examples: int
+    created_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    """A pseudolens DuckDB file. Opening creates it (read-write) or upgrades an older schema."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False, lock_timeout: float = 10.0):
+        self.path = Path(path)
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+        if read_only and not self.path.exists():
+            raise StoreError(f"no database at {self.path}; build one with `python -m core demo` or import data")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_schema()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open {self.path}: {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise StoreBusyError(
+                        f"{self.path} is in use by another process (a run in progress?); try again when it finishes"
+                    ) from exc
+                time.sleep(0.05)
+
+    @contextmanager
+    def connect(self):
+        con = self._open()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self):
+        """All writes inside land together or not at all."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _query(self, sql: str, params=None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _check_schema(self) -> None:
+        with self.connect() as con:
+            tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "schema_info" in tables:
+                version = con.execute("SELECT version FROM schema_info").fetchone()[0]
+            elif tables:
+                raise StoreError(f"{self.path} is a DuckDB file but not a pseudolens database (tables: {sorted(tables)})")
+            else:
+                version = 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this pseudolens ({SCHEMA_VERSION}); "
+                    "upgrade pseudolens to open it"
+                )
+            if version == SCHEMA_VERSION:
+                return
+            if self.read_only:
+                raise StoreError(
+                    f"{self.path} has schema version {version}; open it once read-write (any CLI command) to upgrade it to {SCHEMA_VERSION}"
+                )
+            con.execute("BEGIN TRANSACTION")
+            if version == 0:
+                con.execute("CREATE TABLE schema_info (version INTEGER NOT NULL)")
+                con.execute("INSERT INTO schema_info VALUES (0)")
+            for step in MIGRATIONS[version:]:
+                con.execute(step)
+            con.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
+            con.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        with self.connect() as con:
+            return con.execute("SELECT version FROM schema_info").fetchone()[0]
+
+    # -- data sets ---------------------------------------------------------------------------
+
+    def add_dataset(self, con, *, dataset_id, name, source_path, column_mapping, label_set: LabelSet,
+                    content_hash, examples: pd.DataFrame, extra_columns: pd.DataFrame) -> None:
+        """Inside a transaction: a data set, its examples and its extra (slice) columns in long form."""
+        existing = con.execute("SELECT dataset_id FROM datasets WHERE name = ?", [name]).fetchone()
+        if existing:
+            raise StoreError(f"a data set named {name!r} already exists in {self.path}; choose another --name")
+        con.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [dataset_id, name, source_path, json.dumps(column_mapping), label_set.to_json(), content_hash,
+             len(examples), _now()],
+        )
+        rows = examples.assign(dataset_id=dataset_id)
+        con.execute(
+            "INSERT INTO examples SELECT dataset_id, example_id, source_row, text, gold, split FROM rows"
+        )
+        if len(extra_columns):
+            cols = extra_columns.assign(dataset_id=dataset_id)
+            con.execute("INSERT INTO example_columns SELECT dataset_id, example_id, column_name, value FROM cols")
+
+    def datasets(self) -> pd.DataFrame:
+        return self._query("SELECT dataset_id, name, n_examples, source_path, created_at FROM datasets ORDER BY created_at")
+
+    def dataset(self, name_or_id: str) -> DatasetInfo:
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT dataset_id, name, source_path, column_mapping, label_set, n_examples, created_at "
+                "FROM datasets WHERE name = ? OR dataset_id = ?",
+                [name_or_id, name_or_id],
+            ).fetchone()
+        if row is None:
+            known = ", ".join(self.datasets()["name"]) or "none"
+            raise KeyError(f"no data set {name_or_id!r} in {self.path} (known: {known})")
+        return DatasetInfo(row[0], row[1], row[2], json.loads(row[3]), LabelSet.from_json(row[4]), row[5], row[6])
+
+    def examples(self, dataset_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT example_id, text, gold, split FROM examples WHERE dataset_id = ? ORDER BY source_row",
+            [dataset_id],
+        )
+
+    def example_columns(self, dataset_id: str) -> pd.DataFrame:
+        """Extra columns, wide: one row per example, one column per user column (values as text)."""
+        long = self._query(
+            "SELECT example_id, column_name, value FROM example_columns WHERE dataset_id = ?", [dataset_id]
+        )
+        if long.empty:
+            return pd.DataFrame(columns=["example_id"])
+        return long.pivot(index="example_id", columns="column_name", values="value").reset_index().rename_axis(None, axis=1)
+
+    # -- teachers and their labels -----------------------------------------------------------
+
+    def register_teacher(self, con, *, teacher_id, name, kind, simulated, config: dict) -> None:
+        con.execute(
+            "INSERT INTO teachers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (teacher_id) DO NOTHING",
+            [teacher_id, name, kind, simulated, json.dumps(config, sort_keys=True), _now()],
+        )
+
+    def ensure_teacher(self, **teacher) -> None:
+        with self.transaction() as con:
+            self.register_teacher(con, **teacher)
+
+    def recorded_teacher_id(self, dataset_id: str, name: str) -> str:
+        with self.connect() as con:
+            row = con.execute(
+                """SELECT DISTINCT t.teacher_id FROM teachers t JOIN teacher_labels tl USING (teacher_id)
+                   WHERE t.kind = 'recorded' AND t.name = ? AND tl.dataset_id = ?""",
+                [name, dataset_id],
+            ).fetchall()
+        if not row:
+            raise KeyError(f"no recorded teacher {name!r} was imported with this data set; import it with --llm-label {name}=COLUMN")
+        return row[0][0]
+
+    def teachers(self) -> pd.DataFrame:
+        return self._query("SELECT teacher_id, name, kind, simulated, config, created_at FROM teachers ORDER BY created_at")
+
+    def labeled_example_ids(self, teacher_id: str, dataset_id: str) -> set[str]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT example_id FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?", [teacher_id, dataset_id]
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def write_teacher_labels(self, labels: pd.DataFrame, con=None) -> None:
+        """Rows with the columns of teacher_labels but created_at. A label already stored is kept, never duplicated."""
+        rows = labels.assign(created_at=_now())
+        sql = (
+            "INSERT INTO teacher_labels SELECT teacher_id, dataset_id, example_id, label, abstain_reason, probs, "
+            "confidence, raw_response, input_tokens, output_tokens, cost_usd, latency_ms, created_at FROM rows "
+            "ON CONFLICT DO NOTHING"
+        )
+        if con is not None:
+            con.execute(sql)
+        else:
+            with self.transaction() as own:
+                own.execute(sql)
+
+    def teacher_labels(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT example_id, label, abstain_reason, probs, confidence, raw_response, input_tokens, output_tokens, "
+            "cost_usd, latency_ms FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
+            [teacher_id, dataset_id],
+        )
+
+    def teacher_costs(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            """SELECT rt.teacher_name, t.kind, t.simulated, count(tl.example_id) AS n_labels,
+                      count(tl.label) AS n_answered, coalesce(sum(tl.input_tokens), 0) AS input_tokens,
+                      coalesce(sum(tl.output_tokens), 0) AS output_tokens, coalesce(sum(tl.cost_usd), 0) AS cost_usd,
+                      avg(tl.latency_ms) AS mean_latency_ms
+               FROM run_teachers rt JOIN runs r USING (run_id) JOIN teachers t USING (teacher_id)
+               LEFT JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = r.dataset_id
+               WHERE rt.run_id = ? GROUP BY ALL ORDER BY rt.teacher_name""",
+            [run_id],
+        )
+
+    def teacher_label_distribution(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            """SELECT rt.teacher_name, coalesce(tl.label, '(no label)') AS label, count(*) AS n
+               FROM run_teachers rt JOIN runs r USING (run_id)
+               JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = r.dataset_id
+               WHERE rt.run_id = ? GROUP BY ALL ORDER BY 1, 2""",
+            [run_id],
+        )
+
+    def gold_distribution(self, dataset_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT gold AS label, count(*) AS n FROM examples WHERE dataset_id = ? AND gold IS NOT NULL GROUP BY 1 ORDER BY 1",
+            [dataset_id],
+        )
+
+    # -- embeddings --------------------------------------------------------------------------
+
+    def embeddings(self, dataset_id: str, model: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT example_id, vector FROM embeddings WHERE dataset_id = ? AND model = ?", [dataset_id, model]
+        )
+
+    def write_embeddings(self, dataset_id: str, model: str, example_ids, vectors) -> None:
+        rows = pd.DataFrame({"example_id": list(example_ids), "vector": [v.tolist() for v in vectors]})
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO embeddings SELECT ?, example_id, ?, vector FROM rows ON CONFLICT DO NOTHING",
+                [dataset_id, model],
+            )
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, *, run_id, name, dataset_id, config: dict, code_version, teachers: dict[str, str]) -> str:
+        """Creates the run, or reopens an unfinished one with the same id. Returns its status before this call."""
+        with self.transaction() as con:
+            row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            if row is None:
+                con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL)",
+                    [run_id, name, dataset_id, json.dumps(config, sort_keys=True), code_version, _now()],
+                )
+                for teacher_name, teacher_id in teachers.items():
+                    con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
+                return "new"
+            if row[0] != "finished":
+                con.execute("UPDATE runs SET status = 'running', error = NULL WHERE run_id = ?", [run_id])
+            return row[0]
+
+    def finish_run(self, run_id: str, status: str, timings: dict | None = None, error: str | None = None) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ? WHERE run_id = ?",
+                [status, error, json.dumps(timings or {}), _now(), run_id],
+            )
+
+    def runs(self) -> pd.DataFrame:
+        return self._query(
+            """SELECT r.run_id, r.name, d.name AS dataset, r.status, r.created_at, r.finished_at, r.code_version,
+                      r.config, r.timings, r.error,
+                      (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
+                       WHERE rt.run_id = r.run_id) AS teachers
+               FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.created_at"""
+        )
+
+    def run(self, run_id: str) -> dict:
+        frame = self._query(
+            "SELECT r.*, d.name AS dataset FROM runs r JOIN datasets d USING (dataset_id) WHERE run_id = ?", [run_id]
+        )
+        if frame.empty:
+            raise KeyError(f"no run {run_id!r} in {self.path}")
+        record = frame.iloc[0].to_dict()
+        record["config"] = json.loads(record["config"])
+        record["timings"] = json.loads(record["timings"]) if record["timings"] else {}
+        return record
+
+    def run_teachers(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            """SELECT rt.teacher_name, rt.teacher_id, t.kind, t.simulated, t.config
+               FROM run_teachers rt JOIN teachers t USING (teacher_id) WHERE rt.run_id = ? ORDER BY 1""",
+            [run_id],
+        )
+
+    # -- fits and summaries ------------------------------------------------------------------
+
+    def finished_fits(self, run_id: str) -> set[tuple[str, str, int, int]]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT trained_on, label_mode, size, seed FROM fits WHERE run_id = ?", [run_id]
+            ).fetchall()
+        return {tuple(r) for r in rows}
+
+    def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
+        """One student fit and its test predictions, atomically, so a resumed run never sees half a fit."""
+        fit_row = pd.DataFrame([fit])
+        preds = predictions.assign(
+            run_id=fit["run_id"], trained_on=fit["trained_on"], label_mode=fit["label_mode"],
+            size=fit["size"], seed=fit["seed"],
+        )
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, n_train, n_test, accuracy, "
+                "accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, macro_f1_hi, seconds FROM fit_row"
+            )
+            con.execute(
+                "INSERT INTO predictions SELECT run_id, trained_on, label_mode, size, seed, example_id, predicted, "
+                "confidence FROM preds"
+            )
+
+    def fits(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? ORDER BY trained_on, label_mode, size, seed", [run_id]
+        )
+
+    def predictions(self, run_id: str, trained_on: str | None = None, label_mode: str | None = None) -> pd.DataFrame:
+        return self._query(
+            """SELECT trained_on, label_mode, size, seed, example_id, predicted, confidence FROM predictions
+               WHERE run_id = ? AND (? IS NULL OR trained_on = ?) AND (? IS NULL OR label_mode = ?)
+               ORDER BY trained_on, label_mode, size, seed, example_id""",
+            [run_id, trained_on, trained_on, label_mode, label_mode],
+        )
+
+    def write_summary(self, run_id: str, teacher_scores: pd.DataFrame, curve: pd.DataFrame,
+                      comparisons: pd.DataFrame) -> None:
+        """Replaces a run's aggregate tables in one transaction."""
+        with self.transaction() as con:
+            for table, frame in (("teacher_scores", teacher_scores), ("curve_points", curve), ("comparisons", comparisons)):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                if len(frame):
+                    rows = frame.assign(run_id=run_id)
+                    columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
+                    con.execute(f"INSERT INTO {table} SELECT {columns} FROM rows")
+
+    def teacher_scores(self, run_id: str) -> pd.DataFrame:
+        return self._query("SELECT * EXCLUDE (run_id) FROM teacher_scores WHERE run_id = ? ORDER BY teacher_name", [run_id])
+
+    def curve(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT * EXCLUDE (run_id) FROM curve_points WHERE run_id = ? ORDER BY trained_on, label_mode, metric, size",
+            [run_id],
+        )
+
+    def comparisons(self, run_id: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? ORDER BY teacher_name, label_mode, metric, versus, size",
+            [run_id],
+        )

@@ -1,0 +1,23 @@
+"""Teachers: one protocol (`base.Teacher`), one file per teacher, and `build_teacher` to make one from a spec."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..labelset import LabelSet
+from .base import Teacher, TeacherLabel, TextItem, teacher_id
+from .embedding import EmbeddingTeacher
+from .recorded import RecordedTeacher
+from .simulated import NoiseModel, SimulatedTeacher
+
+__all__ = ["Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher", "RecordedTeacher",
+           "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher"]
+
+
+def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None) -> Teacher:
+    """A teacher from a config `TeacherSpec`. `truth` (gold and slice columns by example id) is read only
+    by the simulated teacher, whose noise model corrupts gold by definition."""
+    if spec.kind == "simulated":
+        return SimulatedTeacher(spec.name, NoiseModel(**spec.params), truth, label_set)
+    if spec.kind == "zero_shot_embedding":
+        return EmbeddingTeacher(spec.name, **spec.params, **({"encode": encode} if encode else {}))
+    raise ValueError(f"teacher kind {spec.kind!r} is not built from a spec")

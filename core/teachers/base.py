@@ -1,0 +1,66 @@
+"""The `Teacher` protocol every labeler implements, and the record each label is returned as."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+from ..labelset import LabelSet
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """What a teacher is shown: an id and the text. Never the gold label."""
+
+    example_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TeacherLabel:
+    """One teacher answer. `label` is None when the teacher abstained or its answer was invalid;
+    `abstain_reason` then says which and why, and `raw_response` keeps what it actually said."""
+
+    example_id: str
+    label: str | None
+    probs: dict[str, float] | None = None
+    confidence: float | None = None
+    abstain_reason: str | None = None
+    raw_response: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.label is None and not self.abstain_reason:
+            raise ValueError(f"example {self.example_id}: a missing label needs an abstain_reason")
+
+
+@runtime_checkable
+class Teacher(Protocol):
+    """A labeler. `label_batch` is a coroutine so network teachers can overlap requests; offline
+    teachers simply compute. `config()` holds everything that determines the labels: it is hashed
+    into the teacher id, which keys the stored labels (so a changed prompt or model is a new teacher)."""
+
+    name: str
+    kind: str
+    simulated: bool
+
+    def config(self) -> dict: ...
+
+    async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]: ...
+
+
+def teacher_id(teacher: Teacher) -> str:
+    digest = hashlib.sha256(json.dumps([teacher.kind, teacher.config()], sort_keys=True).encode()).hexdigest()
+    return f"{teacher.name}-{digest[:10]}"
+
+
+def probs_from_confidence(label: str, confidence: float, label_set: LabelSet) -> dict[str, float]:
+    """A label with a stated confidence, spread as a distribution: the rest shared evenly by the other labels."""
+    others = len(label_set) - 1
+    rest = (1.0 - confidence) / others if others else 0.0
+    return {name: (confidence if name == label else rest) for name in label_set.names}
