@@ -120,6 +120,12 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _optional(column: pd.Series) -> pd.Series:
+    """Stripped text with None for empty cells (an empty gold label means unlabeled)."""
+    stripped = column.astype(str).str.strip()
+    return stripped.astype(object).where(stripped != "", None)
+
+
 def _where(path_row: int, line, column: str) -> str:
     place = f"row {path_row}" + (f" (line {line})" if line is not None else "")
     return f"{place}, column {column!r}"
@@ -157,7 +163,7 @@ def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet |
     else:
         ids = pd.Series([str(r) for r in rows], index=table.index)
 
-    gold = table[mapping.gold].astype(str).str.strip().replace("", None) if mapping.gold else pd.Series(None, index=table.index, dtype=object)
+    gold = _optional(table[mapping.gold]) if mapping.gold else pd.Series(None, index=table.index, dtype=object)
     if label_set is None:
         observed = sorted(set(gold.dropna()))
         if not observed:
@@ -190,7 +196,7 @@ def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet |
     if problems:
         raise DataError(path, problems)
 
-    split = table[mapping.split].astype(str).str.strip().str.lower().replace("", None) if mapping.split else pd.Series(None, index=table.index, dtype=object)
+    split = _optional(table[mapping.split].astype(str).str.lower()) if mapping.split else pd.Series(None, index=table.index, dtype=object)
     examples = pd.DataFrame({
         "example_id": ids.values, "source_row": list(rows), "text": texts.values,
         "gold": gold.values, "split": split.values,
@@ -204,7 +210,7 @@ def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet |
         teacher: pd.DataFrame({
             "example_id": ids.values,
             "value": table[column].astype(str).values,
-            "confidence": (pd.to_numeric(table[mapping.llm_confidences[teacher]].replace("", None), errors="coerce").values
+            "confidence": (pd.to_numeric(_optional(table[mapping.llm_confidences[teacher]]), errors="coerce").values
                            if teacher in mapping.llm_confidences else None),
         })
         for teacher, column in mapping.llm_labels.items()

@@ -289,7 +289,7 @@ class Store:
                     f"{self.path} has schema version {version}; open it once read-write (any CLI command) to upgrade it to {SCHEMA_VERSION}"
                 )
             con.execute("BEGIN TRANSACTION")
-            if version == 0:
+            if "schema_info" not in tables:
                 con.execute("CREATE TABLE schema_info (version INTEGER NOT NULL)")
                 con.execute("INSERT INTO schema_info VALUES (0)")
             for step in MIGRATIONS[version:]:

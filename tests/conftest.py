@@ -1,0 +1,38 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from core import demo_corpus
+from core.dataset import read_dataset
+from core.demo import DEMO_MAPPING
+from core.importing import import_dataset
+from core.store import Store
+
+SHARED = Path(os.environ.get("PSEUDOLENS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SHARED_DATA = SHARED / "data"
+
+
+def shared_file(*parts) -> Path:
+    """A file from ../shared/data, or a skip saying why (a user's fresh clone has no ../shared)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared public data at {path} (present in CI beside the project, absent in a fresh clone)")
+    return path
+
+
+@pytest.fixture
+def db(tmp_path) -> Store:
+    return Store(tmp_path / "test.duckdb")
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    path = tmp_path / "corpus.csv"
+    demo_corpus.generate(n=600, seed=3).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def small_dataset(db, small_corpus):
+    return import_dataset(db, read_dataset(small_corpus, DEMO_MAPPING, demo_corpus.LABEL_SET), "small")

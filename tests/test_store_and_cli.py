@@ -1,0 +1,144 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pandas as pd
+import pytest
+
+from core import cli
+from core.store import SCHEMA_VERSION, Store, StoreBusyError, StoreError
+
+from conftest import shared_file
+
+
+def test_a_new_file_gets_the_current_schema(tmp_path):
+    assert Store(tmp_path / "new.duckdb").schema_version() == SCHEMA_VERSION
+
+
+def test_a_file_from_a_newer_pseudolens_is_refused_clearly(tmp_path):
+    path = tmp_path / "future.duckdb"
+    Store(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION + 1])
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this pseudolens"):
+        Store(path)
+
+
+def test_an_older_file_is_upgraded_in_place_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # a file as version 0 of the schema left it: only the version table
+        con.execute("CREATE TABLE schema_info (version INTEGER)")
+        con.execute("INSERT INTO schema_info VALUES (0)")
+    with pytest.raises(StoreError, match="open it once read-write"):
+        Store(path, read_only=True)
+    assert Store(path).schema_version() == SCHEMA_VERSION
+
+
+def test_a_foreign_duckdb_file_is_not_touched(tmp_path):
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    with pytest.raises(StoreError, match="not a pseudolens database"):
+        Store(path)
+    with duckdb.connect(str(path)) as con:
+        assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()] == ["sales"]
+
+
+def test_reading_a_missing_database_says_how_to_make_one(tmp_path):
+    with pytest.raises(StoreError, match="python -m core demo"):
+        Store(tmp_path / "absent.duckdb", read_only=True)
+
+
+def test_a_database_held_by_another_process_is_reported_busy(tmp_path):
+    path = tmp_path / "busy.duckdb"
+    Store(path)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(path)!r})
+        print("holding", flush=True)
+        time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(StoreBusyError, match="in use by another process"):
+            Store(path, lock_timeout=0.5)
+        code = subprocess.run([sys.executable, "-m", "core", "runs", "--db", str(path)], capture_output=True, text=True)
+        assert code.returncode == cli.EXIT_DB and "database error" in code.stderr and "Traceback" not in code.stderr
+    finally:
+        holder.kill()
+
+
+def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):
+    db = tmp_path / "cli.duckdb"
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("labels:\n" + "".join(f"  - name: {l}\n    description: about {l}\n"
+                                            for l in ["billing", "delivery", "technical", "account", "cancellation"]))
+    assert cli.main(["import", str(small_corpus), "--db", str(db), "--name", "small", "--text", "text", "--id", "id",
+                     "--gold", "label", "--split", "split", "--slice", "depth", "--labels", str(labels)]) == 0
+    config = tmp_path / "run.yaml"
+    config.write_text(textwrap.dedent("""
+        name: cli-run
+        dataset: small
+        sizes: [100, all]
+        seeds: [0, 1, 2]
+        bootstrap: 200
+        student: {kind: tfidf_logreg, label_modes: [hard]}
+        teachers:
+          - {name: sim, kind: simulated, params: {mode: uniform}}
+    """))
+    assert cli.main(["run", "--config", str(config), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "finished" in out and "Trained on sim (SIMULATED) hard labels" in out
+    assert cli.main(["runs", "--db", str(db), "--json"]) == 0
+    [run] = json.loads(capsys.readouterr().out)
+    assert run["status"] == "finished" and run["teachers"] == "sim"
+    assert Store(db).dataset("small").label_set.description("billing") == "about billing"
+
+
+def test_cli_rejects_a_bad_config_and_unknown_data_set_with_exit_3(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('name = "x"\ndataset = "nope"\n[[teachers]]\nname = "t"\nkind = "simulated"\n')
+    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == cli.EXIT_DATA
+    assert "no data set 'nope'" in capsys.readouterr().err
+    config.write_text('name = "x"\ndataset = "nope"\nsizes = [1]\n')
+    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == cli.EXIT_DATA
+    err = capsys.readouterr().err
+    assert "sizes" in err and "teachers" in err
+
+
+def test_gpt4o_labels_on_global_warming_stance_through_the_recorded_teacher(tmp_path):
+    """Real GPT-4o labels beside crowd gold (Gligoric et al. 2024): our teacher score equals pandas."""
+    path = shared_file("gwsd_gpt4o", "datasets", "global_warming", "global_warming.csv")
+    db = tmp_path / "gwsd.duckdb"
+    assert cli.main(["import", str(path), "--db", str(db), "--name", "gwsd", "--text", "data_entry",
+                     "--gold", "gold_label", "--llm-label", "gpt4o=gpt_label",
+                     "--llm-confidence", "gpt4o=gpt_confidence", "--slice", "contains_affirming_device"]) == 0
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent("""
+        name = "gwsd"
+        dataset = "gwsd"
+        sizes = [200, "all"]
+        seeds = [0, 1, 2]
+        bootstrap = 300
+        [student]
+        label_modes = ["hard", "soft"]
+        [test]
+        fraction = 0.3
+        [[teachers]]
+        name = "gpt4o"
+        kind = "recorded"
+    """))
+    assert cli.main(["run", "--config", str(config), "--db", str(db)]) == 0
+    store = Store(db)
+    [run] = store.runs().itertuples()
+    raw = pd.read_csv(path)
+    assert (raw["gpt_label"] == raw["gold_label"]).mean() == pytest.approx(0.818, abs=0.001)  # as the source reports
+    examples = store.examples(store.dataset("gwsd").dataset_id)
+    test_rows = raw.assign(example_id=[str(i) for i in range(1, len(raw) + 1)]).set_index("example_id").loc[
+        examples.loc[examples["example_id"].isin(store.predictions(run.run_id)["example_id"]), "example_id"]]
+    direct = (test_rows["gpt_label"] == test_rows["gold_label"]).mean()
+    score = store.teacher_scores(run.run_id).iloc[0]
+    assert score["accuracy"] == pytest.approx(direct, abs=1e-12)
+    assert score["n_test"] == len(test_rows) and 0.25 * len(raw) < len(test_rows) < 0.35 * len(raw)

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import cross_val_predict
+
+from core import demo_corpus
+from core.metrics import Bootstrap, accuracy_and_macro_f1
+from core.students import SoftLabelLogisticRegression, make_student
+
+LABELS = demo_corpus.LABELS
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return demo_corpus.generate(1200, seed=9)
+
+
+@pytest.mark.parametrize("kind", ["tfidf_logreg", "embedding_logreg"])
+def test_students_learn_the_task_and_follow_sklearn_conventions(corpus, kind):
+    train, test = corpus[:900], corpus[900:]
+    student = make_student(kind, classes=LABELS)
+    assert student.fit(train["text"], train["label"]) is student
+    assert list(student.named_steps["classifier"].classes_) == LABELS
+    assert accuracy_score(test["label"], student.predict(test["text"])) > 0.7
+    assert clone(student).get_params()["classifier__C"] == student.get_params()["classifier__C"]
+
+
+def test_one_hot_soft_labels_train_the_same_model_as_hard_labels(corpus):
+    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    y = corpus["label"].to_numpy()
+    onehot = (y[:, None] == np.array(LABELS)[None, :]).astype(float)
+    hard = SoftLabelLogisticRegression(classes=LABELS).fit(X, y)
+    soft = SoftLabelLogisticRegression(classes=LABELS).fit(X, onehot)
+    np.testing.assert_allclose(hard.predict_proba(X), soft.predict_proba(X), atol=1e-4)
+
+
+def test_soft_labels_carry_more_than_their_argmax(corpus):
+    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    y = corpus["label"].to_numpy()
+    confident = (y[:, None] == np.array(LABELS)[None, :]).astype(float)
+    hedged = 0.6 * confident + 0.1
+    p_confident = SoftLabelLogisticRegression(classes=LABELS).fit(X, confident).predict_proba(X).max(axis=1).mean()
+    p_hedged = SoftLabelLogisticRegression(classes=LABELS).fit(X, hedged).predict_proba(X).max(axis=1).mean()
+    assert p_hedged < p_confident - 0.1
+
+
+def test_a_class_missing_from_a_small_sample_keeps_its_column(corpus):
+    sample = corpus[corpus["label"] != "account"][:50]
+    model = SoftLabelLogisticRegression(classes=LABELS)
+    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    proba = model.fit(X[sample.index], sample["label"]).predict_proba(X)
+    assert proba.shape == (len(corpus), 5) and (proba[:, LABELS.index("account")] == 0).all()
+    only_one = SoftLabelLogisticRegression(classes=LABELS).fit(X[:3], ["billing"] * 3)
+    assert set(only_one.predict(X)) == {"billing"}
+
+
+def test_cleanlab_accepts_the_student(corpus):
+    from cleanlab.filter import find_label_issues
+
+    noisy = corpus["label"].to_numpy().copy()
+    flipped = np.arange(0, len(noisy), 10)
+    noisy[flipped] = [LABELS[(LABELS.index(l) + 1) % 5] for l in noisy[flipped]]
+    # cross_val_predict hands the student integer-encoded labels in sorted order, so let it infer classes
+    proba = cross_val_predict(make_student(), corpus["text"], noisy, cv=3, method="predict_proba")
+    issues = find_label_issues(np.searchsorted(sorted(LABELS), noisy), proba)
+    found = set(np.flatnonzero(issues))
+    assert len(found & set(flipped)) / len(flipped) > 0.5
+
+
+def test_metrics_match_sklearn_and_intervals_cover_the_estimate():
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        true = rng.integers(0, 4, 200)
+        pred = np.where(rng.random(200) < 0.6, true, rng.integers(0, 4, 200))
+        if trial % 3 == 0:
+            pred[pred == 3] = 2  # a class never predicted
+        accuracy, macro_f1 = accuracy_and_macro_f1(true, pred, 4)
+        assert accuracy == pytest.approx(accuracy_score(true, pred), abs=1e-12)
+        assert macro_f1 == pytest.approx(f1_score(true, pred, average="macro"), abs=1e-12)
+    scores = Bootstrap(200, 500, seed=1).estimate(true, pred, 4)
+    assert scores["accuracy"].lo < scores["accuracy"].value < scores["accuracy"].hi
+
+
+def test_abstentions_count_as_wrong_and_intervals_narrow_with_more_data():
+    true = np.array([0, 1, 1, 0])
+    assert accuracy_and_macro_f1(true, np.array([0, -1, 1, -1]), 2)[0] == 0.5
+    rng = np.random.default_rng(2)
+    widths = []
+    for n in (100, 2000):
+        t = rng.integers(0, 3, n)
+        p = np.where(rng.random(n) < 0.7, t, (t + 1) % 3)
+        e = Bootstrap(n, 500, seed=0).estimate(t, p, 3)["accuracy"]
+        widths.append(e.hi - e.lo)
+    assert widths[1] < widths[0] / 3
