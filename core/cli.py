@@ -1,4 +1,4 @@
-"""Command line: `python -m core demo | import | run | runs` (also installed as `pseudolens`).
+"""Command line: `python -m core demo | import | run | map | runs` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
 4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
 
+    map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
+    map_.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="a run id (repeatable; default: every finished run without a map)")
+
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -128,6 +131,22 @@ def _run(args) -> int:
     return 0
 
 
+def _map(args) -> int:
+    from .projection import build_map
+    from .store import Store
+
+    store = Store(args.db)
+    runs = store.runs()
+    run_ids = args.run or [r.run_id for r in runs[runs["status"] == "finished"].itertuples()
+                           if not store.has_clusters(r.run_id)]
+    for run_id in run_ids:
+        build_map(store, run_id, progress=TqdmProgress())
+        print(f"map of run {run_id} stored")
+    if not run_ids:
+        print("every finished run already has its map")
+    return 0
+
+
 def _runs(args) -> int:
     from .store import Store
 
@@ -155,7 +174,7 @@ def main(argv=None) -> int:
     from .store import StoreError
 
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "import": _import, "run": _run, "runs": _runs}
+    handlers = {"demo": _demo, "import": _import, "run": _run, "map": _map, "runs": _runs}
     try:
         return handlers[args.command](args)
     except (DataError, ConfigError, ValueError, KeyError) as exc:

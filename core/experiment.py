@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.model_selection import KFold
 
 from . import __version__
 from .config import RunConfig
@@ -155,6 +156,14 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         timings["fits"] = round(time.perf_counter() - t0, 3)
 
         t0 = time.perf_counter()
+        for name, key in teacher_ids.items():
+            if name not in store.example_prediction_teachers(run_id):
+                labels = store.teacher_labels(key, dataset.dataset_id).set_index("example_id")["label"]
+                views = student_views(student, X_pool, X_test, pool, test, labels, label_names)
+                store.write_example_predictions(run_id, name, views)
+        timings["student_views"] = round(time.perf_counter() - t0, 3)
+
+        t0 = time.perf_counter()
         summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, bootstrap)
         timings["summary"] = round(time.perf_counter() - t0, 3)
     except BaseException as exc:
@@ -185,6 +194,36 @@ def _fit_one(store, run_id, student, X_pool, X_test, test, test_truth, bootstrap
         pd.DataFrame({"example_id": test["example_id"], "predicted": np.asarray(label_names)[predicted],
                       "confidence": proba.max(axis=1)}),
     )
+
+
+def student_views(student, X_pool, X_test, pool, test, teacher_labels: pd.Series, label_names, folds: int = 5):
+    """What a student trained on this teacher's labels predicts for every example, never having trained on
+    it: out-of-fold on the training pool, from a model of the whole pool on the test split and on pool
+    examples the teacher left unlabeled. The spot-check queue and the disagreement map read these."""
+    names = np.asarray(label_names)
+    labels = teacher_labels.reindex(pool["example_id"]).to_numpy()
+    labeled = np.flatnonzero([isinstance(l, str) for l in labels])
+    predicted = np.empty(len(pool), dtype=object)
+    confidence = np.zeros(len(pool))
+
+    def fit(rows):
+        return clone(student.named_steps["classifier"]).fit(X_pool[rows], labels[rows].astype(str))
+
+    for train, held in KFold(min(folds, len(labeled)), shuffle=True, random_state=0).split(labeled):
+        proba = fit(labeled[train]).predict_proba(X_pool[labeled[held]])
+        predicted[labeled[held]], confidence[labeled[held]] = names[proba.argmax(axis=1)], proba.max(axis=1)
+    whole = fit(labeled)
+    unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
+    if len(unlabeled):
+        proba = whole.predict_proba(X_pool[unlabeled])
+        predicted[unlabeled], confidence[unlabeled] = names[proba.argmax(axis=1)], proba.max(axis=1)
+    test_proba = whole.predict_proba(X_test)
+    return pd.DataFrame({
+        "example_id": np.concatenate([pool["example_id"].to_numpy(), test["example_id"].to_numpy()]),
+        "role": ["train"] * len(pool) + ["test"] * len(test),
+        "predicted": np.concatenate([predicted, names[test_proba.argmax(axis=1)]]),
+        "confidence": np.concatenate([confidence, test_proba.max(axis=1)]),
+    })
 
 
 def summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, bootstrap) -> None:

@@ -166,6 +166,37 @@ MIGRATIONS: list[str] = [
         hi DOUBLE NOT NULL,
         PRIMARY KEY (run_id, teacher_name, label_mode, size, metric, versus)
     );
+    CREATE TABLE example_predictions (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        predicted VARCHAR NOT NULL,
+        confidence DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, teacher_name, example_id)
+    );
+    CREATE TABLE projections (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        x DOUBLE NOT NULL,
+        y DOUBLE NOT NULL,
+        PRIMARY KEY (dataset_id, example_id, method)
+    );
+    CREATE TABLE clusters (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        cluster INTEGER NOT NULL,
+        PRIMARY KEY (run_id, teacher_name, example_id)
+    );
+    CREATE TABLE cluster_terms (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        cluster INTEGER NOT NULL,
+        terms VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, teacher_name, cluster)
+    );
     CREATE TABLE slices (
         dataset_id VARCHAR NOT NULL,
         example_id VARCHAR NOT NULL,
@@ -174,6 +205,13 @@ MIGRATIONS: list[str] = [
         bucket VARCHAR,
         inputs_hash VARCHAR NOT NULL,
         PRIMARY KEY (dataset_id, example_id, slicer)
+    );
+    CREATE TABLE pinned (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (dataset_id, example_id)
     );
     CREATE TABLE verdicts (
         verdict_id VARCHAR PRIMARY KEY,
@@ -409,7 +447,7 @@ class Store:
     def teacher_costs(self, run_id: str) -> pd.DataFrame:
         return self._query(
             """SELECT rt.teacher_name, t.kind, t.simulated, count(tl.example_id) AS n_labels,
-                      count(tl.label) AS n_answered, coalesce(sum(tl.input_tokens), 0) AS input_tokens,
+                      count(tl.label) AS n_labels_answered, coalesce(sum(tl.input_tokens), 0) AS input_tokens,
                       coalesce(sum(tl.output_tokens), 0) AS output_tokens, coalesce(sum(tl.cost_usd), 0) AS cost_usd,
                       avg(tl.latency_ms) AS mean_latency_ms
                FROM run_teachers rt JOIN runs r USING (run_id) JOIN teachers t USING (teacher_id)
@@ -563,4 +601,153 @@ class Store:
         return self._query(
             "SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? ORDER BY teacher_name, label_mode, metric, versus, size",
             [run_id],
+        )
+
+    # -- per-example views: student predictions everywhere, the map, clusters ------------------
+
+    def example_prediction_teachers(self, run_id: str) -> set[str]:
+        with self.connect() as con:
+            rows = con.execute("SELECT DISTINCT teacher_name FROM example_predictions WHERE run_id = ?", [run_id]).fetchall()
+        return {r[0] for r in rows}
+
+    def write_example_predictions(self, run_id: str, teacher_name: str, views: pd.DataFrame) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence FROM views",
+                [run_id, teacher_name],
+            )
+
+    def has_projection(self, dataset_id: str, method: str) -> bool:
+        with self.connect() as con:
+            return con.execute("SELECT count(*) FROM projections WHERE dataset_id = ? AND method = ?",
+                               [dataset_id, method]).fetchone()[0] > 0
+
+    def write_projection(self, dataset_id: str, method: str, points: pd.DataFrame) -> None:
+        with self.transaction() as con:
+            con.execute("DELETE FROM projections WHERE dataset_id = ? AND method = ?", [dataset_id, method])
+            con.execute("INSERT INTO projections SELECT ?, example_id, ?, x, y FROM points", [dataset_id, method])
+
+    def write_clusters(self, run_id: str, teacher_name: str, assignments: pd.DataFrame, terms: pd.DataFrame) -> None:
+        with self.transaction() as con:
+            for table in ("clusters", "cluster_terms"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            con.execute("INSERT INTO clusters SELECT ?, ?, example_id, cluster FROM assignments", [run_id, teacher_name])
+            con.execute("INSERT INTO cluster_terms SELECT ?, ?, cluster, terms FROM terms", [run_id, teacher_name])
+
+    def example_view(self, run_id: str, teacher_name: str, method: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """One row per example: text, gold, teacher answer, the student's held-out prediction, map position,
+        cluster, and how many verdicts it has. `limit` samples that many rows (for large data sets)."""
+        sample = f"USING SAMPLE {int(limit)} ROWS (reservoir, 0)" if limit else ""
+        return self._query(
+            f"""SELECT ep.example_id, e.text, e.gold, ep.role, tl.label AS teacher_label,
+                       tl.confidence AS teacher_confidence, tl.abstain_reason, ep.predicted AS student_label,
+                       ep.confidence AS student_confidence, pr.x, pr.y, cl.cluster,
+                       (SELECT count(*) FROM verdicts v WHERE v.dataset_id = r.dataset_id AND v.example_id = ep.example_id) AS n_verdicts,
+                       pin.source AS pinned_from
+                FROM example_predictions ep
+                JOIN runs r USING (run_id)
+                JOIN run_teachers rt ON rt.run_id = ep.run_id AND rt.teacher_name = ep.teacher_name
+                JOIN examples e ON e.dataset_id = r.dataset_id AND e.example_id = ep.example_id
+                LEFT JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = r.dataset_id
+                     AND tl.example_id = ep.example_id
+                LEFT JOIN projections pr ON pr.dataset_id = r.dataset_id AND pr.example_id = ep.example_id AND pr.method = ?
+                LEFT JOIN clusters cl ON cl.run_id = ep.run_id AND cl.teacher_name = ep.teacher_name AND cl.example_id = ep.example_id
+                LEFT JOIN pinned pin ON pin.dataset_id = r.dataset_id AND pin.example_id = ep.example_id
+                WHERE ep.run_id = ? AND ep.teacher_name = ?
+                {sample}""",
+            [method, run_id, teacher_name],
+        )
+
+    def has_clusters(self, run_id: str) -> bool:
+        with self.connect() as con:
+            return con.execute("SELECT count(*) FROM clusters WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+
+    def cluster_terms(self, run_id: str, teacher_name: str) -> pd.DataFrame:
+        return self._query("SELECT cluster, terms FROM cluster_terms WHERE run_id = ? AND teacher_name = ? ORDER BY cluster",
+                           [run_id, teacher_name])
+
+    # -- slices --------------------------------------------------------------------------------
+
+    def slice_columns(self, dataset_id: str) -> pd.DataFrame:
+        """Each user column with its number of distinct values and whether all values are numbers."""
+        return self._query(
+            """SELECT column_name, count(DISTINCT value) AS n_values,
+                      bool_and(TRY_CAST(value AS DOUBLE) IS NOT NULL) AS numeric
+               FROM example_columns WHERE dataset_id = ? GROUP BY 1 ORDER BY 1""",
+            [dataset_id],
+        )
+
+    def quantile_edges(self, dataset_id: str, column: str, buckets: int = 4) -> list[float]:
+        with self.connect() as con:
+            edges = con.execute(
+                "SELECT quantile_cont(TRY_CAST(value AS DOUBLE), ?) FROM example_columns WHERE dataset_id = ? AND column_name = ?",
+                [[i / buckets for i in range(1, buckets)], dataset_id, column],
+            ).fetchone()[0]
+        return sorted(set(edges or []))
+
+    def slice_errors(self, run_id: str, teacher_name: str, label_mode: str, slice_by: str,
+                     column: str | None = None, edges: list[float] | None = None) -> pd.DataFrame:
+        """Per bucket of test examples: n, teacher error, errors of the students (teacher-trained, gold-trained)
+        at their largest training size averaged over seeds, and the inheritance conditionals.
+        `slice_by`: 'column' (a user column's values), 'quantile' (a numeric user column cut at `edges`),
+        'gold' (the human label) or 'teacher_label'."""
+        if slice_by == "quantile":
+            cases = " ".join(f"WHEN TRY_CAST(c.value AS DOUBLE) <= {float(edge)!r} THEN '{i + 1}: <= {float(edge):g}'"
+                             for i, edge in enumerate(edges))
+            bucket_sql = f"CASE WHEN c.value IS NULL THEN '(missing)' {cases} ELSE '{len(edges) + 1}: > {float(edges[-1]):g}' END"
+        else:
+            bucket_sql = {"column": "coalesce(nullif(c.value, ''), '(empty)')", "gold": "e.gold",
+                          "teacher_label": "coalesce(t.label, '(no label)')"}[slice_by]
+        return self._query(
+            f"""WITH run AS (SELECT dataset_id FROM runs WHERE run_id = $run),
+                largest AS (SELECT trained_on, label_mode, max(size) AS size FROM fits WHERE run_id = $run GROUP BY ALL),
+                student AS (
+                    SELECT p.example_id, avg((p.predicted <> e.gold)::DOUBLE) AS wrong
+                    FROM predictions p JOIN largest l USING (trained_on, label_mode, size)
+                    JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = p.example_id
+                    WHERE p.run_id = $run AND p.trained_on = $teacher AND p.label_mode = $mode GROUP BY 1),
+                gold_student AS (
+                    SELECT p.example_id, avg((p.predicted <> e.gold)::DOUBLE) AS wrong
+                    FROM predictions p JOIN largest l USING (trained_on, label_mode, size)
+                    JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = p.example_id
+                    WHERE p.run_id = $run AND p.trained_on = 'gold' GROUP BY 1),
+                rows AS (
+                    SELECT {bucket_sql} AS bucket, (t.label IS DISTINCT FROM e.gold)::DOUBLE AS teacher_wrong,
+                           s.wrong AS student_wrong, g.wrong AS gold_student_wrong
+                    FROM student s
+                    JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = s.example_id
+                    JOIN run_teachers rt ON rt.run_id = $run AND rt.teacher_name = $teacher
+                    LEFT JOIN teacher_labels t ON t.teacher_id = rt.teacher_id AND t.dataset_id = e.dataset_id
+                         AND t.example_id = s.example_id
+                    LEFT JOIN example_columns c ON c.dataset_id = e.dataset_id AND c.example_id = s.example_id
+                         AND c.column_name = $column
+                    LEFT JOIN gold_student g ON g.example_id = s.example_id)
+               SELECT bucket, count(*) AS n, avg(teacher_wrong) AS teacher_error, avg(student_wrong) AS student_error,
+                      avg(gold_student_wrong) AS gold_student_error,
+                      sum(teacher_wrong)::INTEGER AS n_teacher_wrong,
+                      avg(student_wrong) FILTER (WHERE teacher_wrong = 1) AS student_wrong_if_teacher_wrong,
+                      avg(student_wrong) FILTER (WHERE teacher_wrong = 0) AS student_wrong_if_teacher_right
+               FROM rows GROUP BY bucket ORDER BY bucket""",
+            {"run": run_id, "teacher": teacher_name, "mode": label_mode, "column": column},
+        )
+
+    # -- human verdicts ----------------------------------------------------------------------
+
+    def add_verdict(self, *, verdict_id, dataset_id, example_id, reviewer, verdict, label, note) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [verdict_id, dataset_id, example_id, reviewer, verdict, label, note, _now()])
+
+    def pin(self, dataset_id: str, example_ids, source: str) -> None:
+        rows = pd.DataFrame({"example_id": list(example_ids)})
+        with self.transaction() as con:
+            con.execute("INSERT INTO pinned SELECT ?, example_id, ?, ? FROM rows ON CONFLICT DO NOTHING",
+                        [dataset_id, source, _now()])
+
+    def verdicts(self, dataset_id: str) -> pd.DataFrame:
+        return self._query(
+            """SELECT v.verdict_id, v.example_id, e.text, e.gold, v.reviewer, v.verdict, v.label, v.note, v.created_at
+               FROM verdicts v JOIN examples e USING (dataset_id, example_id)
+               WHERE v.dataset_id = ? ORDER BY v.created_at""",
+            [dataset_id],
         )

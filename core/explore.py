@@ -1,0 +1,119 @@
+"""What the dashboard shows, computed from the store: slice error tables with intervals, agreement
+patterns, and the spot-check queue with a reason for every rank. No Streamlit here."""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .store import Store
+
+MIN_CELL = 30  # below this many examples a cell's rate is shown as "too few", not as a colour
+Z95 = 1.959963984540054
+VERDICTS = ("label", "ambiguous", "skip")
+PATTERNS = ("all right", "teacher wrong", "student wrong", "both wrong", "teacher and student agree",
+            "teacher and student disagree")
+
+
+def wilson(rate: float, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion (rates averaged over seeds are treated as proportions)."""
+    if n == 0 or rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return float("nan"), float("nan")
+    denominator = 1 + Z95 ** 2 / n
+    centre = (rate + Z95 ** 2 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(rate * (1 - rate) / n + Z95 ** 2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class SliceOption:
+    title: str
+    slice_by: str
+    column: str | None = None
+
+
+def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
+    options = [SliceOption("gold label (rare classes = low-probability targets)", "gold"),
+               SliceOption("teacher's label", "teacher_label")]
+    for row in store.slice_columns(dataset_id).itertuples():
+        quantiles = row.numeric and row.n_values > 12
+        options.append(SliceOption(f"{row.column_name}{' (quartiles)' if quantiles else ''}",
+                                   "quantile" if quantiles else "column", row.column_name))
+    return options
+
+
+def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
+    edges = store.quantile_edges(store.run(run_id)["dataset_id"], option.column) if option.slice_by == "quantile" else None
+    table = store.slice_errors(run_id, teacher, label_mode, option.slice_by, option.column, edges)
+    table["n_teacher_right"] = table["n"] - table["n_teacher_wrong"]
+    for rate, n in (("teacher_error", "n"), ("student_error", "n"), ("gold_student_error", "n"),
+                    ("student_wrong_if_teacher_wrong", "n_teacher_wrong"),
+                    ("student_wrong_if_teacher_right", "n_teacher_right")):
+        bounds = [wilson(r, int(k)) if pd.notna(r) else (np.nan, np.nan) for r, k in zip(table[rate], table[n])]
+        table[f"{rate}_lo"] = [b[0] for b in bounds]
+        table[f"{rate}_hi"] = [b[1] for b in bounds]
+    table["enough"] = table["n"] >= MIN_CELL
+    return table
+
+
+def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
+    gold = view["gold"].notna()
+    teacher_right = view["teacher_label"] == view["gold"]
+    student_right = view["student_label"] == view["gold"]
+    agree = view["teacher_label"] == view["student_label"]
+    pattern = np.select(
+        [gold & teacher_right & student_right, gold & ~teacher_right & student_right,
+         gold & teacher_right & ~student_right, gold & ~teacher_right & ~student_right, agree],
+        PATTERNS[:5], default=PATTERNS[5])
+    return view.assign(pattern=pattern)
+
+
+STRATEGIES = {
+    "disagreement": "teacher and held-out student disagree, the student most sure first",
+    "low_confidence": "the teacher's lowest stated confidence first",
+}
+
+
+def spot_check_queue(view: pd.DataFrame, strategy: str, include_reviewed: bool = False,
+                     clusters: list[int] | None = None) -> pd.DataFrame:
+    """Examples ranked for human review, each with the reason for its place. Examples picked by hand (on
+    the map) come first, then the strategy's order."""
+    queue = view if include_reviewed else view[view["n_verdicts"] == 0]
+    if clusters:
+        queue = queue[queue["cluster"].isin(clusters)]
+    picked = queue[queue["pinned_from"].notna()].sort_values("example_id")
+    queue = queue[queue["pinned_from"].isna()]
+    if strategy == "disagreement":
+        queue = queue[queue["teacher_label"] != queue["student_label"]].sort_values(
+            ["student_confidence", "example_id"], ascending=[False, True])
+        reason = [f"student says {s!r} ({sc:.2f}), teacher said {t if isinstance(t, str) else 'nothing'!r}"
+                  for s, sc, t in zip(queue["student_label"], queue["student_confidence"], queue["teacher_label"])]
+    elif strategy == "low_confidence":
+        queue = queue.sort_values(["teacher_confidence", "example_id"], na_position="first")
+        reason = ["teacher gave no confidence" if pd.isna(c) else f"teacher confidence {c:.2f}"
+                  for c in queue["teacher_confidence"]]
+    else:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
+    ranked = pd.concat([picked.assign(reason=[f"picked {p}" for p in picked["pinned_from"]]),
+                        queue.assign(reason=reason)], ignore_index=True)
+    return ranked.assign(rank=np.arange(1, len(ranked) + 1))
+
+
+def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str, verdict: str,
+                   label: str | None = None, note: str = "") -> str:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}")
+    if verdict == "label":
+        if label not in store.dataset(dataset_id).label_set:
+            raise ValueError(f"{label!r} is not in the label set")
+    elif label is not None:
+        raise ValueError("only a 'label' verdict carries a label")
+    if not reviewer.strip():
+        raise ValueError("a verdict needs a reviewer name")
+    verdict_id = uuid.uuid4().hex
+    store.add_verdict(verdict_id=verdict_id, dataset_id=dataset_id, example_id=example_id, reviewer=reviewer.strip(),
+                      verdict=verdict, label=label, note=note.strip() or None)
+    return verdict_id

@@ -1,0 +1,96 @@
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import ui
+from core.config import ConfigError, parse_config
+from core.dataset import ColumnMapping, DataError, read_dataset
+
+st.title("Runs")
+path = ui.db_path()
+
+
+def progress_bar():
+    bar = st.progress(0.0, text="starting")
+    return lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done}/{total}")
+
+
+if path.exists():
+    runs = ui.cached_runs(ui.version_key())
+    if runs.empty:
+        st.info("No runs yet: run a config below, or build the demo.")
+    else:
+        table = runs.assign(timings=[json.loads(t) if t else {} for t in runs["timings"]])
+        table["seconds"] = [t.get("total") for t in table["timings"]]
+        ui.show_table(table[["run_id", "name", "dataset", "teachers", "status", "created_at", "finished_at", "seconds",
+                             "code_version", "error"]], "runs")
+        with st.expander("Configs and timings"):
+            for r in runs.itertuples():
+                st.markdown(f"**{r.run_id}**")
+                st.json({"config": json.loads(r.config), "timings": json.loads(r.timings) if r.timings else {}})
+else:
+    st.info(f"No database at {path} yet. Build the demo below, or import a file.")
+
+st.header("Build the demo database")
+st.caption("Generates the demo corpus, labels it with two SIMULATED teachers and a zero-shot embedding model, and "
+           "runs the demo experiments (about two minutes). Replaces the database file when it finishes.")
+if st.button("Build the demo database"):
+    from core.demo import build_demo_database
+
+    build_demo_database(path, progress=progress_bar())
+    st.cache_data.clear()
+    st.success("Demo database built.")
+
+st.header("Import a data set")
+upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"])
+if upload is not None:
+    suffix = Path(upload.name).suffix
+    saved = Path(tempfile.mkdtemp()) / upload.name
+    saved.write_bytes(upload.getvalue())
+    with st.form("import"):
+        name = st.text_input("Name in the database", value=Path(upload.name).stem)
+        text = st.text_input("Text column", value="text")
+        gold = st.text_input("Gold label column (optional)")
+        split = st.text_input("Split column (optional)")
+        slices = st.text_input("Slice columns, comma-separated (optional)")
+        llm = st.text_input("Existing LLM labels as TEACHER=COLUMN, comma-separated (optional)")
+        if st.form_submit_button("Import"):
+            pairs = [p.split("=", 1) for p in llm.split(",") if "=" in p]
+            mapping = ColumnMapping(text=text, gold=gold or None, split=split or None,
+                                    slices=tuple(s.strip() for s in slices.split(",") if s.strip()),
+                                    llm_labels={k.strip(): v.strip() for k, v in pairs})
+            try:
+                from core.importing import import_dataset
+
+                info = import_dataset(ui.writer(), read_dataset(saved, mapping), name)
+            except DataError as exc:
+                st.error(f"{upload.name}: nothing was imported.")
+                st.code("\n".join(exc.problems[:20]), language=None)
+            except Exception as exc:  # the message names what to fix; the database is unchanged
+                st.error(str(exc))
+            else:
+                st.cache_data.clear()
+                st.success(f"Imported {info.n_examples} examples as {info.name!r}.")
+
+st.header("Run an experiment")
+example = (Path(__file__).resolve().parent.parent / "data" / "demo_run.toml").read_text()
+config_text = st.text_area("Run config (TOML)", value=example, height=300)
+if st.button("Start the run"):
+    import tomllib
+
+    from core.experiment import run_experiment
+
+    try:
+        config = parse_config(tomllib.loads(config_text))
+    except (ConfigError, tomllib.TOMLDecodeError) as exc:
+        st.error(str(exc))
+    else:
+        try:
+            run_id = run_experiment(ui.writer(), config, progress=progress_bar())
+        except (KeyError, ValueError) as exc:
+            st.error(str(exc.args[0] if isinstance(exc, KeyError) else exc))
+        else:
+            st.cache_data.clear()
+            st.success(f"Run {run_id} finished.")

@@ -1,0 +1,63 @@
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import ui
+from core.explore import MIN_CELL, slice_options, slice_table
+
+st.title("Slice error maps")
+run = ui.pick_run()
+store = ui.reader()
+teachers = store.run_teachers(run["run_id"])
+options = slice_options(store, run["dataset_id"])
+left, middle, right = st.columns(3)
+teacher = left.selectbox("Teacher", list(teachers["teacher_name"]))
+mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
+titles = [o.title for o in options]
+option = options[titles.index(right.selectbox("Slice by", titles))]
+if len(options) == 2:
+    st.info("This data set has no slice columns of its own; import it with `--slice COLUMN` to slice by your columns.")
+
+
+@st.cache_data(show_spinner=False)
+def load(run_id, teacher, mode, title, _version):
+    chosen = next(o for o in slice_options(ui.reader(), ui.reader().run(run_id)["dataset_id"]) if o.title == title)
+    return slice_table(ui.reader(), run_id, teacher, mode, chosen)
+
+
+table = load(run["run_id"], teacher, mode, option.title, ui.version_key())
+st.caption(f"Test examples only. Students at their largest training size, error averaged over seeds. "
+           f"95% Wilson intervals. Cells with fewer than {MIN_CELL} examples are greyed out and say so.")
+
+models = [("teacher_error", f"teacher {teacher}"), ("student_error", "student on teacher labels"),
+          ("gold_student_error", "student on human labels")]
+z = np.array([[r if ok else np.nan for r, ok in zip(table[col], table["enough"])] for col, _ in models])
+text = [[f"{r:.2f}<br>n={n}" if ok else f"too few<br>n={n}" for r, n, ok in zip(table[col], table["n"], table["enough"])]
+        for col, _ in models]
+heat = go.Figure(go.Heatmap(z=z, x=[str(b) for b in table["bucket"]], y=[name for _, name in models], text=text,
+                            texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=max(0.5, np.nanmax(z) if np.isfinite(z).any() else 0.5),
+                            colorbar=dict(title="error"), hoverongaps=False))
+heat.update_layout(xaxis_title=option.title, height=320, plot_bgcolor="#eeeeee")
+ui.show_figure(heat, f"{run['run_id']}-slices-heatmap")
+
+bars = go.Figure()
+for col, name in models:
+    bars.add_trace(go.Bar(name=name, x=[str(b) for b in table["bucket"]], y=table[col],
+                          error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
+                                       arrayminus=table[col] - table[f"{col}_lo"])))
+bars.update_layout(barmode="group", yaxis_title="error rate", xaxis_title=option.title, height=380)
+ui.show_figure(bars, f"{run['run_id']}-slices-bars")
+
+st.subheader("Inheritance: does the student copy its teacher's mistakes?")
+st.caption("If the student only learned the task, P(student wrong | teacher wrong) would be close to "
+           "P(student wrong | teacher right). A large gap means the teacher's errors were learned.")
+inherit = go.Figure()
+for col, name, n_col in (("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)", "n_teacher_wrong"),
+                         ("student_wrong_if_teacher_right", "P(student wrong | teacher right)", "n_teacher_right")):
+    inherit.add_trace(go.Bar(name=name, x=[str(b) for b in table["bucket"]], y=table[col],
+                             text=[f"n={n}" for n in table[n_col]], textposition="outside",
+                             error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
+                                          arrayminus=table[col] - table[f"{col}_lo"])))
+inherit.update_layout(barmode="group", yaxis_title="probability", xaxis_title=option.title, height=380)
+ui.show_figure(inherit, f"{run['run_id']}-inheritance")
+ui.show_table(table, f"{run['run_id']}-slices")

@@ -1,0 +1,143 @@
+"""The dashboard on a small database built here: AppTest for every page, and one real browser."""
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo_corpus
+from core.config import parse_config
+from core.dataset import read_dataset
+from core.demo import DEMO_MAPPING
+from core.experiment import run_experiment
+from core.importing import import_dataset
+from core.projection import build_map
+from core.results import headlines
+from core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "runs"]
+
+
+@pytest.fixture(scope="module")
+def dashboard_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dashboard")
+    corpus = demo_corpus.generate(n=800, seed=4)
+    corpus.loc[0, "text"] = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never arrived"
+    corpus.to_csv(folder / "corpus.csv", index=False)
+    store = Store(folder / "dash.duckdb")
+    import_dataset(store, read_dataset(folder / "corpus.csv", DEMO_MAPPING, demo_corpus.LABEL_SET), "dash")
+    config = parse_config({"name": "dash", "dataset": "dash", "sizes": [100, 300, "all"], "seeds": [0, 1, 2],
+                           "bootstrap": 200, "student": {"label_modes": ["hard", "soft"]},
+                           "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15}},
+                                        {"name": "zs", "kind": "zero_shot_embedding"}]})
+    run_id = run_experiment(store, config)
+    build_map(store, run_id)
+    return folder / "dash.duckdb", run_id
+
+
+@pytest.fixture
+def app(dashboard_db, monkeypatch, tmp_path):
+    """AppTest on a private copy, so a test that writes verdicts does not change what others see."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(dashboard_db[0], copy)
+    monkeypatch.setenv("PSEUDOLENS_DB", str(copy))
+
+    def open_page(page):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    open_page.db = copy
+    return open_page
+
+
+def test_overview_states_the_headline_numbers_that_are_in_the_store(app, dashboard_db):
+    at = app("overview")
+    shown = [a.value for a in (*at.warning, *at.success)]
+    store = Store(dashboard_db[0], read_only=True)
+    expected = [h.sentence() for h in headlines(store, dashboard_db[1])]
+    assert shown == expected and len(expected) == 4
+    assert any("(SIMULATED)" in line for line in shown)
+    teacher_table = at.dataframe[0].value
+    assert set(teacher_table["teacher"]) == {"sim (SIMULATED)", "zs"}
+
+
+def test_learning_curve_table_holds_every_curve_point(app, dashboard_db):
+    at = app("learning_curves")
+    assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    curve = Store(dashboard_db[0], read_only=True).curve(dashboard_db[1])
+    assert len(table) == len(curve[curve["metric"] == "accuracy"])
+
+
+def test_slice_table_counts_every_test_example_once(app, dashboard_db):
+    at = app("slices")
+    depth = next(i for i, o in enumerate(at.selectbox[2].options) if o.startswith("depth"))
+    at.selectbox[2].select_index(depth).run()
+    table = at.dataframe[0].value
+    store = Store(dashboard_db[0], read_only=True)
+    examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
+    assert table["n"].sum() == (examples["split"] == "test").sum()
+    assert list(table["bucket"]) == ["0", "1", "2", "3", "4"]
+    small = table[table["n"] < 30]
+    heatmap_text = str(at.get("plotly_chart")[0].proto.spec)
+    assert small.empty or "too few" in heatmap_text
+
+
+def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashboard_db):
+    at = app("disagreements")
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "lasso" in spec
+    assert "&lt;script&gt;" in spec and "<script>alert" not in spec  # hover text is escaped
+    clusters = at.dataframe[0].value
+    assert {"cluster", "n", "teacher_error", "student_error", "terms"} <= set(clusters.columns)
+
+
+def test_a_verdict_is_saved_to_duckdb_and_survives_a_rerun(app):
+    at = app("spot_check")
+    queue = at.dataframe[0].value
+    first = queue["example_id"].iloc[0]
+    assert queue["rank"].tolist()[:3] == [1, 2, 3] and queue["reason"].str.len().min() > 0
+    at.text_input(key="verdict-reviewer").input("Ada")
+    at.radio(key="verdict-kind").set_value("label")
+    at.selectbox(key="verdict-label").set_value("billing")
+    at.text_input(key="verdict-note").input("looks like billing to me")
+    at.button[-1].click().run()
+    assert not at.exception
+    verdicts = Store(app.db, read_only=True).verdicts(Store(app.db, read_only=True).datasets()["dataset_id"][0])
+    assert verdicts[["example_id", "reviewer", "verdict", "label", "note"]].values.tolist() == [
+        [first, "Ada", "label", "billing", "looks like billing to me"]]
+    at.run()
+    assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
+    assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+
+
+def test_texts_with_markup_are_shown_as_text(app):
+    at = app("spot_check")
+    assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_runs_page_lists_runs_and_missing_database_gets_instructions(app, monkeypatch, tmp_path):
+    at = app("runs")
+    assert "dash" in at.dataframe[0].value["name"].tolist()
+    monkeypatch.setenv("PSEUDOLENS_DB", str(tmp_path / "absent.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception and "python -m core demo" in at.info[0].value
+
+
+@pytest.mark.browser
+def test_every_page_in_a_real_browser(dashboard_db, tmp_path):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
+    pytest.importorskip("playwright", reason="pip install playwright (in requirements-test.txt)")
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from screenshots import running_app, shoot
+
+    out = ROOT / "tests" / "artifacts" / "screenshots"
+    with running_app(dashboard_db[0]) as url:
+        problems = shoot(url, out)
+    assert problems == {page: [] for page in PAGES}
+    assert all((out / f"{page}.png").stat().st_size > 10_000 for page in PAGES)

@@ -1,0 +1,85 @@
+"""Streamlit helpers shared by the pages: the database, the run picker, downloads, and clear messages
+instead of tracebacks. Pages stay thin: they ask `core` and draw."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.store import DEFAULT_DB, Store, StoreBusyError, StoreError
+
+PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("PSEUDOLENS_DB", DEFAULT_DB))
+
+
+def version_key() -> float:
+    """Changes whenever the database file does, so cached queries refresh after a run or a verdict."""
+    path = db_path()
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def reader() -> Store:
+    """A read-only store, or a message saying what to do, and the page stops."""
+    try:
+        return Store(db_path(), read_only=True, lock_timeout=3.0)
+    except StoreBusyError:
+        st.warning(f"The database {db_path()} is busy (a run is writing to it). Reload in a moment.")
+    except StoreError as exc:
+        st.info(f"{exc}\n\nBuild the demo with `python -m core demo`, or import your data on the **Runs** page.")
+    st.stop()
+
+
+def writer() -> Store:
+    try:
+        return Store(db_path(), lock_timeout=10.0)
+    except StoreError as exc:
+        st.error(f"Cannot write to the database: {exc}")
+        st.stop()
+
+
+@st.cache_data(show_spinner=False)
+def cached_runs(_version: float) -> pd.DataFrame:
+    return reader().runs()
+
+
+def pick_run(finished_only: bool = True) -> dict:
+    """The run the user is looking at, chosen in the sidebar and kept across pages."""
+    runs = cached_runs(version_key())
+    if finished_only:
+        runs = runs[runs["status"] == "finished"]
+    if runs.empty:
+        st.info("No finished run in this database yet. Start the demo or an import on the **Runs** page, "
+                "or run `python -m core demo`.")
+        st.stop()
+    ids = list(runs["run_id"])
+    if st.session_state.get("run_id") not in ids:
+        st.session_state["run_id"] = ids[0]
+    labels = {r.run_id: f"{r.name} · {r.dataset} · {r.teachers}" for r in runs.itertuples()}
+    run_id = st.sidebar.selectbox("Run", ids, index=ids.index(st.session_state["run_id"]), format_func=labels.get)
+    st.session_state["run_id"] = run_id
+    return reader().run(run_id)
+
+
+def show_figure(fig: go.Figure, name: str) -> None:
+    """A chart, with PNG from the chart's camera button and a standalone HTML download for slides."""
+    st.plotly_chart(fig, width="stretch", config={**PLOT_CONFIG, "toImageButtonOptions": {
+        **PLOT_CONFIG["toImageButtonOptions"], "filename": name}})
+    st.download_button("Download chart (HTML)", fig.to_html(include_plotlyjs="cdn"), file_name=f"{name}.html",
+                       mime="text/html", key=f"html-{name}")
+
+
+def show_table(frame: pd.DataFrame, name: str, **kwargs) -> None:
+    """A table (text shown as plain text, never as markup) with a CSV download."""
+    st.dataframe(frame, width="stretch", hide_index=True, **kwargs)
+    st.download_button("Download table (CSV)", frame.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"csv-{name}")
+
+
+def simulated_marker(simulated: bool) -> str:
+    return " (SIMULATED)" if simulated else ""
