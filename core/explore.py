@@ -77,29 +77,29 @@ STRATEGIES = {
 }
 
 
-def spot_check_queue(view: pd.DataFrame, strategy: str, include_reviewed: bool = False,
-                     clusters: list[int] | None = None) -> pd.DataFrame:
-    """Examples ranked for human review, each with the reason for its place. Examples picked by hand (on
-    the map) come first, then the strategy's order."""
-    queue = view if include_reviewed else view[view["n_verdicts"] == 0]
-    if clusters:
-        queue = queue[queue["cluster"].isin(clusters)]
-    picked = queue[queue["pinned_from"].notna()].sort_values("example_id")
-    queue = queue[queue["pinned_from"].isna()]
+def _reason(row, strategy: str) -> str:
+    if isinstance(row.pinned_from, str):
+        return f"picked {row.pinned_from}"
     if strategy == "disagreement":
-        queue = queue[queue["teacher_label"] != queue["student_label"]].sort_values(
-            ["student_confidence", "example_id"], ascending=[False, True])
-        reason = [f"student says {s!r} ({sc:.2f}), teacher said {t if isinstance(t, str) else 'nothing'!r}"
-                  for s, sc, t in zip(queue["student_label"], queue["student_confidence"], queue["teacher_label"])]
-    elif strategy == "low_confidence":
-        queue = queue.sort_values(["teacher_confidence", "example_id"], na_position="first")
-        reason = ["teacher gave no confidence" if pd.isna(c) else f"teacher confidence {c:.2f}"
-                  for c in queue["teacher_confidence"]]
-    else:
+        teacher = row.teacher_label if isinstance(row.teacher_label, str) else "nothing"
+        return f"student says {row.student_label!r} ({row.student_confidence:.2f}), teacher said {teacher!r}"
+    if pd.isna(row.teacher_confidence):
+        return "teacher gave no confidence"
+    return f"teacher confidence {row.teacher_confidence:.2f}"
+
+
+def spot_check_queue(store: Store, run_id: str, teacher: str, strategy: str, *, role: str | None = None,
+                     clusters: list[int] | None = None, slice_column: str | None = None,
+                     slice_values: list[str] | None = None, include_reviewed: bool = False,
+                     limit: int = 500) -> pd.DataFrame:
+    """The first `limit` examples for human review, ranked in the database, each with the reason for its
+    place (column `total` holds the length of the whole queue). Examples picked by hand come first."""
+    if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
-    ranked = pd.concat([picked.assign(reason=[f"picked {p}" for p in picked["pinned_from"]]),
-                        queue.assign(reason=reason)], ignore_index=True)
-    return ranked.assign(rank=np.arange(1, len(ranked) + 1))
+    queue = store.example_view(run_id, teacher, queue=strategy, role=role, clusters=clusters,
+                               slice_column=slice_column, slice_values=slice_values,
+                               include_reviewed=include_reviewed, limit=limit)
+    return queue.assign(rank=np.arange(1, len(queue) + 1), reason=[_reason(r, strategy) for r in queue.itertuples()])
 
 
 def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str, verdict: str,
@@ -114,6 +114,7 @@ def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str
     if not reviewer.strip():
         raise ValueError("a verdict needs a reviewer name")
     verdict_id = uuid.uuid4().hex
-    store.add_verdict(verdict_id=verdict_id, dataset_id=dataset_id, example_id=example_id, reviewer=reviewer.strip(),
-                      verdict=verdict, label=label, note=note.strip() or None)
+    store.add_verdicts(dataset_id, pd.DataFrame([{"verdict_id": verdict_id, "example_id": example_id,
+                                                  "reviewer": reviewer.strip(), "verdict": verdict, "label": label,
+                                                  "note": note.strip() or None}]))
     return verdict_id

@@ -41,7 +41,7 @@ def register(store: Store, teacher: Teacher) -> str:
 
 
 def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
-                  batch_size: int = 256, progress: Progress | None = None) -> int:
+                  batch_size: int = 1000, progress: Progress | None = None) -> int:
     """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled."""
     key = register(store, teacher)
     done = store.labeled_example_ids(key, dataset_id)

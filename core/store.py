@@ -634,28 +634,60 @@ class Store:
             con.execute("INSERT INTO clusters SELECT ?, ?, example_id, cluster FROM assignments", [run_id, teacher_name])
             con.execute("INSERT INTO cluster_terms SELECT ?, ?, cluster, terms FROM terms", [run_id, teacher_name])
 
-    def example_view(self, run_id: str, teacher_name: str, method: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    QUEUE_ORDER = {
+        "disagreement": "student_confidence DESC",
+        "low_confidence": "teacher_confidence ASC NULLS FIRST",
+    }
+
+    def example_view(self, run_id: str, teacher_name: str, method: str | None = None, *, sample: int | None = None,
+                     queue: str | None = None, role: str | None = None, clusters: list[int] | None = None,
+                     slice_column: str | None = None, slice_values: list[str] | None = None,
+                     include_reviewed: bool = True, limit: int | None = None) -> pd.DataFrame:
         """One row per example: text, gold, teacher answer, the student's held-out prediction, map position,
-        cluster, and how many verdicts it has. `limit` samples that many rows (for large data sets)."""
-        sample = f"USING SAMPLE {int(limit)} ROWS (reservoir, 0)" if limit else ""
+        cluster, verdict count and whether it was picked by hand; `total` counts all matching rows.
+        `sample` draws that many rows at random (the map); `queue` ranks for review in SQL: picked examples
+        first, then by the strategy's order (`QUEUE_ORDER`); the other arguments filter."""
+        filters, params = ["TRUE"], {"run": run_id, "teacher": teacher_name, "method": method}
+        if queue == "disagreement":
+            filters.append("(pinned_from IS NOT NULL OR teacher_label IS DISTINCT FROM student_label)")
+        if role:
+            filters.append("role = $role")
+            params["role"] = role
+        if clusters:
+            filters.append("cluster IN (SELECT unnest($clusters))")
+            params["clusters"] = [int(c) for c in clusters]
+        if slice_column and slice_values:
+            filters.append("example_id IN (SELECT example_id FROM example_columns WHERE dataset_id = "
+                           "(SELECT dataset_id FROM runs WHERE run_id = $run) AND column_name = $column "
+                           "AND value IN (SELECT unnest($values)))")
+            params.update(column=slice_column, values=[str(v) for v in slice_values])
+        if not include_reviewed:
+            filters.append("n_verdicts = 0")
+        order = f"ORDER BY (pinned_from IS NULL), {self.QUEUE_ORDER[queue]}, example_id" if queue else ""
+        tail = f"USING SAMPLE {int(sample)} ROWS (reservoir, 0)" if sample else ""
+        if limit:
+            tail += f" LIMIT {int(limit)}"
         return self._query(
-            f"""SELECT ep.example_id, e.text, e.gold, ep.role, tl.label AS teacher_label,
+            f"""WITH run AS (SELECT dataset_id FROM runs WHERE run_id = $run),
+                reviewed AS (SELECT example_id, count(*) AS n FROM verdicts WHERE dataset_id = (SELECT dataset_id FROM run)
+                             GROUP BY 1),
+                view AS (
+                SELECT ep.example_id, e.text, e.gold, ep.role, tl.label AS teacher_label,
                        tl.confidence AS teacher_confidence, tl.abstain_reason, ep.predicted AS student_label,
                        ep.confidence AS student_confidence, pr.x, pr.y, cl.cluster,
-                       (SELECT count(*) FROM verdicts v WHERE v.dataset_id = r.dataset_id AND v.example_id = ep.example_id) AS n_verdicts,
-                       pin.source AS pinned_from
+                       coalesce(reviewed.n, 0) AS n_verdicts, pin.source AS pinned_from
                 FROM example_predictions ep
-                JOIN runs r USING (run_id)
                 JOIN run_teachers rt ON rt.run_id = ep.run_id AND rt.teacher_name = ep.teacher_name
-                JOIN examples e ON e.dataset_id = r.dataset_id AND e.example_id = ep.example_id
-                LEFT JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = r.dataset_id
+                JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = ep.example_id
+                LEFT JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = e.dataset_id
                      AND tl.example_id = ep.example_id
-                LEFT JOIN projections pr ON pr.dataset_id = r.dataset_id AND pr.example_id = ep.example_id AND pr.method = ?
+                LEFT JOIN projections pr ON pr.dataset_id = e.dataset_id AND pr.example_id = ep.example_id AND pr.method = $method
                 LEFT JOIN clusters cl ON cl.run_id = ep.run_id AND cl.teacher_name = ep.teacher_name AND cl.example_id = ep.example_id
-                LEFT JOIN pinned pin ON pin.dataset_id = r.dataset_id AND pin.example_id = ep.example_id
-                WHERE ep.run_id = ? AND ep.teacher_name = ?
-                {sample}""",
-            [method, run_id, teacher_name],
+                LEFT JOIN pinned pin ON pin.dataset_id = e.dataset_id AND pin.example_id = ep.example_id
+                LEFT JOIN reviewed ON reviewed.example_id = ep.example_id
+                WHERE ep.run_id = $run AND ep.teacher_name = $teacher)
+               SELECT *, count(*) OVER () AS total FROM view WHERE {" AND ".join(filters)} {order} {tail}""",
+            params,
         )
 
     def has_clusters(self, run_id: str) -> bool:
@@ -676,6 +708,12 @@ class Store:
                FROM example_columns WHERE dataset_id = ? GROUP BY 1 ORDER BY 1""",
             [dataset_id],
         )
+
+    def column_values(self, dataset_id: str, column: str, limit: int = 500) -> list[str]:
+        with self.connect() as con:
+            rows = con.execute("SELECT DISTINCT value FROM example_columns WHERE dataset_id = ? AND column_name = ? "
+                               "ORDER BY 1 LIMIT ?", [dataset_id, column, limit]).fetchall()
+        return [r[0] for r in rows]
 
     def quantile_edges(self, dataset_id: str, column: str, buckets: int = 4) -> list[float]:
         with self.connect() as con:
@@ -733,10 +771,15 @@ class Store:
 
     # -- human verdicts ----------------------------------------------------------------------
 
-    def add_verdict(self, *, verdict_id, dataset_id, example_id, reviewer, verdict, label, note) -> None:
+    def add_verdicts(self, dataset_id: str, verdicts: pd.DataFrame) -> int:
+        """Adds verdicts (verdict_id, example_id, reviewer, verdict, label, note) in one transaction, skipping
+        ids already stored; returns how many were new."""
         with self.transaction() as con:
-            con.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [verdict_id, dataset_id, example_id, reviewer, verdict, label, note, _now()])
+            before = con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0]
+            rows = verdicts.astype(object)
+            con.execute("INSERT INTO verdicts SELECT verdict_id, ?, example_id, reviewer, verdict, label, note, ? "
+                        "FROM rows ON CONFLICT DO NOTHING", [dataset_id, _now()])
+            return con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0] - before
 
     def pin(self, dataset_id: str, example_ids, source: str) -> None:
         rows = pd.DataFrame({"example_id": list(example_ids)})

@@ -17,7 +17,7 @@ PATTERN_COLOURS = ["#c7c7c7", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, _version):
     s = ui.reader()
-    return with_patterns(s.example_view(run_id, teacher, "umap", limit=MAX_POINTS)), s.cluster_terms(run_id, teacher)
+    return with_patterns(s.example_view(run_id, teacher, "umap", sample=MAX_POINTS)), s.cluster_terms(run_id, teacher)
 
 
 view, terms = load(run["run_id"], teacher, ui.version_key())
