@@ -9,6 +9,7 @@ pages = [
     st.Page("pages/slices.py", title="Slice error maps"),
     st.Page("pages/disagreements.py", title="Disagreement map"),
     st.Page("pages/spot_check.py", title="Spot-check queue"),
+    st.Page("pages/budget.py", title="Budget curves"),
     st.Page("pages/runs.py", title="Runs"),
 ]
 st.navigation(pages).run()

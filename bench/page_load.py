@@ -22,7 +22,7 @@ from core.experiment import run_experiment  # noqa: E402
 from core.importing import import_dataset  # noqa: E402
 from core.store import Store  # noqa: E402
 
-PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "runs"]
+PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "runs"]
 
 
 def build(path: Path, n: int) -> dict:

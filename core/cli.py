@@ -1,4 +1,4 @@
-"""Command line: `python -m core demo | import | run | map | runs` (also installed as `pseudolens`).
+"""Command line: `python -m core demo | import | run | map | runs | budget | export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
 4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
@@ -71,6 +71,28 @@ def _parser() -> argparse.ArgumentParser:
 
     map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
     map_.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="a run id (repeatable; default: every finished run without a map)")
+
+    budget = commands.add_parser("budget", parents=[common], help="budget curves: what N human checks buy, per ranking strategy")
+    budget.add_argument("--run", required=True)
+    budget.add_argument("--teacher", required=True)
+    budget.add_argument("--budgets", default="0,25,50,100,200,400,800", help="comma-separated numbers of checks")
+
+    export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
+    export.add_argument("--run", required=True)
+    export.add_argument("--teacher", required=True)
+    export.add_argument("--strategy", default="combined", help="a ranking strategy (see the dashboard or README)")
+    export.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
+    export.add_argument("--limit", type=int, default=500)
+    export.add_argument("--out", type=Path, required=True)
+
+    verdicts = commands.add_parser("import-verdicts", parents=[common], help="import completed annotations as verdicts")
+    verdicts.add_argument("file", type=Path)
+    verdicts.add_argument("--dataset", required=True)
+    verdicts.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
+
+    apply = commands.add_parser("apply-verdicts", parents=[common], help="rerun with the teacher's labels corrected by the verdicts")
+    apply.add_argument("--run", required=True)
+    apply.add_argument("--teacher", required=True)
 
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
     runs.add_argument("--json", action="store_true", help="machine-readable output")
@@ -147,6 +169,61 @@ def _map(args) -> int:
     return 0
 
 
+def _budget(args) -> int:
+    import pandas as pd
+
+    from .budget import budget_curves
+    from .store import Store
+
+    budgets = [int(b) for b in args.budgets.split(",")]
+    summary = budget_curves(Store(args.db), args.run, args.teacher, budgets=budgets, progress=TqdmProgress())
+    half = summary.drop_duplicates("strategy").set_index("strategy")["checks_to_half_gap"]
+    print(f"gold-trained student: {summary['gold_accuracy'].iloc[0]:.3f}; checks that close half the gap:")
+    for strategy, checks in half.items():
+        print(f"  {strategy:18s} {'not within the budgets' if pd.isna(checks) else int(checks)}")
+    return 0
+
+
+def _export(args) -> int:
+    from . import exchange
+    from .explore import spot_check_queue
+    from .store import Store
+
+    store = Store(args.db, read_only=True)
+    queue = spot_check_queue(store, args.run, args.teacher, args.strategy, limit=args.limit)
+    if args.format == "csv":
+        args.out.write_text(exchange.to_csv(queue))
+    else:
+        make = exchange.to_label_studio if args.format == "label_studio" else exchange.to_argilla
+        args.out.write_text(json.dumps(make(queue, args.teacher), indent=1))
+    print(f"wrote {len(queue)} examples to {args.out}")
+    if args.format == "label_studio":
+        label_set = store.dataset(store.run(args.run)["dataset_id"]).label_set
+        print(f"labeling config for the project:\n{exchange.label_studio_config(label_set)}")
+    return 0
+
+
+def _import_verdicts(args) -> int:
+    from .exchange import import_verdicts
+    from .store import Store
+
+    store = Store(args.db)
+    added = import_verdicts(store, store.dataset(args.dataset).dataset_id, args.file, args.format)
+    print(f"{added} new verdicts from {args.file}")
+    return 0
+
+
+def _apply_verdicts(args) -> int:
+    from .experiment import apply_verdicts
+    from .store import Store
+
+    store = Store(args.db)
+    run_id = apply_verdicts(store, args.run, args.teacher, progress=TqdmProgress())
+    print(f"run {run_id}:")
+    _print_headlines(store, run_id)
+    return 0
+
+
 def _runs(args) -> int:
     from .store import Store
 
@@ -174,7 +251,8 @@ def main(argv=None) -> int:
     from .store import StoreError
 
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "import": _import, "run": _run, "map": _map, "runs": _runs}
+    handlers = {"demo": _demo, "import": _import, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
+                "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts}
     try:
         return handlers[args.command](args)
     except (DataError, ConfigError, ValueError, KeyError) as exc:

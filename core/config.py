@@ -22,11 +22,12 @@ class Strict(BaseModel):
 
 
 class TeacherSpec(Strict):
-    """`kind`: recorded (labels imported with the data), simulated (noise model), zero_shot_embedding.
-    `params` go to the teacher (for simulated: the NoiseModel fields)."""
+    """`kind`: recorded (labels imported with the data), simulated (noise model), zero_shot_embedding, or
+    corrected (another teacher of the run with human verdicts applied: params `base`, and `verdicts`, the
+    fingerprint `apply_verdicts` writes). `params` go to the teacher (for simulated: the NoiseModel fields)."""
 
     name: str
-    kind: Literal["recorded", "simulated", "zero_shot_embedding"]
+    kind: Literal["recorded", "simulated", "zero_shot_embedding", "corrected"]
     params: dict = Field(default_factory=dict)
 
     @field_validator("name")
@@ -82,6 +83,9 @@ class RunConfig(Strict):
         names = [t.name for t in teachers]
         if len(set(names)) != len(names):
             raise ValueError(f"teacher names must be unique, got {names}")
+        for teacher in teachers:
+            if teacher.kind == "corrected" and teacher.params.get("base") not in names:
+                raise ValueError(f"corrected teacher {teacher.name!r} needs params.base naming another teacher of the run")
         return teachers
 
     def fingerprint(self) -> str:

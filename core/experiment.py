@@ -24,9 +24,11 @@ from .config import RunConfig
 from .embedding_cache import stored_encoder
 from .labeling import Progress, label_missing, register
 from .metrics import Bootstrap, interval, seed_average
+from .ranking import rank_pool
 from .store import DatasetInfo, Store
 from .students import make_student
 from .teachers import build_teacher
+from .teachers.corrected import CorrectedTeacher, majority_corrections, verdict_fingerprint
 
 GOLD = "gold"
 
@@ -52,6 +54,15 @@ def test_mask(examples: pd.DataFrame, config: RunConfig) -> np.ndarray:
         return in_split & has_gold
     rng = np.random.default_rng(config.test.seed)
     return has_gold & (rng.random(len(examples)) < config.test.fraction)
+
+
+def pool_and_test(examples: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training pool and the gold test split. Rows marked as test but without gold are in neither."""
+    is_test = test_mask(examples, config)
+    if not is_test.any():
+        raise ValueError("the data set has no gold labels to test on; a run needs gold labels on a test split")
+    in_test_split = (examples["split"].fillna("") == config.test.split_value.lower()).to_numpy()
+    return examples[~is_test & ~in_test_split].reset_index(drop=True), examples[is_test].reset_index(drop=True)
 
 
 def truth_frame(store: Store, dataset: DatasetInfo, examples: pd.DataFrame) -> pd.DataFrame:
@@ -103,21 +114,24 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     dataset = store.dataset(config.dataset)
     label_names = dataset.label_set.names
     examples = store.examples(dataset.dataset_id)
-    is_test = test_mask(examples, config)
-    if not is_test.any():
-        raise ValueError(f"data set {dataset.name!r} has no gold labels to test on; a run needs gold labels on a test split")
-    in_test_split = (examples["split"].fillna("") == config.test.split_value.lower()).to_numpy()
-    pool = examples[~is_test & ~in_test_split].reset_index(drop=True)
-    test = examples[is_test].reset_index(drop=True)
+    pool, test = pool_and_test(examples, config)
     encode = stored_encoder(store, dataset.dataset_id, examples)
 
     teacher_ids: dict[str, str] = {}
-    for spec in config.teachers:
+    for spec in sorted(config.teachers, key=lambda t: t.kind == "corrected"):  # a corrected teacher needs its base
         t0 = time.perf_counter()
         if spec.kind == "recorded":
             teacher_ids[spec.name] = store.recorded_teacher_id(dataset.dataset_id, spec.name)
         else:
-            teacher = build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode)
+            if spec.kind == "corrected":
+                base_id = teacher_ids[spec.params["base"]]
+                simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
+                teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),
+                                           store.verdicts(dataset.dataset_id), dataset.label_set)
+                if spec.params.get("verdicts") not in (None, teacher.fingerprint):
+                    raise ValueError("the verdicts changed since this config was written; apply them again")
+            else:
+                teacher = build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode)
             teacher_ids[spec.name] = register(store, teacher)
             label_missing(store, dataset.dataset_id, teacher, dataset.label_set, examples, progress=progress)
         timings[f"label:{spec.name}"] = round(time.perf_counter() - t0, 3)
@@ -166,6 +180,11 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         t0 = time.perf_counter()
         summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, bootstrap)
         timings["summary"] = round(time.perf_counter() - t0, 3)
+
+        t0 = time.perf_counter()
+        for name in teacher_ids:
+            rank_pool(store, run_id, name)
+        timings["rankings"] = round(time.perf_counter() - t0, 3)
     except BaseException as exc:
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -196,33 +215,46 @@ def _fit_one(store, run_id, student, X_pool, X_test, test, test_truth, bootstrap
     )
 
 
+def apply_verdicts(store: Store, run_id: str, teacher: str, progress: Progress | None = None) -> str:
+    """A new run like `run_id` whose teachers are `teacher` and `teacher` corrected by the human verdicts
+    so far, so the learning curves show before and after side by side. Returns the new run's id."""
+    config = RunConfig.model_validate(store.run(run_id)["config"])
+    dataset = store.dataset(config.dataset)
+    verdicts = store.verdicts(dataset.dataset_id)
+    if verdicts.empty:
+        raise ValueError("there are no verdicts to apply yet")
+    base = next(t for t in config.teachers if t.name == teacher)
+    fingerprint = verdict_fingerprint(majority_corrections(verdicts, dataset.label_set))
+    corrected = {"name": f"{teacher}+verdicts", "kind": "corrected", "params": {"base": teacher, "verdicts": fingerprint}}
+    new = config.model_copy(update={"name": f"{config.name}-verdicts-{fingerprint[:6]}",
+                                    "teachers": [base, type(base).model_validate(corrected)]})
+    return run_experiment(store, new, progress)
+
+
 def student_views(student, X_pool, X_test, pool, test, teacher_labels: pd.Series, label_names, folds: int = 5):
     """What a student trained on this teacher's labels predicts for every example, never having trained on
     it: out-of-fold on the training pool, from a model of the whole pool on the test split and on pool
-    examples the teacher left unlabeled. The spot-check queue and the disagreement map read these."""
-    names = np.asarray(label_names)
+    examples the teacher left unlabeled. The spot-check queue, its rankings and the map read these."""
     labels = teacher_labels.reindex(pool["example_id"]).to_numpy()
     labeled = np.flatnonzero([isinstance(l, str) for l in labels])
-    predicted = np.empty(len(pool), dtype=object)
-    confidence = np.zeros(len(pool))
+    proba = np.zeros((len(pool), len(label_names)))
 
     def fit(rows):
         return clone(student.named_steps["classifier"]).fit(X_pool[rows], labels[rows].astype(str))
 
     for train, held in KFold(min(folds, len(labeled)), shuffle=True, random_state=0).split(labeled):
-        proba = fit(labeled[train]).predict_proba(X_pool[labeled[held]])
-        predicted[labeled[held]], confidence[labeled[held]] = names[proba.argmax(axis=1)], proba.max(axis=1)
+        proba[labeled[held]] = fit(labeled[train]).predict_proba(X_pool[labeled[held]])
     whole = fit(labeled)
     unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
     if len(unlabeled):
-        proba = whole.predict_proba(X_pool[unlabeled])
-        predicted[unlabeled], confidence[unlabeled] = names[proba.argmax(axis=1)], proba.max(axis=1)
-    test_proba = whole.predict_proba(X_test)
+        proba[unlabeled] = whole.predict_proba(X_pool[unlabeled])
+    proba = np.vstack([proba, whole.predict_proba(X_test)])
     return pd.DataFrame({
         "example_id": np.concatenate([pool["example_id"].to_numpy(), test["example_id"].to_numpy()]),
         "role": ["train"] * len(pool) + ["test"] * len(test),
-        "predicted": np.concatenate([predicted, names[test_proba.argmax(axis=1)]]),
-        "confidence": np.concatenate([confidence, test_proba.max(axis=1)]),
+        "predicted": np.asarray(label_names)[proba.argmax(axis=1)],
+        "confidence": proba.max(axis=1),
+        "probs": list(proba),
     })
 
 

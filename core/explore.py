@@ -71,35 +71,15 @@ def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
     return view.assign(pattern=pattern)
 
 
-STRATEGIES = {
-    "disagreement": "teacher and held-out student disagree, the student most sure first",
-    "low_confidence": "the teacher's lowest stated confidence first",
-}
-
-
-def _reason(row, strategy: str) -> str:
-    if isinstance(row.pinned_from, str):
-        return f"picked {row.pinned_from}"
-    if strategy == "disagreement":
-        teacher = row.teacher_label if isinstance(row.teacher_label, str) else "nothing"
-        return f"student says {row.student_label!r} ({row.student_confidence:.2f}), teacher said {teacher!r}"
-    if pd.isna(row.teacher_confidence):
-        return "teacher gave no confidence"
-    return f"teacher confidence {row.teacher_confidence:.2f}"
-
-
-def spot_check_queue(store: Store, run_id: str, teacher: str, strategy: str, *, role: str | None = None,
-                     clusters: list[int] | None = None, slice_column: str | None = None,
-                     slice_values: list[str] | None = None, include_reviewed: bool = False,
-                     limit: int = 500) -> pd.DataFrame:
-    """The first `limit` examples for human review, ranked in the database, each with the reason for its
-    place (column `total` holds the length of the whole queue). Examples picked by hand come first."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
-    queue = store.example_view(run_id, teacher, queue=strategy, role=role, clusters=clusters,
-                               slice_column=slice_column, slice_values=slice_values,
-                               include_reviewed=include_reviewed, limit=limit)
-    return queue.assign(rank=np.arange(1, len(queue) + 1), reason=[_reason(r, strategy) for r in queue.itertuples()])
+def spot_check_queue(store: Store, run_id: str, teacher: str, strategy: str, *, clusters: list[int] | None = None,
+                     slice_column: str | None = None, slice_values: list[str] | None = None,
+                     include_reviewed: bool = False, limit: int = 500) -> pd.DataFrame:
+    """The first `limit` training-pool examples for human review in a stored strategy's order (examples
+    picked by hand first), each with the reason for its place; column `total` holds the whole queue's length."""
+    queue = store.example_view(run_id, teacher, queue=strategy, clusters=clusters, slice_column=slice_column,
+                               slice_values=slice_values, include_reviewed=include_reviewed, limit=limit)
+    reason = [f"picked {p}" if isinstance(p, str) else r for p, r in zip(queue["pinned_from"], queue["queue_reason"])]
+    return queue.assign(rank=np.arange(1, len(queue) + 1), reason=reason)
 
 
 def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str, verdict: str,
@@ -118,3 +98,11 @@ def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str
                                                   "reviewer": reviewer.strip(), "verdict": verdict, "label": label,
                                                   "note": note.strip() or None}]))
     return verdict_id
+
+
+def reviewer_agreement(verdicts: pd.DataFrame) -> dict:
+    """Among examples reviewed by two or more people: how many, and the share where all gave the same verdict."""
+    decided = verdicts.assign(answer=verdicts["label"].fillna(verdicts["verdict"]))
+    per_example = decided.groupby("example_id").agg(reviewers=("reviewer", "nunique"), answers=("answer", "nunique"))
+    shared = per_example[per_example["reviewers"] >= 2]
+    return {"n_examples": len(shared), "all_agree": float((shared["answers"] == 1).mean()) if len(shared) else float("nan")}

@@ -173,6 +173,7 @@ MIGRATIONS: list[str] = [
         role VARCHAR NOT NULL,
         predicted VARCHAR NOT NULL,
         confidence DOUBLE NOT NULL,
+        probs DOUBLE[] NOT NULL,
         PRIMARY KEY (run_id, teacher_name, example_id)
     );
     CREATE TABLE projections (
@@ -196,6 +197,32 @@ MIGRATIONS: list[str] = [
         cluster INTEGER NOT NULL,
         terms VARCHAR NOT NULL,
         PRIMARY KEY (run_id, teacher_name, cluster)
+    );
+    CREATE TABLE rankings (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        strategy VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        score DOUBLE NOT NULL,
+        reason VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, teacher_name, strategy, example_id)
+    );
+    CREATE TABLE budget_curves (
+        run_id VARCHAR NOT NULL,
+        teacher_name VARCHAR NOT NULL,
+        strategy VARCHAR NOT NULL,
+        budget INTEGER NOT NULL,
+        accuracy DOUBLE NOT NULL,
+        lo DOUBLE NOT NULL,
+        hi DOUBLE NOT NULL,
+        label_error DOUBLE NOT NULL,
+        precision DOUBLE,
+        n_seeds INTEGER NOT NULL,
+        n_test INTEGER NOT NULL,
+        gold_accuracy DOUBLE NOT NULL,
+        checks_to_half_gap INTEGER,
+        PRIMARY KEY (run_id, teacher_name, strategy, budget)
     );
     CREATE TABLE slices (
         dataset_id VARCHAR NOT NULL,
@@ -613,7 +640,7 @@ class Store:
     def write_example_predictions(self, run_id: str, teacher_name: str, views: pd.DataFrame) -> None:
         with self.transaction() as con:
             con.execute(
-                "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence FROM views",
+                "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence, probs FROM views",
                 [run_id, teacher_name],
             )
 
@@ -634,22 +661,17 @@ class Store:
             con.execute("INSERT INTO clusters SELECT ?, ?, example_id, cluster FROM assignments", [run_id, teacher_name])
             con.execute("INSERT INTO cluster_terms SELECT ?, ?, cluster, terms FROM terms", [run_id, teacher_name])
 
-    QUEUE_ORDER = {
-        "disagreement": "student_confidence DESC",
-        "low_confidence": "teacher_confidence ASC NULLS FIRST",
-    }
-
     def example_view(self, run_id: str, teacher_name: str, method: str | None = None, *, sample: int | None = None,
                      queue: str | None = None, role: str | None = None, clusters: list[int] | None = None,
                      slice_column: str | None = None, slice_values: list[str] | None = None,
                      include_reviewed: bool = True, limit: int | None = None) -> pd.DataFrame:
         """One row per example: text, gold, teacher answer, the student's held-out prediction, map position,
         cluster, verdict count and whether it was picked by hand; `total` counts all matching rows.
-        `sample` draws that many rows at random (the map); `queue` ranks for review in SQL: picked examples
-        first, then by the strategy's order (`QUEUE_ORDER`); the other arguments filter."""
-        filters, params = ["TRUE"], {"run": run_id, "teacher": teacher_name, "method": method}
-        if queue == "disagreement":
-            filters.append("(pinned_from IS NOT NULL OR teacher_label IS DISTINCT FROM student_label)")
+        `sample` draws that many rows at random (the map); `queue` names a stored ranking strategy and orders
+        by it (examples picked by hand first) with its `reason`; the other arguments filter."""
+        filters, params = ["TRUE"], {"run": run_id, "teacher": teacher_name, "method": method, "strategy": queue}
+        if queue:
+            filters.append("queue_rank IS NOT NULL")
         if role:
             filters.append("role = $role")
             params["role"] = role
@@ -663,7 +685,7 @@ class Store:
             params.update(column=slice_column, values=[str(v) for v in slice_values])
         if not include_reviewed:
             filters.append("n_verdicts = 0")
-        order = f"ORDER BY (pinned_from IS NULL), {self.QUEUE_ORDER[queue]}, example_id" if queue else ""
+        order = "ORDER BY (pinned_from IS NULL), queue_rank, example_id" if queue else ""
         tail = f"USING SAMPLE {int(sample)} ROWS (reservoir, 0)" if sample else ""
         if limit:
             tail += f" LIMIT {int(limit)}"
@@ -674,8 +696,9 @@ class Store:
                 view AS (
                 SELECT ep.example_id, e.text, e.gold, ep.role, tl.label AS teacher_label,
                        tl.confidence AS teacher_confidence, tl.abstain_reason, ep.predicted AS student_label,
-                       ep.confidence AS student_confidence, pr.x, pr.y, cl.cluster,
-                       coalesce(reviewed.n, 0) AS n_verdicts, pin.source AS pinned_from
+                       ep.confidence AS student_confidence, ep.probs AS student_probs, tl.probs AS teacher_probs,
+                       pr.x, pr.y, cl.cluster, coalesce(reviewed.n, 0) AS n_verdicts, pin.source AS pinned_from,
+                       rk.rank AS queue_rank, rk.reason AS queue_reason
                 FROM example_predictions ep
                 JOIN run_teachers rt ON rt.run_id = ep.run_id AND rt.teacher_name = ep.teacher_name
                 JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = ep.example_id
@@ -685,10 +708,38 @@ class Store:
                 LEFT JOIN clusters cl ON cl.run_id = ep.run_id AND cl.teacher_name = ep.teacher_name AND cl.example_id = ep.example_id
                 LEFT JOIN pinned pin ON pin.dataset_id = e.dataset_id AND pin.example_id = ep.example_id
                 LEFT JOIN reviewed ON reviewed.example_id = ep.example_id
+                LEFT JOIN rankings rk ON rk.run_id = ep.run_id AND rk.teacher_name = ep.teacher_name
+                     AND rk.example_id = ep.example_id AND rk.strategy = $strategy
                 WHERE ep.run_id = $run AND ep.teacher_name = $teacher)
                SELECT *, count(*) OVER () AS total FROM view WHERE {" AND ".join(filters)} {order} {tail}""",
             params,
         )
+
+    def write_rankings(self, run_id: str, teacher_name: str, strategy: str, ranked: pd.DataFrame) -> None:
+        rows = ranked.assign(rank=range(1, len(ranked) + 1))
+        with self.transaction() as con:
+            con.execute("DELETE FROM rankings WHERE run_id = ? AND teacher_name = ? AND strategy = ?",
+                        [run_id, teacher_name, strategy])
+            con.execute("INSERT INTO rankings SELECT ?, ?, ?, example_id, rank, score, reason FROM rows",
+                        [run_id, teacher_name, strategy])
+
+    def ranking_strategies(self, run_id: str, teacher_name: str) -> list[str]:
+        with self.connect() as con:
+            rows = con.execute("SELECT DISTINCT strategy FROM rankings WHERE run_id = ? AND teacher_name = ? ORDER BY 1",
+                               [run_id, teacher_name]).fetchall()
+        return [r[0] for r in rows]
+
+    def write_budget_curve(self, run_id: str, teacher_name: str, summary: pd.DataFrame) -> None:
+        rows = summary.astype({"checks_to_half_gap": "Int64"})
+        with self.transaction() as con:
+            con.execute("DELETE FROM budget_curves WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            con.execute("""INSERT INTO budget_curves SELECT ?, ?, strategy, budget, accuracy, lo, hi, label_error,
+                           precision, n_seeds, n_test, gold_accuracy, checks_to_half_gap FROM rows""",
+                        [run_id, teacher_name])
+
+    def budget_curve(self, run_id: str, teacher_name: str) -> pd.DataFrame:
+        return self._query("SELECT * EXCLUDE (run_id, teacher_name) FROM budget_curves WHERE run_id = ? AND teacher_name = ? "
+                           "ORDER BY strategy, budget", [run_id, teacher_name])
 
     def has_clusters(self, run_id: str) -> bool:
         with self.connect() as con:

@@ -1,7 +1,12 @@
 import streamlit as st
 
 import ui
-from core.explore import STRATEGIES, VERDICTS, record_verdict, spot_check_queue
+import json
+
+from core import exchange
+from core.dataset import DataError
+from core.explore import VERDICTS, record_verdict, reviewer_agreement, spot_check_queue
+from core.ranking import DESCRIPTIONS
 
 st.title("Spot-check queue")
 run = ui.pick_run()
@@ -9,11 +14,11 @@ store = ui.reader()
 dataset = store.dataset(run["dataset_id"])
 
 
-left, middle, right = st.columns(3)
+left, right = st.columns([1, 2])
 teacher = left.selectbox("Teacher whose labels to check", list(store.run_teachers(run["run_id"])["teacher_name"]))
-strategy = middle.selectbox("Rank by", list(STRATEGIES), format_func=lambda s: f"{s}: {STRATEGIES[s]}")
-role = right.selectbox("Examples", ["train", "test", "all"],
-                       format_func={"train": "training pool (labels that teach)", "test": "test split", "all": "all"}.get)
+strategies = store.ranking_strategies(run["run_id"], teacher)
+strategy = right.selectbox("Rank by", strategies, index=strategies.index("disagreement") if "disagreement" in strategies else 0,
+                           format_func=lambda s: f"{s}: {DESCRIPTIONS.get(s, '')}")
 
 with st.expander("Filter by slice or cluster"):
     clusters = st.multiselect("Clusters (from the disagreement map)",
@@ -25,20 +30,28 @@ with st.expander("Filter by slice or cluster"):
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, strategy, role, clusters, slice_column, values, include_reviewed, _version):
-    return spot_check_queue(ui.reader(), run_id, teacher, strategy, role=None if role == "all" else role,
-                            clusters=clusters, slice_column=slice_column, slice_values=values,
-                            include_reviewed=include_reviewed)
+def load(run_id, teacher, strategy, clusters, slice_column, values, include_reviewed, _version):
+    return spot_check_queue(ui.reader(), run_id, teacher, strategy, clusters=clusters, slice_column=slice_column,
+                            slice_values=values, include_reviewed=include_reviewed)
 
 
-queue = load(run["run_id"], teacher, strategy, role, clusters, None if slice_column == "(none)" else slice_column,
+queue = load(run["run_id"], teacher, strategy, clusters, None if slice_column == "(none)" else slice_column,
              values, include_reviewed, ui.version_key())
 total = int(queue["total"].iloc[0]) if len(queue) else 0
-st.caption(f"{total} examples in the queue; the first {len(queue)} are listed. "
+st.caption(f"{total} training-pool examples in the queue (the labels that teach the student); the first {len(queue)} "
+           "are listed. "
            "Gold labels are hidden here so they cannot sway the reviewer.")
 shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
                "student_confidence", "cluster", "n_verdicts"]]
 ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
+
+left, middle, right = st.columns(3)
+left.download_button("Label Studio tasks (JSON)", json.dumps(exchange.to_label_studio(queue, teacher), indent=1),
+                     file_name=f"{run['run_id']}-label-studio.json", help="Labeling config: "
+                     + exchange.label_studio_config(dataset.label_set))
+middle.download_button("Argilla records (JSON)", json.dumps(exchange.to_argilla(queue, teacher), indent=1),
+                       file_name=f"{run['run_id']}-argilla.json")
+right.download_button("Blank review sheet (CSV)", exchange.to_csv(queue), file_name=f"{run['run_id']}-review.csv")
 
 st.subheader("Record a verdict")
 if queue.empty:
@@ -72,4 +85,39 @@ verdicts = ui.reader().verdicts(dataset.dataset_id)
 if verdicts.empty:
     st.info("No verdicts yet.")
 else:
+    agreement = reviewer_agreement(verdicts)
+    st.caption(f"{len(verdicts)} verdicts from {verdicts['reviewer'].nunique()} reviewers on "
+               f"{verdicts['example_id'].nunique()} examples. " + (
+                   f"{agreement['n_examples']} examples were reviewed by two or more people; all agreed on "
+                   f"{agreement['all_agree']:.0%} of them." if agreement["n_examples"] else
+                   "No example has two reviewers yet, so agreement cannot be shown."))
     ui.show_table(verdicts, f"{dataset.name}-verdicts")
+    if st.button(f"Apply verdicts: rerun with {teacher}'s labels corrected", help="A new run that trains on the "
+                 "teacher's labels and on the corrected labels side by side (Learning curves shows both)."):
+        from core.experiment import apply_verdicts
+
+        bar = st.progress(0.0, text="starting")
+        new_run = apply_verdicts(ui.writer(), run["run_id"], teacher,
+                                 progress=lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=stage))
+        st.cache_data.clear()
+        st.session_state["run_id"] = new_run
+        st.success(f"Run {new_run} finished; it is now selected in the sidebar.")
+
+with st.expander("Import completed annotations"):
+    fmt = st.selectbox("Format", ["label_studio", "argilla", "csv"])
+    upload = st.file_uploader("Label Studio export (JSON), Argilla records (JSON) or the review sheet (CSV)",
+                              type=["json", "csv"])
+    if upload is not None and st.button("Import verdicts"):
+        import tempfile
+        from pathlib import Path
+
+        saved = Path(tempfile.mkdtemp()) / upload.name
+        saved.write_bytes(upload.getvalue())
+        try:
+            added = exchange.import_verdicts(ui.writer(), dataset.dataset_id, saved, fmt)
+        except DataError as exc:
+            st.error(f"{upload.name} was not imported; nothing changed.")
+            st.code("\n".join(exc.problems[:20]), language=None)
+        else:
+            st.cache_data.clear()
+            st.success(f"{added} new verdicts (verdicts already imported are not added twice).")

@@ -11,12 +11,13 @@ from core.dataset import read_dataset
 from core.demo import DEMO_MAPPING
 from core.experiment import run_experiment
 from core.importing import import_dataset
+from core.budget import budget_curves
 from core.projection import build_map
 from core.results import headlines
 from core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "runs"]
+PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "runs"]
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,7 @@ def dashboard_db(tmp_path_factory):
                                         {"name": "zs", "kind": "zero_shot_embedding"}]})
     run_id = run_experiment(store, config)
     build_map(store, run_id)
+    budget_curves(store, run_id, "sim", budgets=(0, 50, 150), seeds=(0, 1))
     return folder / "dash.duckdb", run_id
 
 
@@ -111,6 +113,14 @@ def test_a_verdict_is_saved_to_duckdb_and_survives_a_rerun(app):
     at.run()
     assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
     assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+
+
+def test_budget_page_shows_the_stored_curves_and_checks_to_half_gap(app, dashboard_db):
+    at = app("budget")
+    stored = Store(dashboard_db[0], read_only=True).budget_curve(dashboard_db[1], "sim")
+    summary = at.dataframe[0].value
+    assert set(summary["strategy"]) == set(stored["strategy"]) and "precision@50" in summary.columns
+    assert len(at.dataframe[1].value) == len(stored)
 
 
 def test_texts_with_markup_are_shown_as_text(app):

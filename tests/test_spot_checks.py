@@ -1,0 +1,171 @@
+"""Ranking strategies, budget curves, exchange with Label Studio / Argilla / CSV, and applying verdicts."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import cli, exchange
+from core.budget import budget_curves
+from core.config import parse_config
+from core.dataset import DataError
+from core.experiment import apply_verdicts, run_experiment
+from core.explore import record_verdict, reviewer_agreement, spot_check_queue
+from core.ranking import STRATEGIES, ranking_input
+from core.store import Store
+
+
+@pytest.fixture
+def run(db, small_dataset):
+    config = parse_config({"name": "spot", "dataset": "small", "sizes": [100, "all"], "seeds": [0, 1, 2],
+                           "bootstrap": 200, "student": {"label_modes": ["hard"]},
+                           "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15, "seed": 2}}]})
+    return run_experiment(db, config)
+
+
+def wrong_teacher_labels(db, run_id) -> set:
+    view = db.example_view(run_id, "sim", role="train")
+    return set(view.loc[view["teacher_label"] != view["gold"], "example_id"])
+
+
+def test_every_strategy_ranks_each_pool_example_once_with_a_reason(db, run):
+    data = ranking_input(db, run, "sim")
+    pool = set(data.examples["example_id"])
+    for name, strategy in STRATEGIES.items():
+        ranked = strategy(data, 0)
+        assert list(ranked.columns) == ["example_id", "score", "reason"], name
+        assert len(ranked) == len(pool) and set(ranked["example_id"]) == pool, name
+        assert ranked["reason"].str.len().min() > 0, name
+    assert not STRATEGIES["random"](data, 0)["example_id"].equals(STRATEGIES["random"](data, 1)["example_id"])
+    assert STRATEGIES["cleanlab"](data, 0)["example_id"].equals(STRATEGIES["cleanlab"](data, 1)["example_id"])
+
+
+def test_rankings_never_read_the_gold_labels_they_rank(db, run):
+    """Blank the pool's gold labels in the store: every non-random ranking stays the same."""
+    before = {name: s(ranking_input(db, run, "sim"), 0)["example_id"].tolist() for name, s in STRATEGIES.items()}
+    with db.transaction() as con:
+        con.execute("UPDATE examples SET gold = NULL WHERE split <> 'test'")
+    after = {name: s(ranking_input(db, run, "sim"), 0)["example_id"].tolist() for name, s in STRATEGIES.items()}
+    assert before == after
+
+
+def test_model_based_strategies_find_wrong_teacher_labels_better_than_chance(db, run):
+    wrong = wrong_teacher_labels(db, run)
+    data = ranking_input(db, run, "sim")
+    base_rate = len(wrong) / len(data.examples)
+    precision = {name: np.mean([e in wrong for e in s(data, 0)["example_id"][:60]]) for name, s in STRATEGIES.items()}
+    assert precision["disagreement"] > base_rate + 0.2
+    assert precision["cleanlab"] > base_rate + 0.2
+    # the simulated teacher is confidently wrong on its systematic errors, so its confidence points away from them
+    assert precision["low_confidence"] < precision["disagreement"]
+
+
+def test_budget_curves_buy_accuracy_and_are_stored(db, run):
+    summary = budget_curves(db, run, "sim", strategies=("random", "disagreement"), budgets=(0, 40, 120))
+    stored = db.budget_curve(run, "sim")
+    assert len(stored) == len(summary) == 6
+    disagreement = summary[summary["strategy"] == "disagreement"].set_index("budget")
+    assert disagreement.loc[120, "label_error"] < disagreement.loc[0, "label_error"]
+    assert disagreement.loc[120, "accuracy"] > disagreement.loc[0, "accuracy"]
+    assert disagreement.loc[40, "precision"] > summary[summary["strategy"] == "random"].set_index("budget").loc[40, "precision"]
+    zero = summary[summary["budget"] == 0]
+    assert zero["accuracy"].nunique() == 1  # no checks: every strategy trains on the same teacher labels
+    assert (summary["lo"] <= summary["accuracy"]).all() and (summary["accuracy"] <= summary["hi"]).all()
+    assert summary["gold_accuracy"].iloc[0] > zero["accuracy"].iloc[0]
+
+
+def test_queue_follows_the_stored_ranking_and_picked_examples_come_first(db, run, small_dataset):
+    queue = spot_check_queue(db, run, "sim", "cleanlab", limit=20)
+    expected = STRATEGIES["cleanlab"](ranking_input(db, run, "sim"), 0)
+    assert queue["example_id"].tolist() == expected["example_id"][:20].tolist()
+    assert queue["total"].iloc[0] == len(expected)
+    db.pin(small_dataset.dataset_id, [expected["example_id"].iloc[-1]], "on the map (sim)")
+    assert spot_check_queue(db, run, "sim", "cleanlab", limit=1)["reason"].iloc[0] == "picked on the map (sim)"
+
+
+def _label_studio_annotations(tasks, answers):
+    """Completed tasks as Label Studio exports them (JSON list, `annotations` with a choices result)."""
+    out = []
+    for task in tasks:
+        example_id = task["data"]["example_id"]
+        if example_id in answers:
+            task = {**task, "id": len(out) + 1, "annotations": [{
+                "id": 1000 + len(out), "completed_by": {"id": 7, "email": "ada@example.org"}, "was_cancelled": False,
+                "result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                            "value": {"choices": [answers[example_id]]}}]}]}
+        out.append(task)
+    return out
+
+
+def test_label_studio_round_trip_without_duplicates(db, run, small_dataset, tmp_path):
+    queue = spot_check_queue(db, run, "sim", "disagreement", limit=10)
+    tasks = exchange.to_label_studio(queue, "sim")
+    first = tasks[0]
+    assert first["data"]["text"] == queue["text"].iloc[0]
+    assert first["predictions"][0]["result"][0]["value"]["choices"] == [queue["teacher_label"].iloc[0]]
+    assert 0 < first["predictions"][0]["score"] <= 1 and first["predictions"][0]["model_version"] == "sim"
+    assert '<Choice value="AMBIGUOUS"/>' in exchange.label_studio_config(small_dataset.label_set)
+    answers = {queue["example_id"].iloc[0]: "billing", queue["example_id"].iloc[1]: "AMBIGUOUS"}
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps(_label_studio_annotations(tasks, answers)))
+    assert exchange.import_verdicts(db, small_dataset.dataset_id, path, "label_studio") == 2
+    assert exchange.import_verdicts(db, small_dataset.dataset_id, path, "label_studio") == 0
+    verdicts = db.verdicts(small_dataset.dataset_id).set_index("example_id")
+    assert verdicts.loc[queue["example_id"].iloc[0], ["verdict", "label", "reviewer"]].tolist() == ["label", "billing", "ada@example.org"]
+    assert verdicts.loc[queue["example_id"].iloc[1], "verdict"] == "ambiguous"
+
+
+def test_argilla_and_csv_round_trips(db, run, small_dataset, tmp_path):
+    queue = spot_check_queue(db, run, "sim", "combined", limit=5)
+    records = exchange.to_argilla(queue, "sim")
+    assert records[0]["suggestions"][0] == {"question_name": "label", "value": queue["teacher_label"].iloc[0],
+                                            "agent": "sim", "score": pytest.approx(queue["teacher_confidence"].iloc[0])}
+    records[0]["responses"] = [{"question_name": "label", "value": "delivery", "user_id": "u-1", "status": "submitted"}]
+    records[1]["responses"] = [{"question_name": "label", "value": "account", "user_id": "u-2", "status": "draft"}]
+    path = tmp_path / "argilla.json"
+    path.write_text(json.dumps(records))
+    assert exchange.import_verdicts(db, small_dataset.dataset_id, path, "argilla") == 1  # drafts are not verdicts
+
+    csv = pd.read_csv(pd.io.common.StringIO(exchange.to_csv(queue)), dtype=str, keep_default_na=False)
+    csv.loc[0, ["reviewer", "verdict", "label", "note"]] = ["Grace", "label", "technical", "the app crashes"]
+    csv.loc[1, ["reviewer", "verdict"]] = ["Grace", "skip"]
+    csv.to_csv(tmp_path / "checked.csv", index=False)
+    assert cli.main(["import-verdicts", str(tmp_path / "checked.csv"), "--dataset", "small", "--format", "csv",
+                     "--db", str(db.path)]) == 0
+    assert len(db.verdicts(small_dataset.dataset_id)) == 3
+
+
+def test_a_malformed_import_names_the_row_and_changes_nothing(db, run, small_dataset, tmp_path):
+    queue = spot_check_queue(db, run, "sim", "disagreement", limit=3)
+    tasks = exchange.to_label_studio(queue, "sim")
+    answers = {queue["example_id"].iloc[0]: "billing", queue["example_id"].iloc[2]: "refunds"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_label_studio_annotations(tasks, answers)))
+    with pytest.raises(DataError) as caught:
+        exchange.import_verdicts(db, small_dataset.dataset_id, path, "label_studio")
+    assert caught.value.problems[0].startswith("record 3: 'refunds' is neither a label")
+    assert db.verdicts(small_dataset.dataset_id).empty
+    path.write_text("{not json")
+    with pytest.raises(DataError, match="not a label_studio annotation file"):
+        exchange.import_verdicts(db, small_dataset.dataset_id, path, "label_studio")
+
+
+def test_applying_verdicts_trains_on_corrected_labels_and_shows_before_and_after(db, run, small_dataset):
+    queue = spot_check_queue(db, run, "sim", "disagreement", limit=120)
+    gold = db.examples(small_dataset.dataset_id).set_index("example_id")["gold"]
+    for example_id in queue["example_id"]:
+        record_verdict(db, small_dataset.dataset_id, example_id, "oracle", "label", gold[example_id])
+    record_verdict(db, small_dataset.dataset_id, queue["example_id"].iloc[0], "second", "label", gold[queue["example_id"].iloc[0]])
+    assert reviewer_agreement(db.verdicts(small_dataset.dataset_id)) == {"n_examples": 1, "all_agree": 1.0}
+
+    new_run = apply_verdicts(db, run, "sim")
+    teachers = db.run_teachers(new_run).set_index("teacher_name")
+    assert set(teachers.index) == {"sim", "sim+verdicts"}
+    corrected = db.teacher_labels(teachers.loc["sim+verdicts", "teacher_id"], small_dataset.dataset_id).set_index("example_id")
+    assert (corrected.loc[queue["example_id"], "label"] == gold[queue["example_id"]]).all()
+    scores = db.teacher_scores(new_run).set_index("teacher_name")
+    assert scores.loc["sim+verdicts", "accuracy"] >= scores.loc["sim", "accuracy"]  # test split: verdicts on the pool only
+    curve = db.curve(new_run)
+    final = curve[(curve["metric"] == "accuracy") & (curve["size"] == curve["size"].max())].set_index("trained_on")["mean"]
+    assert final["sim+verdicts"] > final["sim"]
+    assert apply_verdicts(db, run, "sim") == new_run  # same verdicts: the same run, found not redone
