@@ -96,7 +96,7 @@ def self_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 def disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     index = data.teacher_index
     support = np.where(index >= 0, data.student_probs[np.arange(len(index)), np.maximum(index, 0)], 0.0)
-    student = np.asarray(data.label_names)[data.student_probs.argmax(axis=1)]
+    student = [data.label_names[i] for i in data.student_probs.argmax(axis=1)]
     return _ranked(data, 1.0 - support, [f"held-out student gives the teacher's label p={s:.2f} (it says {st!r})"
                                          for s, st in zip(support, student)])
 
