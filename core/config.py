@@ -22,12 +22,13 @@ class Strict(BaseModel):
 
 
 class TeacherSpec(Strict):
-    """`kind`: recorded (labels imported with the data), simulated (noise model), zero_shot_embedding, or
+    """`kind`: recorded (labels imported with the data), simulated (noise model), zero_shot_embedding, claude
+    (params: model, k, temperature, max_tokens, prompt_template, concurrency, max_retries, prices, base_url), or
     corrected (another teacher of the run with human verdicts applied: params `base`, and `verdicts`, the
     fingerprint `apply_verdicts` writes). `params` go to the teacher (for simulated: the NoiseModel fields)."""
 
     name: str
-    kind: Literal["recorded", "simulated", "zero_shot_embedding", "corrected"]
+    kind: Literal["recorded", "simulated", "zero_shot_embedding", "claude", "corrected"]
     params: dict = Field(default_factory=dict)
 
     @field_validator("name")

@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from . import __version__
+from .call_cache import StoreCallCache
 from .config import RunConfig
 from .embedding_cache import stored_encoder
 from .labeling import Progress, label_missing, register
@@ -123,15 +124,7 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         if spec.kind == "recorded":
             teacher_ids[spec.name] = store.recorded_teacher_id(dataset.dataset_id, spec.name)
         else:
-            if spec.kind == "corrected":
-                base_id = teacher_ids[spec.params["base"]]
-                simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
-                teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),
-                                           store.verdicts(dataset.dataset_id), dataset.label_set)
-                if spec.params.get("verdicts") not in (None, teacher.fingerprint):
-                    raise ValueError("the verdicts changed since this config was written; apply them again")
-            else:
-                teacher = build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode)
+            teacher = _teacher(store, spec, dataset, examples, teacher_ids, encode)
             teacher_ids[spec.name] = register(store, teacher)
             label_missing(store, dataset.dataset_id, teacher, dataset.label_set, examples, progress=progress)
         timings[f"label:{spec.name}"] = round(time.perf_counter() - t0, 3)
@@ -191,6 +184,19 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     timings["total"] = round(time.perf_counter() - started, 3)
     store.finish_run(run_id, "finished", timings)
     return run_id
+
+
+def _teacher(store, spec, dataset, examples, teacher_ids, encode):
+    if spec.kind != "corrected":
+        return build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode,
+                             cache=StoreCallCache(store))
+    base_id = teacher_ids[spec.params["base"]]
+    simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
+    teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),
+                               store.verdicts(dataset.dataset_id), dataset.label_set)
+    if spec.params.get("verdicts") not in (None, teacher.fingerprint):
+        raise ValueError("the verdicts changed since this config was written; apply them again")
+    return teacher
 
 
 def _fit_one(store, run_id, student, X_pool, X_test, test, test_truth, bootstrap, arm: Arm, size, seed, label_names):

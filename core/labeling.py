@@ -11,6 +11,7 @@ import pandas as pd
 from .labelset import LabelSet
 from .store import Store
 from .teachers import Teacher, TeacherLabel, TextItem, teacher_id
+from .teachers.base import close_teacher
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,6 +52,12 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
         progress(stage, 0, len(todo))
 
     async def run() -> None:
+        try:
+            await label_all()
+        finally:
+            await close_teacher(teacher)
+
+    async def label_all() -> None:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             labels = await teacher.label_batch(batch, label_set)

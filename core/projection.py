@@ -10,18 +10,11 @@ from sklearn.cluster import HDBSCAN
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .embedding_cache import stored_encoder
+from .explore import with_patterns
 from .labeling import Progress
 from .store import Store
 
 METHOD = "umap"
-
-
-def disagrees(view: pd.DataFrame) -> pd.Series:
-    """Teacher and student differ, or either differs from a known gold label."""
-    gold_known = view["gold"].notna()
-    teacher_wrong = gold_known & (view["teacher_label"] != view["gold"])
-    student_wrong = gold_known & (view["student_label"] != view["gold"])
-    return (view["teacher_label"] != view["student_label"]) | teacher_wrong | student_wrong
 
 
 def project_dataset(store: Store, dataset_id: str, seed: int = 0) -> None:
@@ -47,8 +40,9 @@ def top_terms(texts: pd.Series, groups: np.ndarray, n_terms: int = 6) -> dict[in
 
 
 def cluster_disagreements(store: Store, run_id: str, teacher_name: str) -> None:
-    view = store.example_view(run_id, teacher_name, METHOD)
-    points = view[disagrees(view) & view["x"].notna()].reset_index(drop=True)
+    view = with_patterns(store.example_view(run_id, teacher_name, METHOD))
+    disagreeing = ~view["pattern"].isin(["all right", "teacher and student agree"])
+    points = view[disagreeing & view["x"].notna()].reset_index(drop=True)
     labels = np.full(len(points), -1)
     if len(points) >= 10:
         labels = HDBSCAN(min_cluster_size=max(10, len(points) // 40), copy=True).fit_predict(points[["x", "y"]].to_numpy())

@@ -224,6 +224,11 @@ MIGRATIONS: list[str] = [
         checks_to_half_gap INTEGER,
         PRIMARY KEY (run_id, teacher_name, strategy, budget)
     );
+    CREATE TABLE llm_calls (
+        cache_key VARCHAR PRIMARY KEY,
+        record VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
     CREATE TABLE slices (
         dataset_id VARCHAR NOT NULL,
         example_id VARCHAR NOT NULL,
@@ -276,6 +281,15 @@ class DatasetInfo:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
+    """Runs `sql`, which reads `frame` as the table named `frame`."""
+    con.register("frame", frame)
+    try:
+        con.execute(sql, params or [])
+    finally:
+        con.unregister("frame")
 
 
 class Store:
@@ -379,13 +393,11 @@ class Store:
             [dataset_id, name, source_path, json.dumps(column_mapping), label_set.to_json(), content_hash,
              len(examples), _now()],
         )
-        rows = examples.assign(dataset_id=dataset_id)
-        con.execute(
-            "INSERT INTO examples SELECT dataset_id, example_id, source_row, text, gold, split FROM rows"
-        )
+        _insert(con, examples, "INSERT INTO examples SELECT ?, example_id, source_row, text, gold, split FROM frame",
+                [dataset_id])
         if len(extra_columns):
-            cols = extra_columns.assign(dataset_id=dataset_id)
-            con.execute("INSERT INTO example_columns SELECT dataset_id, example_id, column_name, value FROM cols")
+            _insert(con, extra_columns,
+                    "INSERT INTO example_columns SELECT ?, example_id, column_name, value FROM frame", [dataset_id])
 
     def datasets(self) -> pd.DataFrame:
         return self._query("SELECT dataset_id, name, n_examples, source_path, created_at FROM datasets ORDER BY created_at")
@@ -452,17 +464,16 @@ class Store:
 
     def write_teacher_labels(self, labels: pd.DataFrame, con=None) -> None:
         """Rows with the columns of teacher_labels but created_at. A label already stored is kept, never duplicated."""
-        rows = labels.assign(created_at=_now())
         sql = (
             "INSERT INTO teacher_labels SELECT teacher_id, dataset_id, example_id, label, abstain_reason, probs, "
-            "confidence, raw_response, input_tokens, output_tokens, cost_usd, latency_ms, created_at FROM rows "
+            "confidence, raw_response, input_tokens, output_tokens, cost_usd, latency_ms, ? FROM frame "
             "ON CONFLICT DO NOTHING"
         )
         if con is not None:
-            con.execute(sql)
+            _insert(con, labels, sql, [_now()])
         else:
             with self.transaction() as own:
-                own.execute(sql)
+                _insert(own, labels, sql, [_now()])
 
     def teacher_labels(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
         return self._query(
@@ -498,6 +509,22 @@ class Store:
             [dataset_id],
         )
 
+    # -- the LLM call cache ----------------------------------------------------------------------
+
+    def cached_calls(self, keys: list[str]) -> dict[str, dict]:
+        if not keys:
+            return {}
+        with self.connect() as con:
+            rows = con.execute("SELECT cache_key, record FROM llm_calls WHERE cache_key IN (SELECT unnest(?))",
+                               [keys]).fetchall()
+        return {key: json.loads(record) for key, record in rows}
+
+    def write_calls(self, records: dict[str, dict]) -> None:
+        rows = pd.DataFrame({"cache_key": list(records), "record": [json.dumps(r) for r in records.values()]})
+        with self.transaction() as con:
+            _insert(con, rows, "INSERT INTO llm_calls SELECT cache_key, record, ? FROM frame ON CONFLICT DO NOTHING",
+                    [_now()])
+
     # -- embeddings --------------------------------------------------------------------------
 
     def embeddings(self, dataset_id: str, model: str) -> pd.DataFrame:
@@ -508,10 +535,8 @@ class Store:
     def write_embeddings(self, dataset_id: str, model: str, example_ids, vectors) -> None:
         rows = pd.DataFrame({"example_id": list(example_ids), "vector": [v.tolist() for v in vectors]})
         with self.transaction() as con:
-            con.execute(
-                "INSERT INTO embeddings SELECT ?, example_id, ?, vector FROM rows ON CONFLICT DO NOTHING",
-                [dataset_id, model],
-            )
+            _insert(con, rows, "INSERT INTO embeddings SELECT ?, example_id, ?, vector FROM frame ON CONFLICT DO NOTHING",
+                    [dataset_id, model])
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -576,20 +601,13 @@ class Store:
 
     def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
         """One student fit and its test predictions, atomically, so a resumed run never sees half a fit."""
-        fit_row = pd.DataFrame([fit])
-        preds = predictions.assign(
-            run_id=fit["run_id"], trained_on=fit["trained_on"], label_mode=fit["label_mode"],
-            size=fit["size"], seed=fit["seed"],
-        )
+        key = [fit["run_id"], fit["trained_on"], fit["label_mode"], fit["size"], fit["seed"]]
         with self.transaction() as con:
-            con.execute(
-                "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, n_train, n_test, accuracy, "
-                "accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, macro_f1_hi, seconds FROM fit_row"
-            )
-            con.execute(
-                "INSERT INTO predictions SELECT run_id, trained_on, label_mode, size, seed, example_id, predicted, "
-                "confidence FROM preds"
-            )
+            _insert(con, pd.DataFrame([fit]),
+                    "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, n_train, n_test, accuracy, "
+                    "accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, macro_f1_hi, seconds FROM frame")
+            _insert(con, predictions,
+                    "INSERT INTO predictions SELECT ?, ?, ?, ?, ?, example_id, predicted, confidence FROM frame", key)
 
     def fits(self, run_id: str) -> pd.DataFrame:
         return self._query(
@@ -611,9 +629,8 @@ class Store:
             for table, frame in (("teacher_scores", teacher_scores), ("curve_points", curve), ("comparisons", comparisons)):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
                 if len(frame):
-                    rows = frame.assign(run_id=run_id)
                     columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
-                    con.execute(f"INSERT INTO {table} SELECT {columns} FROM rows")
+                    _insert(con, frame.assign(run_id=run_id), f"INSERT INTO {table} SELECT {columns} FROM frame")
 
     def teacher_scores(self, run_id: str) -> pd.DataFrame:
         return self._query("SELECT * EXCLUDE (run_id) FROM teacher_scores WHERE run_id = ? ORDER BY teacher_name", [run_id])
@@ -639,10 +656,8 @@ class Store:
 
     def write_example_predictions(self, run_id: str, teacher_name: str, views: pd.DataFrame) -> None:
         with self.transaction() as con:
-            con.execute(
-                "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence, probs FROM views",
-                [run_id, teacher_name],
-            )
+            _insert(con, views, "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence, "
+                    "probs FROM frame", [run_id, teacher_name])
 
     def has_projection(self, dataset_id: str, method: str) -> bool:
         with self.connect() as con:
@@ -652,14 +667,15 @@ class Store:
     def write_projection(self, dataset_id: str, method: str, points: pd.DataFrame) -> None:
         with self.transaction() as con:
             con.execute("DELETE FROM projections WHERE dataset_id = ? AND method = ?", [dataset_id, method])
-            con.execute("INSERT INTO projections SELECT ?, example_id, ?, x, y FROM points", [dataset_id, method])
+            _insert(con, points, "INSERT INTO projections SELECT ?, example_id, ?, x, y FROM frame", [dataset_id, method])
 
     def write_clusters(self, run_id: str, teacher_name: str, assignments: pd.DataFrame, terms: pd.DataFrame) -> None:
         with self.transaction() as con:
             for table in ("clusters", "cluster_terms"):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
-            con.execute("INSERT INTO clusters SELECT ?, ?, example_id, cluster FROM assignments", [run_id, teacher_name])
-            con.execute("INSERT INTO cluster_terms SELECT ?, ?, cluster, terms FROM terms", [run_id, teacher_name])
+            _insert(con, assignments, "INSERT INTO clusters SELECT ?, ?, example_id, cluster FROM frame",
+                    [run_id, teacher_name])
+            _insert(con, terms, "INSERT INTO cluster_terms SELECT ?, ?, cluster, terms FROM frame", [run_id, teacher_name])
 
     def example_view(self, run_id: str, teacher_name: str, method: str | None = None, *, sample: int | None = None,
                      queue: str | None = None, role: str | None = None, clusters: list[int] | None = None,
@@ -720,7 +736,7 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM rankings WHERE run_id = ? AND teacher_name = ? AND strategy = ?",
                         [run_id, teacher_name, strategy])
-            con.execute("INSERT INTO rankings SELECT ?, ?, ?, example_id, rank, score, reason FROM rows",
+            _insert(con, rows, "INSERT INTO rankings SELECT ?, ?, ?, example_id, rank, score, reason FROM frame",
                         [run_id, teacher_name, strategy])
 
     def ranking_strategies(self, run_id: str, teacher_name: str) -> list[str]:
@@ -733,8 +749,8 @@ class Store:
         rows = summary.astype({"checks_to_half_gap": "Int64"})
         with self.transaction() as con:
             con.execute("DELETE FROM budget_curves WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
-            con.execute("""INSERT INTO budget_curves SELECT ?, ?, strategy, budget, accuracy, lo, hi, label_error,
-                           precision, n_seeds, n_test, gold_accuracy, checks_to_half_gap FROM rows""",
+            _insert(con, rows, """INSERT INTO budget_curves SELECT ?, ?, strategy, budget, accuracy, lo, hi, label_error,
+                           precision, n_seeds, n_test, gold_accuracy, checks_to_half_gap FROM frame""",
                         [run_id, teacher_name])
 
     def budget_curve(self, run_id: str, teacher_name: str) -> pd.DataFrame:
@@ -827,15 +843,14 @@ class Store:
         ids already stored; returns how many were new."""
         with self.transaction() as con:
             before = con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0]
-            rows = verdicts.astype(object)
-            con.execute("INSERT INTO verdicts SELECT verdict_id, ?, example_id, reviewer, verdict, label, note, ? "
-                        "FROM rows ON CONFLICT DO NOTHING", [dataset_id, _now()])
+            _insert(con, verdicts.astype(object), "INSERT INTO verdicts SELECT verdict_id, ?, example_id, reviewer, "
+                    "verdict, label, note, ? FROM frame ON CONFLICT DO NOTHING", [dataset_id, _now()])
             return con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0] - before
 
     def pin(self, dataset_id: str, example_ids, source: str) -> None:
         rows = pd.DataFrame({"example_id": list(example_ids)})
         with self.transaction() as con:
-            con.execute("INSERT INTO pinned SELECT ?, example_id, ?, ? FROM rows ON CONFLICT DO NOTHING",
+            _insert(con, rows, "INSERT INTO pinned SELECT ?, example_id, ?, ? FROM frame ON CONFLICT DO NOTHING",
                         [dataset_id, source, _now()])
 
     def verdicts(self, dataset_id: str) -> pd.DataFrame:

@@ -14,16 +14,25 @@ store = ui.reader()
 dataset = store.dataset(run["dataset_id"])
 
 
+
+
+@st.cache_data(show_spinner=False)
+def choices(run_id, dataset_id, teacher, _version):
+    """What the filters offer; aggregates over every example, so computed once per database version."""
+    s = ui.reader()
+    return (s.ranking_strategies(run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]),
+            list(s.slice_columns(dataset_id)["column_name"]))
+
+
 left, right = st.columns([1, 2])
 teacher = left.selectbox("Teacher whose labels to check", list(store.run_teachers(run["run_id"])["teacher_name"]))
-strategies = store.ranking_strategies(run["run_id"], teacher)
+strategies, cluster_ids, slice_names = choices(run["run_id"], dataset.dataset_id, teacher, ui.version_key())
 strategy = right.selectbox("Rank by", strategies, index=strategies.index("disagreement") if "disagreement" in strategies else 0,
                            format_func=lambda s: f"{s}: {DESCRIPTIONS.get(s, '')}")
 
 with st.expander("Filter by slice or cluster"):
-    clusters = st.multiselect("Clusters (from the disagreement map)",
-                              list(store.cluster_terms(run["run_id"], teacher)["cluster"]))
-    slice_column = st.selectbox("Slice column", ["(none)", *store.slice_columns(dataset.dataset_id)["column_name"]])
+    clusters = st.multiselect("Clusters (from the disagreement map)", cluster_ids)
+    slice_column = st.selectbox("Slice column", ["(none)", *slice_names])
     values = (st.multiselect("Values", store.column_values(dataset.dataset_id, slice_column))
               if slice_column != "(none)" else [])
     include_reviewed = st.checkbox("Include examples that already have a verdict")

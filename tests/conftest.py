@@ -1,4 +1,8 @@
 import os
+import subprocess
+import sys
+import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,3 +40,20 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture
 def small_dataset(db, small_corpus):
     return import_dataset(db, read_dataset(small_corpus, DEMO_MAPPING, demo_corpus.LABEL_SET), "small")
+
+
+@contextmanager
+def locked_by_another_process(path: Path):
+    """Another process holds DuckDB's write lock on `path` for the duration, as a long run would."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, time
+        con = duckdb.connect({str(path)!r})
+        print("holding", flush=True)
+        time.sleep(120)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()

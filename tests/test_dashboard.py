@@ -16,6 +16,8 @@ from core.projection import build_map
 from core.results import headlines
 from core.store import Store
 
+from conftest import locked_by_another_process
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "runs"]
 
@@ -154,23 +156,10 @@ def test_every_page_in_a_real_browser(dashboard_db, tmp_path):
 
 
 def test_a_busy_database_gets_a_message_not_a_traceback(dashboard_db, monkeypatch, tmp_path):
-    import subprocess
-    import sys
-    import textwrap
-
     copy = tmp_path / "busy.duckdb"
     shutil.copy(dashboard_db[0], copy)
     monkeypatch.setenv("PSEUDOLENS_DB", str(copy))
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, time
-        con = duckdb.connect({str(copy)!r})
-        print("holding", flush=True)
-        time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with locked_by_another_process(copy):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
         assert not at.exception
         assert "busy" in at.warning[0].value
-    finally:
-        holder.kill()

@@ -12,7 +12,6 @@ from core.dataset import DataError
 from core.experiment import apply_verdicts, run_experiment
 from core.explore import record_verdict, reviewer_agreement, spot_check_queue
 from core.ranking import STRATEGIES, ranking_input
-from core.store import Store
 
 
 @pytest.fixture

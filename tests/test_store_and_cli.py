@@ -10,7 +10,7 @@ import pytest
 from core import cli
 from core.store import SCHEMA_VERSION, Store, StoreBusyError, StoreError
 
-from conftest import shared_file
+from conftest import locked_by_another_process, shared_file
 
 
 def test_a_new_file_gets_the_current_schema(tmp_path):
@@ -54,20 +54,11 @@ def test_reading_a_missing_database_says_how_to_make_one(tmp_path):
 def test_a_database_held_by_another_process_is_reported_busy(tmp_path):
     path = tmp_path / "busy.duckdb"
     Store(path)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, sys, time
-        con = duckdb.connect({str(path)!r})
-        print("holding", flush=True)
-        time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with locked_by_another_process(path):
         with pytest.raises(StoreBusyError, match="in use by another process"):
             Store(path, lock_timeout=0.5)
         code = subprocess.run([sys.executable, "-m", "core", "runs", "--db", str(path)], capture_output=True, text=True)
         assert code.returncode == cli.EXIT_DB and "database error" in code.stderr and "Traceback" not in code.stderr
-    finally:
-        holder.kill()
 
 
 def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):

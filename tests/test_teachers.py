@@ -1,11 +1,9 @@
 import asyncio
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from core import demo_corpus
-from core.labelset import LabelSet
 from core.teachers import EmbeddingTeacher, NoiseModel, RecordedTeacher, SimulatedTeacher, Teacher, TextItem, teacher_id
 
 LABEL_SET = demo_corpus.LABEL_SET

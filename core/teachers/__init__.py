@@ -5,17 +5,20 @@ import pandas as pd
 
 from ..labelset import LabelSet
 from .base import Teacher, TeacherLabel, TextItem, teacher_id
+from .claude import ClaudeTeacher
 from .embedding import EmbeddingTeacher
 from .recorded import RecordedTeacher
 from .simulated import NoiseModel, SimulatedTeacher
 
 __all__ = ["Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher", "RecordedTeacher",
-           "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher"]
+           "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher", "ClaudeTeacher"]
 
 
-def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None) -> Teacher:
+def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, cache=None) -> Teacher:
     """A teacher from a config `TeacherSpec`. `truth` (gold and slice columns by example id) is read only
-    by the simulated teacher, whose noise model corrupts gold by definition."""
+    by the simulated teacher, whose noise model corrupts gold by definition; `cache` keeps LLM calls."""
+    if spec.kind == "claude":
+        return ClaudeTeacher(spec.name, **spec.params, cache=cache)
     if spec.kind == "simulated":
         return SimulatedTeacher(spec.name, NoiseModel(**spec.params), truth, label_set)
     if spec.kind == "zero_shot_embedding":

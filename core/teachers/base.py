@@ -54,6 +54,13 @@ class Teacher(Protocol):
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]: ...
 
 
+async def close_teacher(teacher: Teacher) -> None:
+    """Teachers that hold network connections may define `async close()`; the labeling loop calls it last."""
+    close = getattr(teacher, "close", None)
+    if close is not None:
+        await close()
+
+
 def teacher_id(teacher: Teacher) -> str:
     digest = hashlib.sha256(json.dumps([teacher.kind, teacher.config()], sort_keys=True).encode()).hexdigest()
     return f"{teacher.name}-{digest[:10]}"
