@@ -24,10 +24,16 @@ def version_key() -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reader(path: Path, _version: float) -> Store:
+    # one Store per database version: opening checks the schema, which need not happen on every query
+    return Store(path, read_only=True, lock_timeout=3.0)
+
+
 def reader() -> Store:
     """A read-only store, or a message saying what to do, and the page stops."""
     try:
-        return Store(db_path(), read_only=True, lock_timeout=3.0)
+        return _reader(db_path(), version_key())
     except StoreBusyError:
         st.warning(f"The database {db_path()} is busy (a run is writing to it). Reload in a moment.")
     except StoreError as exc:

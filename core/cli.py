@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
+    run.add_argument("--dry-run", action="store_true", help="only estimate the LLM calls, tokens and cost; call nothing")
 
     map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
     map_.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="a run id (repeatable; default: every finished run without a map)")
@@ -141,11 +142,15 @@ def _import(args) -> int:
 
 def _run(args) -> int:
     from .config import load_config
-    from .experiment import run_experiment
+    from .experiment import estimate_cost, run_experiment
     from .store import Store
 
     config = load_config(args.config)
     store = Store(args.db)
+    if args.dry_run:
+        estimate = estimate_cost(store, config)
+        print(estimate.to_string(index=False) if len(estimate) else "no LLM teacher in this config: labeling costs nothing")
+        return 0
     run_id = run_experiment(store, config, progress=TqdmProgress())
     run = store.run(run_id)
     print(f"run {run_id}: {run['status']} (timings: {json.dumps(run['timings'])})")

@@ -28,7 +28,7 @@ from .metrics import Bootstrap, interval, seed_average
 from .ranking import rank_pool
 from .store import DatasetInfo, Store
 from .students import make_student
-from .teachers import build_teacher
+from .teachers import build_teacher, teacher_id
 from .teachers.corrected import CorrectedTeacher, majority_corrections, verdict_fingerprint
 
 GOLD = "gold"
@@ -219,6 +219,22 @@ def _fit_one(store, run_id, student, X_pool, X_test, test, test_truth, bootstrap
         pd.DataFrame({"example_id": test["example_id"], "predicted": np.asarray(label_names)[predicted],
                       "confidence": proba.max(axis=1)}),
     )
+
+
+def estimate_cost(store: Store, config: RunConfig) -> pd.DataFrame:
+    """A dry run: for each teacher that can estimate (LLM teachers), the calls and cost labeling would take."""
+    dataset = store.dataset(config.dataset)
+    examples = store.examples(dataset.dataset_id)
+    rows = []
+    for spec in config.teachers:
+        if spec.kind in ("recorded", "corrected"):
+            continue
+        teacher = _teacher(store, spec, dataset, examples, {}, None)
+        if hasattr(teacher, "estimate"):
+            done = store.labeled_example_ids(teacher_id(teacher), dataset.dataset_id)
+            rows.append(teacher.estimate([t for i, t in zip(examples["example_id"], examples["text"]) if i not in done],
+                                         dataset.label_set))
+    return pd.DataFrame(rows)
 
 
 def apply_verdicts(store: Store, run_id: str, teacher: str, progress: Progress | None = None) -> str:

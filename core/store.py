@@ -482,6 +482,19 @@ class Store:
             [teacher_id, dataset_id],
         )
 
+    def teacher_answers(self, run_id: str, teacher_name: str, example_ids) -> pd.DataFrame:
+        """Label, confidence and probabilities of a run's teacher on the given examples (in that order)."""
+        frame = pd.DataFrame({"example_id": list(example_ids), "position": range(len(example_ids))})
+        with self.connect() as con:
+            con.register("frame", frame)
+            return con.execute(
+                """SELECT f.example_id, tl.label, tl.confidence, tl.probs
+                   FROM frame f JOIN runs r ON r.run_id = $run
+                   JOIN run_teachers rt ON rt.run_id = r.run_id AND rt.teacher_name = $teacher
+                   LEFT JOIN teacher_labels tl ON tl.teacher_id = rt.teacher_id AND tl.dataset_id = r.dataset_id
+                        AND tl.example_id = f.example_id
+                   ORDER BY f.position""", {"run": run_id, "teacher": teacher_name}).df()
+
     def teacher_costs(self, run_id: str) -> pd.DataFrame:
         return self._query(
             """SELECT rt.teacher_name, t.kind, t.simulated, count(tl.example_id) AS n_labels,

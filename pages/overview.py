@@ -43,3 +43,32 @@ bars = distribution.rename(columns={"teacher_name": "source"})
 bars = pd.concat([bars, gold.assign(source="gold (human)")], ignore_index=True)
 fig = px.bar(bars, x="label", y="n", color="source", barmode="group", labels={"n": "examples"})
 ui.show_figure(fig, f"{run['run_id']}-label-distribution")
+
+st.subheader("Can you trust the teacher's confidence?")
+st.caption("On the gold test split: expected calibration error (0 = confidence matches accuracy) and the AUROC of "
+           "confidence for telling right labels from wrong ones (0.5 = no better than chance; below 0.5 = confidently wrong).")
+
+
+@st.cache_data(show_spinner=False)
+def load_calibration(run_id, _version):
+    from core.calibration import calibration
+
+    s = ui.reader()
+    parts = [calibration(s, run_id, t) for t in s.run_teachers(run_id)["teacher_name"]]
+    names = list(s.run_teachers(run_id)["teacher_name"])
+    summary = pd.concat([p[0].assign(teacher=n) for p, n in zip(parts, names)], ignore_index=True)
+    curve = pd.concat([p[1].assign(teacher=n) for p, n in zip(parts, names)], ignore_index=True)
+    return summary, curve
+
+
+calibration_summary, reliability = load_calibration(run["run_id"], ui.version_key())
+if calibration_summary.empty:
+    st.info("No teacher of this run states a confidence.")
+else:
+    ui.show_table(calibration_summary[["teacher", "signal", "n", "ece", "auroc", "accuracy", "mean_confidence"]],
+                  f"{run['run_id']}-calibration")
+    fig = px.line(reliability.assign(series=reliability["teacher"] + " · " + reliability["signal"]), x="confidence",
+                  y="accuracy", color="series", markers=True, hover_data=["n"])
+    fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(dash="dot", color="grey"))
+    fig.update_layout(xaxis_title="confidence (bin mean)", yaxis_title="accuracy in the bin", height=420)
+    ui.show_figure(fig, f"{run['run_id']}-reliability")

@@ -157,3 +157,21 @@ def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_
             assert con.execute("SELECT count(*) FROM llm_calls").fetchone()[0] == 600
         assert resumed.api_calls == 600 - cached_before  # every cached call came from the cache
         assert sum(server.served.values()) == served_before + resumed.api_calls
+
+
+def test_a_dry_run_estimates_calls_and_cost_and_calls_nothing(server, tmp_path, small_dataset, db, capsys):
+    from core import cli
+
+    config = tmp_path / "llm.toml"
+    config.write_text(textwrap.dedent(f"""
+        name = "llm"
+        dataset = "small"
+        [[teachers]]
+        name = "claude"
+        kind = "claude"
+        params = {{ base_url = "{server.url}", model = "claude-haiku-4-5", k = 3 }}
+    """))
+    assert cli.main(["run", "--config", str(config), "--db", str(db.path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "claude-haiku-4-5" in out and " 1800 " in out  # 600 texts x 3 samples, none cached yet
+    assert server.requests == []

@@ -167,3 +167,16 @@ def test_a_config_error_names_the_field():
         parse_config({"name": "x", "dataset": "d", "seeds": [0], "teachers": [{"name": "gold", "kind": "simulated"}]})
     message = str(caught.value)
     assert "seeds" in message and "teachers.0.name" in message
+
+
+def test_calibration_shows_confidently_wrong_structured_errors(db, small_dataset):
+    from core.calibration import calibration
+
+    run_id = run_experiment(db, config(teachers=[
+        {"name": "structured", "kind": "simulated", "params": {**SIM, "depth_error": 0.2}},
+        {"name": "uniform", "kind": "simulated", "params": {**SIM, "depth_error": 0.2, "mode": "uniform"}}]))
+    structured, curve = calibration(db, run_id, "structured")
+    uniform, _ = calibration(db, run_id, "uniform")
+    assert list(structured["signal"]) == ["stated confidence"]  # its probabilities are spread from that confidence
+    assert uniform["auroc"].iloc[0] > 0.8 > 0.5 > structured["auroc"].iloc[0]
+    assert 0 <= structured["ece"].iloc[0] <= 1 and curve["n"].sum() == structured["n"].iloc[0]

@@ -152,6 +152,20 @@ class ClaudeTeacher:
             self.cache.put(key, record)
         return record
 
+    def estimate(self, texts: list[str], label_set: LabelSet, output_tokens: int = 30) -> dict:
+        """What labeling `texts` would cost before any call: calls not in the cache, and tokens estimated at
+        four characters per token for the prompt and `output_tokens` per answer."""
+        keys = [self._key(text, s, label_set) for text in texts for s in range(self.k)]
+        cached = set(self.cache.get_many(keys)) if self.cache is not None else set()
+        prompt = len(json.dumps(self._request("", label_set)))
+        todo = [text for text in texts for s in range(self.k) if self._key(text, s, label_set) not in cached]
+        input_tokens = sum((prompt + len(text)) // 4 for text in todo)
+        price_in, price_out = self.prices[self.model]
+        return {"teacher": self.name, "model": self.model, "texts": len(texts), "calls": len(todo),
+                "cached_calls": len(keys) - len(todo), "input_tokens": input_tokens,
+                "output_tokens": output_tokens * len(todo),
+                "cost_usd": (input_tokens * price_in + output_tokens * len(todo) * price_out) / 1e6}
+
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]:
         keys = [self._key(item.text, s, label_set) for item in items for s in range(self.k)]
         cached = self.cache.get_many(keys) if self.cache is not None else {}
