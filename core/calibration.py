@@ -28,7 +28,7 @@ def _signals(labels: pd.DataFrame) -> dict[str, np.ndarray]:
 def calibration(store: Store, run_id: str, teacher: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary: one row per signal with n, ECE, AUROC; curve: per signal and bin, mean confidence, accuracy, n)."""
     run = store.run(run_id)
-    _, test = pool_and_test(store.examples(run["dataset_id"]), RunConfig.model_validate(run["config"]))
+    _, test = pool_and_test(store.examples(run["dataset_id"], with_text=False), RunConfig.model_validate(run["config"]))
     labels = store.teacher_answers(run_id, teacher, test["example_id"])
     correct = (labels["label"].to_numpy() == test["gold"].to_numpy())
     summary, curve = [], []

@@ -69,6 +69,15 @@ def _row_of_offset(raw: bytes, offset: int) -> int:
     return raw[:offset].count(b"\n") + 1
 
 
+def _cell(value) -> str:
+    """A JSON value as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """The raw table, every cell as text ('' for empty); `_line` holds each row's line in the file where known."""
     fmt = FORMATS.get(path.suffix.lower())
@@ -104,8 +113,7 @@ def _read_table(path: Path) -> pd.DataFrame:
             if not isinstance(record, dict):
                 problems.append(f"line {number}: expected a JSON object, got {type(record).__name__}")
                 continue
-            records.append({**{k: "" if v is None else (v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v))
-                               for k, v in record.items()}, "_line": number})
+            records.append({**{key: _cell(value) for key, value in record.items()}, "_line": number})
         if problems:
             raise DataError(path, problems)
         frame = pd.DataFrame.from_records(records)

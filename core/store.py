@@ -283,6 +283,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _one(con, sql: str, params=None):
+    """The first row of a query, read to the end: DuckDB refuses new work on a connection with a half-read result."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
     """Runs `sql`, which reads `frame` as the table named `frame`."""
     con.register("frame", frame)
@@ -312,8 +318,11 @@ class Store:
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                # another process holds the write lock, or this process has the file open in the other mode
+                # (a dashboard writing a verdict while another session reads): both pass in a moment
+                message = str(exc).lower()
+                if "lock" not in message and "different configuration" not in message:
                     raise StoreError(f"cannot open {self.path}: {exc}") from exc
                 if time.monotonic() > deadline:
                     raise StoreBusyError(
@@ -351,7 +360,7 @@ class Store:
         with self.connect() as con:
             tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
             if "schema_info" in tables:
-                version = con.execute("SELECT version FROM schema_info").fetchone()[0]
+                version = _one(con, "SELECT version FROM schema_info")[0]
             elif tables:
                 raise StoreError(f"{self.path} is a DuckDB file but not a pseudolens database (tables: {sorted(tables)})")
             else:
@@ -378,14 +387,14 @@ class Store:
 
     def schema_version(self) -> int:
         with self.connect() as con:
-            return con.execute("SELECT version FROM schema_info").fetchone()[0]
+            return _one(con, "SELECT version FROM schema_info")[0]
 
     # -- data sets ---------------------------------------------------------------------------
 
     def add_dataset(self, con, *, dataset_id, name, source_path, column_mapping, label_set: LabelSet,
                     content_hash, examples: pd.DataFrame, extra_columns: pd.DataFrame) -> None:
         """Inside a transaction: a data set, its examples and its extra (slice) columns in long form."""
-        existing = con.execute("SELECT dataset_id FROM datasets WHERE name = ?", [name]).fetchone()
+        existing = _one(con, "SELECT dataset_id FROM datasets WHERE name = ?", [name])
         if existing:
             raise StoreError(f"a data set named {name!r} already exists in {self.path}; choose another --name")
         con.execute(
@@ -404,21 +413,16 @@ class Store:
 
     def dataset(self, name_or_id: str) -> DatasetInfo:
         with self.connect() as con:
-            row = con.execute(
-                "SELECT dataset_id, name, source_path, column_mapping, label_set, n_examples, created_at "
-                "FROM datasets WHERE name = ? OR dataset_id = ?",
-                [name_or_id, name_or_id],
-            ).fetchone()
+            row = _one(con, "SELECT dataset_id, name, source_path, column_mapping, label_set, n_examples, created_at "
+                            "FROM datasets WHERE name = ? OR dataset_id = ?", [name_or_id, name_or_id])
         if row is None:
             known = ", ".join(self.datasets()["name"]) or "none"
             raise KeyError(f"no data set {name_or_id!r} in {self.path} (known: {known})")
         return DatasetInfo(row[0], row[1], row[2], json.loads(row[3]), LabelSet.from_json(row[4]), row[5], row[6])
 
-    def examples(self, dataset_id: str) -> pd.DataFrame:
-        return self._query(
-            "SELECT example_id, text, gold, split FROM examples WHERE dataset_id = ? ORDER BY source_row",
-            [dataset_id],
-        )
+    def examples(self, dataset_id: str, with_text: bool = True) -> pd.DataFrame:
+        columns = "example_id, text, gold, split" if with_text else "example_id, gold, split"
+        return self._query(f"SELECT {columns} FROM examples WHERE dataset_id = ? ORDER BY source_row", [dataset_id])
 
     def example_columns(self, dataset_id: str) -> pd.DataFrame:
         """Extra columns, wide: one row per example, one column per user column (values as text)."""
@@ -556,7 +560,7 @@ class Store:
     def start_run(self, *, run_id, name, dataset_id, config: dict, code_version, teachers: dict[str, str]) -> str:
         """Creates the run, or reopens an unfinished one with the same id. Returns its status before this call."""
         with self.transaction() as con:
-            row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            row = _one(con, "SELECT status FROM runs WHERE run_id = ?", [run_id])
             if row is None:
                 con.execute(
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL)",
@@ -674,8 +678,8 @@ class Store:
 
     def has_projection(self, dataset_id: str, method: str) -> bool:
         with self.connect() as con:
-            return con.execute("SELECT count(*) FROM projections WHERE dataset_id = ? AND method = ?",
-                               [dataset_id, method]).fetchone()[0] > 0
+            return _one(con, "SELECT count(*) FROM projections WHERE dataset_id = ? AND method = ?",
+                        [dataset_id, method])[0] > 0
 
     def write_projection(self, dataset_id: str, method: str, points: pd.DataFrame) -> None:
         with self.transaction() as con:
@@ -772,7 +776,7 @@ class Store:
 
     def has_clusters(self, run_id: str) -> bool:
         with self.connect() as con:
-            return con.execute("SELECT count(*) FROM clusters WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+            return _one(con, "SELECT count(*) FROM clusters WHERE run_id = ?", [run_id])[0] > 0
 
     def cluster_terms(self, run_id: str, teacher_name: str) -> pd.DataFrame:
         return self._query("SELECT cluster, terms FROM cluster_terms WHERE run_id = ? AND teacher_name = ? ORDER BY cluster",
@@ -797,10 +801,9 @@ class Store:
 
     def quantile_edges(self, dataset_id: str, column: str, buckets: int = 4) -> list[float]:
         with self.connect() as con:
-            edges = con.execute(
-                "SELECT quantile_cont(TRY_CAST(value AS DOUBLE), ?) FROM example_columns WHERE dataset_id = ? AND column_name = ?",
-                [[i / buckets for i in range(1, buckets)], dataset_id, column],
-            ).fetchone()[0]
+            edges = _one(con, "SELECT quantile_cont(TRY_CAST(value AS DOUBLE), ?) FROM example_columns "
+                              "WHERE dataset_id = ? AND column_name = ?",
+                         [[i / buckets for i in range(1, buckets)], dataset_id, column])[0]
         return sorted(set(edges or []))
 
     def slice_errors(self, run_id: str, teacher_name: str, label_mode: str, slice_by: str,
@@ -855,10 +858,10 @@ class Store:
         """Adds verdicts (verdict_id, example_id, reviewer, verdict, label, note) in one transaction, skipping
         ids already stored; returns how many were new."""
         with self.transaction() as con:
-            before = con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0]
+            before = _one(con, "SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id])[0]
             _insert(con, verdicts.astype(object), "INSERT INTO verdicts SELECT verdict_id, ?, example_id, reviewer, "
                     "verdict, label, note, ? FROM frame ON CONFLICT DO NOTHING", [dataset_id, _now()])
-            return con.execute("SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id]).fetchone()[0] - before
+            return _one(con, "SELECT count(*) FROM verdicts WHERE dataset_id = ?", [dataset_id])[0] - before
 
     def pin(self, dataset_id: str, example_ids, source: str) -> None:
         rows = pd.DataFrame({"example_id": list(example_ids)})
