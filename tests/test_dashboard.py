@@ -155,11 +155,8 @@ def test_every_page_in_a_real_browser(dashboard_db, tmp_path):
     assert all((out / f"{page}.png").stat().st_size > 10_000 for page in PAGES)
 
 
-def test_a_busy_database_gets_a_message_not_a_traceback(dashboard_db, monkeypatch, tmp_path):
-    copy = tmp_path / "busy.duckdb"
-    shutil.copy(dashboard_db[0], copy)
-    monkeypatch.setenv("PSEUDOLENS_DB", str(copy))
-    with locked_by_another_process(copy):
+def test_a_busy_database_gets_a_message_not_a_traceback(app):
+    with locked_by_another_process(app.db):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
         assert not at.exception
         assert "busy" in at.warning[0].value
