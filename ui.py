@@ -87,5 +87,11 @@ def show_table(frame: pd.DataFrame, name: str, **kwargs) -> None:
                        key=f"csv-{name}")
 
 
+def progress_bar():
+    """A `Progress` callback drawing one Streamlit progress bar."""
+    bar = st.progress(0.0, text="starting")
+    return lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done}/{total}")
+
+
 def simulated_marker(simulated: bool) -> str:
     return " (SIMULATED)" if simulated else ""

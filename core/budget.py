@@ -12,12 +12,12 @@ import pandas as pd
 from sklearn.base import clone
 
 from .config import RunConfig
-from .experiment import pool_and_test
+from .embedding_cache import stored_encoder
+from .experiment import featurize, pool_and_test
 from .labeling import Progress
 from .metrics import Bootstrap, interval, seed_average
 from .ranking import STRATEGIES, ranking_input
 from .store import Store
-from .students import make_student
 
 DEFAULT_BUDGETS = (0, 25, 50, 100, 200, 400, 800)
 
@@ -28,51 +28,56 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=tuple(STRA
     config = RunConfig.model_validate(run["config"])
     dataset = store.dataset(run["dataset_id"])
     names = dataset.label_set.names
-    pool, test = pool_and_test(store.examples(dataset.dataset_id), config)
+    examples = store.examples(dataset.dataset_id)
+    pool, test = pool_and_test(examples, config)
     teacher_id = store.run_teachers(run_id).set_index("teacher_name").loc[teacher, "teacher_id"]
     teacher_labels = store.teacher_labels(teacher_id, dataset.dataset_id).set_index("example_id")["label"]
     given = teacher_labels.reindex(pool["example_id"]).to_numpy(dtype=object)
     oracle = pool["gold"].to_numpy(dtype=object)
     has_gold = np.array([isinstance(g, str) for g in oracle])
 
-    student = make_student(config.student.kind, classes=names, C=config.student.C)
-    features = student.named_steps["features"].fit(pool["text"])
-    X_pool, X_test = features.transform(pool["text"]), features.transform(test["text"])
+    student, X_pool, X_test = featurize(config, names, pool, test, stored_encoder(store, dataset.dataset_id, examples))
     truth = np.array([names.index(g) for g in test["gold"]])
     bootstrap = Bootstrap(len(test), config.bootstrap, seed=0)
     position = {example_id: i for i, example_id in enumerate(pool["example_id"])}
 
-    def score(labels) -> tuple[float, np.ndarray]:
-        usable = np.flatnonzero([isinstance(l, str) for l in labels])
-        model = clone(student.named_steps["classifier"]).fit(X_pool[usable], labels[usable].astype(str))
-        predicted = np.array([names.index(p) for p in model.predict(X_test)])
-        samples, _ = bootstrap.samples(truth, predicted, len(names))
-        return float((predicted == truth).mean()), samples
+    scored: dict[object, tuple[float, np.ndarray]] = {}
 
-    gold_accuracy, gold_samples = score(np.where(has_gold, oracle, None))
+    def score(labels, checked) -> tuple[float, np.ndarray]:
+        # the same corrected set trains the same model: budget 0 of every strategy, and every seed of a
+        # deterministic strategy, is fitted once
+        if checked not in scored:
+            usable = np.flatnonzero([isinstance(l, str) for l in labels])
+            model = clone(student.named_steps["classifier"]).fit(X_pool[usable], labels[usable].astype(str))
+            predicted = np.array([names.index(p) for p in model.predict(X_test)])
+            samples, _ = bootstrap.samples(truth, predicted, len(names))
+            scored[checked] = float((predicted == truth).mean()), samples
+        return scored[checked]
+
+    gold_accuracy, _ = score(np.where(has_gold, oracle, None), "gold labels only")
     data = ranking_input(store, run_id, teacher)
     budgets = sorted({b for b in budgets if b <= has_gold.sum()})
     rows, total = [], len(strategies) * len(seeds)
     for step, (strategy, seed) in enumerate(((s, seed) for s in strategies for seed in seeds), start=1):
-        order = [position[e] for e in STRATEGIES[strategy](data, seed)["example_id"]]
+        order = [position[e] for e in data.ranked(strategy, seed)["example_id"]]
         checkable = [i for i in order if has_gold[i]]  # the oracle can only answer where gold exists
         for budget in budgets:
             checked = checkable[:budget]
             labels = given.copy()
             labels[checked] = oracle[checked]
-            accuracy, samples = score(labels)
+            accuracy, samples = score(labels, frozenset(checked))
             wrong_before = sum(given[i] != oracle[i] for i in checked)
             rows.append({"strategy": strategy, "seed": seed, "budget": budget, "accuracy": accuracy, "samples": samples,
                          "label_error": float(np.mean(labels[has_gold] != oracle[has_gold])),
                          "precision": wrong_before / budget if budget else np.nan})
         if progress:
             progress(f"budget curves for {teacher}", step, total)
-    summary = _summarize(pd.DataFrame(rows), bootstrap, gold_accuracy, gold_samples)
+    summary = _summarize(pd.DataFrame(rows), bootstrap, gold_accuracy)
     store.write_budget_curve(run_id, teacher, summary)
     return summary
 
 
-def _summarize(rows: pd.DataFrame, bootstrap: Bootstrap, gold_accuracy: float, gold_samples) -> pd.DataFrame:
+def _summarize(rows: pd.DataFrame, bootstrap: Bootstrap, gold_accuracy: float) -> pd.DataFrame:
     out = []
     for (strategy, budget), group in rows.groupby(["strategy", "budget"], sort=True):
         averaged = seed_average(np.stack(group["samples"].to_list()), bootstrap.seed_resamples(len(group)))

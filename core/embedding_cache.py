@@ -11,13 +11,19 @@ from .store import Store
 
 def stored_encoder(store: Store, dataset_id: str, examples: pd.DataFrame):
     """An `encode(texts)` for texts of this data set that reads stored vectors and stores new ones."""
-    ids_by_text = examples.groupby("text")["example_id"].apply(list).to_dict()
     known: dict[str, np.ndarray] = {}
-    text_of = dict(zip(examples["example_id"], examples["text"]))
-    for row in store.embeddings(dataset_id, embeddings.MODEL_NAME).itertuples():
-        known[text_of[row.example_id]] = np.asarray(row.vector, dtype=np.float32)
+    ids_by_text: dict[str, list[str]] = {}
+
+    def load() -> None:
+        # on first use only: a run whose teachers and student never embed never reads the vectors
+        ids_by_text.update(examples.groupby("text")["example_id"].apply(list).to_dict())
+        text_of = dict(zip(examples["example_id"], examples["text"]))
+        for row in store.embeddings(dataset_id, embeddings.MODEL_NAME).itertuples():
+            known[text_of[row.example_id]] = np.asarray(row.vector, dtype=np.float32)
 
     def encode(texts) -> np.ndarray:
+        if not ids_by_text:
+            load()
         texts = list(texts)
         missing = sorted({t for t in texts if t not in known})
         if missing:

@@ -24,7 +24,7 @@ from .call_cache import StoreCallCache
 from .config import RunConfig
 from .embedding_cache import stored_encoder
 from .labeling import Progress, label_missing, register
-from .metrics import Bootstrap, interval, seed_average
+from .metrics import Bootstrap, accuracy_and_macro_f1, interval, seed_average
 from .ranking import rank_pool
 from .store import DatasetInfo, Store
 from .students import make_student
@@ -47,23 +47,25 @@ def code_version() -> str:
         return f"pseudolens {__version__}"
 
 
-def test_mask(examples: pd.DataFrame, config: RunConfig) -> np.ndarray:
-    """Which examples form the gold test split. Only gold-labeled rows can be test rows."""
+def pool_and_test(examples: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training pool and the gold test split. The test split is the gold-labeled rows whose split column
+    says so, or else a random `fraction` of the gold-labeled rows; rows marked as test but without gold are
+    in neither."""
     has_gold = examples["gold"].notna().to_numpy()
     in_split = (examples["split"].fillna("") == config.test.split_value.lower()).to_numpy()
-    if (in_split & has_gold).any():
-        return in_split & has_gold
-    rng = np.random.default_rng(config.test.seed)
-    return has_gold & (rng.random(len(examples)) < config.test.fraction)
-
-
-def pool_and_test(examples: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The training pool and the gold test split. Rows marked as test but without gold are in neither."""
-    is_test = test_mask(examples, config)
+    is_test = in_split & has_gold
+    if not is_test.any():
+        is_test = has_gold & (np.random.default_rng(config.test.seed).random(len(examples)) < config.test.fraction)
     if not is_test.any():
         raise ValueError("the data set has no gold labels to test on; a run needs gold labels on a test split")
-    in_test_split = (examples["split"].fillna("") == config.test.split_value.lower()).to_numpy()
-    return examples[~is_test & ~in_test_split].reset_index(drop=True), examples[is_test].reset_index(drop=True)
+    return examples[~is_test & ~in_split].reset_index(drop=True), examples[is_test].reset_index(drop=True)
+
+
+def featurize(config: RunConfig, label_names: list[str], pool: pd.DataFrame, test: pd.DataFrame, encode):
+    """The run's student, with its features fitted on the training pool, and both splits featurized once."""
+    student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
+    features = student.named_steps["features"].fit(pool["text"])
+    return student, features.transform(pool["text"]), features.transform(test["text"])
 
 
 def truth_frame(store: Store, dataset: DatasetInfo, examples: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +84,8 @@ class Arm:
 
 
 def _teacher_arms(name: str, labels: pd.DataFrame, pool_ids: pd.Series, label_names: list[str], modes) -> list[Arm]:
-    by_id = labels.set_index("example_id").reindex(pool_ids)
+    """`labels`: the teacher's stored answers, indexed by example id."""
+    by_id = labels.reindex(pool_ids)
     valid = by_id["label"].notna().to_numpy()
     hard = np.array([label_names.index(l) if isinstance(l, str) else -1 for l in by_id["label"]])
     arms = [Arm(name, "hard", valid, hard)] if "hard" in modes else []
@@ -136,18 +139,17 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         return run_id
     try:
         t0 = time.perf_counter()
-        student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
-        features = student.named_steps["features"].fit(pool["text"])
-        X_pool, X_test = features.transform(pool["text"]), features.transform(test["text"])
+        student, X_pool, X_test = featurize(config, label_names, pool, test, encode)
         timings["featurize"] = round(time.perf_counter() - t0, 3)
 
+        labels = {name: store.teacher_labels(key, dataset.dataset_id).set_index("example_id")
+                  for name, key in teacher_ids.items()}
         arms = []
         if pool["gold"].notna().any():
             gold = np.array([label_names.index(g) if isinstance(g, str) else -1 for g in pool["gold"]])
             arms.append(Arm(GOLD, "hard", gold >= 0, gold))
-        for name, key in teacher_ids.items():
-            arms += _teacher_arms(name, store.teacher_labels(key, dataset.dataset_id), pool["example_id"], label_names,
-                                  config.student.label_modes)
+        for name, answers in labels.items():
+            arms += _teacher_arms(name, answers, pool["example_id"], label_names, config.student.label_modes)
 
         test_truth = np.array([label_names.index(g) for g in test["gold"]])
         bootstrap = Bootstrap(len(test), config.bootstrap, seed=0)
@@ -163,15 +165,15 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         timings["fits"] = round(time.perf_counter() - t0, 3)
 
         t0 = time.perf_counter()
-        for name, key in teacher_ids.items():
-            if name not in store.example_prediction_teachers(run_id):
-                labels = store.teacher_labels(key, dataset.dataset_id).set_index("example_id")["label"]
-                views = student_views(student, X_pool, X_test, pool, test, labels, label_names)
+        done_views = store.example_prediction_teachers(run_id)
+        for name, answers in labels.items():
+            if name not in done_views:
+                views = student_views(student, X_pool, X_test, pool, test, answers["label"], label_names)
                 store.write_example_predictions(run_id, name, views)
         timings["student_views"] = round(time.perf_counter() - t0, 3)
 
         t0 = time.perf_counter()
-        summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, bootstrap)
+        summarize(store, run_id, dataset, test, test_truth, labels, bootstrap)
         timings["summary"] = round(time.perf_counter() - t0, 3)
 
         t0 = time.perf_counter()
@@ -280,7 +282,7 @@ def student_views(student, X_pool, X_test, pool, test, teacher_labels: pd.Series
     })
 
 
-def summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, bootstrap) -> None:
+def summarize(store, run_id, dataset, test, test_truth, teacher_labels: dict[str, pd.DataFrame], bootstrap) -> None:
     """Teacher scores, learning-curve points (mean over seeds, two-level bootstrap CI) and paired
     comparisons, recomputed from the stored predictions."""
     label_names = dataset.label_set.names
@@ -289,11 +291,13 @@ def summarize(store, run_id, config, dataset, test, test_truth, teacher_ids, boo
     test_ids = test["example_id"]
 
     teacher_rows, teacher_samples = [], {}
-    for name, key in teacher_ids.items():
-        labels = store.teacher_labels(key, dataset.dataset_id).set_index("example_id")["label"].reindex(test_ids)
+    for name, answers in teacher_labels.items():
+        labels = answers["label"].reindex(test_ids)
         predicted = np.array([index_of.get(l, -1) if isinstance(l, str) else -1 for l in labels])
-        scores = bootstrap.estimate(test_truth, predicted, k)
         teacher_samples[name] = bootstrap.samples(test_truth, predicted, k)
+        points = accuracy_and_macro_f1(test_truth, predicted, k)
+        scores = {metric: interval(samples, point)
+                  for metric, samples, point in zip(("accuracy", "macro_f1"), teacher_samples[name], points)}
         teacher_rows.append({"teacher_name": name, "n_test": len(test), "n_answered": int((predicted >= 0).sum()),
                              **_flat(scores)})
 

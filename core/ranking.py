@@ -6,7 +6,7 @@ split, to estimate where the teacher errs."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -23,6 +23,13 @@ class RankingInput:
     student_probs: np.ndarray  # (n, K), held-out (out-of-fold)
     label_names: list[str]
     slice_risk: pd.DataFrame  # example_id, risk, where (the riskiest slice bucket it falls in)
+    rankings: dict = field(default_factory=dict, repr=False)
+
+    def ranked(self, strategy: str, seed: int = 0) -> pd.DataFrame:
+        """A strategy's ranking, computed once: `combined` and `cluster_coverage` build on others."""
+        if (strategy, seed) not in self.rankings:
+            self.rankings[(strategy, seed)] = STRATEGIES[strategy](self, seed)
+        return self.rankings[(strategy, seed)]
 
     @property
     def teacher_index(self) -> np.ndarray:
@@ -126,7 +133,7 @@ def slice_risk(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 
 def cluster_coverage(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     """Takes the most doubtful example of each disagreement cluster in turn, so the budget spreads."""
-    by_doubt = disagreement(data).merge(data.examples[["example_id", "cluster"]], on="example_id")
+    by_doubt = data.ranked("disagreement", seed).merge(data.examples[["example_id", "cluster"]], on="example_id")
     by_doubt["cluster"] = by_doubt["cluster"].fillna(-1).astype(int)
     by_doubt["turn"] = by_doubt.groupby("cluster").cumcount()
     clustered = by_doubt["cluster"] >= 0
@@ -139,10 +146,9 @@ def cluster_coverage(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 
 def combined(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     """Mean percentile of the disagreement, cleanlab, low-confidence and slice-risk scores."""
-    parts = [disagreement, cleanlab_quality, low_confidence, slice_risk]
     percentiles = []
-    for part in parts:
-        ranked = part(data).set_index("example_id")["score"].reindex(data.examples["example_id"])
+    for part in ("disagreement", "cleanlab", "low_confidence", "slice_risk"):
+        ranked = data.ranked(part, seed).set_index("example_id")["score"].reindex(data.examples["example_id"])
         percentiles.append(ranked.rank(pct=True).to_numpy())
     score = np.mean(percentiles, axis=0)
     return _ranked(data, score, [f"mean percentile {s:.2f} over disagreement, cleanlab, confidence, slice risk"
@@ -169,5 +175,4 @@ STRATEGIES: dict[str, Strategy] = {
 def rank_pool(store: Store, run_id: str, teacher: str) -> None:
     """Stores every strategy's ranking of the training pool, for the spot-check queue."""
     data = ranking_input(store, run_id, teacher)
-    for name, strategy in STRATEGIES.items():
-        store.write_rankings(run_id, teacher, name, strategy(data, 0))
+    store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in STRATEGIES})

@@ -205,9 +205,8 @@ MIGRATIONS: list[str] = [
         example_id VARCHAR NOT NULL,
         rank INTEGER NOT NULL,
         score DOUBLE NOT NULL,
-        reason VARCHAR NOT NULL,
-        PRIMARY KEY (run_id, teacher_name, strategy, example_id)
-    );
+        reason VARCHAR NOT NULL
+    );  -- no key: only write_rankings writes it, replacing a teacher's rankings whole
     CREATE TABLE budget_curves (
         run_id VARCHAR NOT NULL,
         teacher_name VARCHAR NOT NULL,
@@ -289,13 +288,20 @@ def _one(con, sql: str, params=None):
     return rows[0] if rows else None
 
 
-def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
-    """Runs `sql`, which reads `frame` as the table named `frame`."""
+@contextmanager
+def _registered(con, frame: pd.DataFrame):
+    """`frame` readable as the table named `frame` for the duration."""
     con.register("frame", frame)
     try:
-        con.execute(sql, params or [])
+        yield con
     finally:
         con.unregister("frame")
+
+
+def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
+    """Runs `sql`, which reads `frame` as the table named `frame`."""
+    with _registered(con, frame):
+        con.execute(sql, params or [])
 
 
 class Store:
@@ -489,8 +495,7 @@ class Store:
     def teacher_answers(self, run_id: str, teacher_name: str, example_ids) -> pd.DataFrame:
         """Label, confidence and probabilities of a run's teacher on the given examples (in that order)."""
         frame = pd.DataFrame({"example_id": list(example_ids), "position": range(len(example_ids))})
-        with self.connect() as con:
-            con.register("frame", frame)
+        with self.connect() as con, _registered(con, frame):
             return con.execute(
                 """SELECT f.example_id, tl.label, tl.confidence, tl.probs
                    FROM frame f JOIN runs r ON r.run_id = $run
@@ -748,13 +753,14 @@ class Store:
             params,
         )
 
-    def write_rankings(self, run_id: str, teacher_name: str, strategy: str, ranked: pd.DataFrame) -> None:
-        rows = ranked.assign(rank=range(1, len(ranked) + 1))
+    def write_rankings(self, run_id: str, teacher_name: str, rankings: dict[str, pd.DataFrame]) -> None:
+        """Replaces a teacher's rankings, one frame (best first) per strategy, in one transaction."""
+        rows = pd.concat([ranked.assign(strategy=name, rank=range(1, len(ranked) + 1)) for name, ranked in rankings.items()],
+                         ignore_index=True)
         with self.transaction() as con:
-            con.execute("DELETE FROM rankings WHERE run_id = ? AND teacher_name = ? AND strategy = ?",
-                        [run_id, teacher_name, strategy])
-            _insert(con, rows, "INSERT INTO rankings SELECT ?, ?, ?, example_id, rank, score, reason FROM frame",
-                        [run_id, teacher_name, strategy])
+            con.execute("DELETE FROM rankings WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            _insert(con, rows, "INSERT INTO rankings SELECT ?, ?, strategy, example_id, rank, score, reason FROM frame",
+                    [run_id, teacher_name])
 
     def ranking_strategies(self, run_id: str, teacher_name: str) -> list[str]:
         with self.connect() as con:
@@ -822,16 +828,14 @@ class Store:
         return self._query(
             f"""WITH run AS (SELECT dataset_id FROM runs WHERE run_id = $run),
                 largest AS (SELECT trained_on, label_mode, max(size) AS size FROM fits WHERE run_id = $run GROUP BY ALL),
-                student AS (
-                    SELECT p.example_id, avg((p.predicted <> e.gold)::DOUBLE) AS wrong
+                errors AS (  -- per example, how often each of the two students is wrong over seeds
+                    SELECT p.trained_on, p.example_id, avg((p.predicted <> e.gold)::DOUBLE) AS wrong
                     FROM predictions p JOIN largest l USING (trained_on, label_mode, size)
                     JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = p.example_id
-                    WHERE p.run_id = $run AND p.trained_on = $teacher AND p.label_mode = $mode GROUP BY 1),
-                gold_student AS (
-                    SELECT p.example_id, avg((p.predicted <> e.gold)::DOUBLE) AS wrong
-                    FROM predictions p JOIN largest l USING (trained_on, label_mode, size)
-                    JOIN examples e ON e.dataset_id = (SELECT dataset_id FROM run) AND e.example_id = p.example_id
-                    WHERE p.run_id = $run AND p.trained_on = 'gold' GROUP BY 1),
+                    WHERE p.run_id = $run AND ((p.trained_on = $teacher AND p.label_mode = $mode) OR p.trained_on = 'gold')
+                    GROUP BY 1, 2),
+                student AS (SELECT example_id, wrong FROM errors WHERE trained_on = $teacher),
+                gold_student AS (SELECT example_id, wrong FROM errors WHERE trained_on = 'gold'),
                 rows AS (
                     SELECT {bucket_sql} AS bucket, (t.label IS DISTINCT FROM e.gold)::DOUBLE AS teacher_wrong,
                            s.wrong AS student_wrong, g.wrong AS gold_student_wrong
@@ -871,7 +875,7 @@ class Store:
 
     def verdicts(self, dataset_id: str) -> pd.DataFrame:
         return self._query(
-            """SELECT v.verdict_id, v.example_id, e.text, e.gold, v.reviewer, v.verdict, v.label, v.note, v.created_at
+            """SELECT v.verdict_id, v.example_id, e.text, v.reviewer, v.verdict, v.label, v.note, v.created_at
                FROM verdicts v JOIN examples e USING (dataset_id, example_id)
                WHERE v.dataset_id = ? ORDER BY v.created_at""",
             [dataset_id],

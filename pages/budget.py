@@ -26,9 +26,7 @@ if curve.empty:
     if st.button("Compute budget curves"):
         from core.budget import budget_curves
 
-        bar = st.progress(0.0, text="starting")
-        budget_curves(ui.writer(), run["run_id"], teacher,
-                      progress=lambda stage, done, total: bar.progress(done / max(total, 1), text=stage))
+        budget_curves(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
     st.stop()

@@ -28,8 +28,7 @@ if view["x"].isna().all():
     if st.button("Compute the map now"):
         from core.projection import build_map
 
-        bar = st.progress(0.0, text="starting")
-        build_map(ui.writer(), run["run_id"], progress=lambda stage, done, total: bar.progress(done / max(total, 1), text=stage))
+        build_map(ui.writer(), run["run_id"], progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
     st.stop()

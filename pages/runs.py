@@ -12,11 +12,6 @@ st.title("Runs")
 path = ui.db_path()
 
 
-def progress_bar():
-    bar = st.progress(0.0, text="starting")
-    return lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done}/{total}")
-
-
 if path.exists():
     runs = ui.cached_runs(ui.version_key())
     if runs.empty:
@@ -39,7 +34,7 @@ st.caption("Generates the demo corpus, labels it with two SIMULATED teachers and
 if st.button("Build the demo database"):
     from core.demo import build_demo_database
 
-    build_demo_database(path, progress=progress_bar())
+    build_demo_database(path, progress=ui.progress_bar())
     st.cache_data.clear()
     st.success("Demo database built.")
 
@@ -88,7 +83,7 @@ if st.button("Start the run"):
         st.error(str(exc))
     else:
         try:
-            run_id = run_experiment(ui.writer(), config, progress=progress_bar())
+            run_id = run_experiment(ui.writer(), config, progress=ui.progress_bar())
         except (KeyError, ValueError) as exc:
             st.error(str(exc.args[0] if isinstance(exc, KeyError) else exc))
         else:

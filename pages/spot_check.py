@@ -105,9 +105,7 @@ else:
                  "teacher's labels and on the corrected labels side by side (Learning curves shows both)."):
         from core.experiment import apply_verdicts
 
-        bar = st.progress(0.0, text="starting")
-        new_run = apply_verdicts(ui.writer(), run["run_id"], teacher,
-                                 progress=lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=stage))
+        new_run = apply_verdicts(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
         st.session_state["run_id"] = new_run
         st.success(f"Run {new_run} finished; it is now selected in the sidebar.")
