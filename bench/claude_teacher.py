@@ -29,7 +29,7 @@ parser.add_argument("--texts", type=int, default=10000)
 args = parser.parse_args()
 os.environ.setdefault("ANTHROPIC_API_KEY", "sk-bench-local-server")
 # the server runs in its own process, as a real API would, so it does not share this process's GIL
-server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_anthropic.py"), os.environ.get("BENCH_LATENCY", "0.2")], stdout=subprocess.PIPE, text=True)
+server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_llm_api.py"), os.environ.get("BENCH_LATENCY", "0.2")], stdout=subprocess.PIPE, text=True)
 url = server.stdout.readline().strip()
 with tempfile.TemporaryDirectory() as folder:
     demo_corpus.generate(args.texts, seed=5).to_csv(Path(folder) / "texts.csv", index=False)

@@ -1,6 +1,7 @@
 """The LLM call cache in the store: a finished API call is kept, so a rerun never pays for it again. Calls are
 buffered and written every `flush_every` calls (and at the end of each batch): a killed process loses at most
-that many unwritten calls, which are then asked again, never twice recorded."""
+that many unwritten calls, which are then asked again, never twice recorded. It also remembers submitted
+Message Batches until they are collected, so a killed process does not submit them again."""
 from __future__ import annotations
 
 from .store import Store
@@ -24,3 +25,12 @@ class StoreCallCache:
         if self.pending:
             pending, self.pending = self.pending, {}
             self.store.write_calls(pending)
+
+    def open_batches(self, provider: str) -> list[tuple[str, list[str]]]:
+        return self.store.open_llm_batches(provider)
+
+    def add_batch(self, provider: str, batch_id: str, keys: list[str]) -> None:
+        self.store.add_llm_batch(provider, batch_id, keys)
+
+    def end_batch(self, batch_id: str) -> None:
+        self.store.end_llm_batch(batch_id)

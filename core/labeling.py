@@ -43,7 +43,9 @@ def register(store: Store, teacher: Teacher) -> str:
 
 def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
                   batch_size: int = 1000, progress: Progress | None = None) -> int:
-    """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled."""
+    """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled.
+    A teacher that works best on everything at once (a Message Batch) says so in `labels_per_batch`."""
+    batch_size = getattr(teacher, "labels_per_batch", None) or batch_size
     key = register(store, teacher)
     done = store.labeled_example_ids(key, dataset_id)
     todo = [TextItem(r.example_id, r.text) for r in examples.itertuples() if r.example_id not in done]
@@ -57,16 +59,24 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
         finally:
             await close_teacher(teacher)
 
+    def write(labels: list[TeacherLabel], done: int) -> None:
+        store.write_teacher_labels(labels_frame(key, dataset_id, labels))
+        if progress:
+            progress(stage, done, len(todo))
+
     async def label_all() -> None:
+        writing = None  # a batch is written in a thread while the teacher labels the next one
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             labels = await teacher.label_batch(batch, label_set)
             returned = {l.example_id for l in labels}
             if returned != {item.example_id for item in batch}:
                 raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
-            store.write_teacher_labels(labels_frame(key, dataset_id, labels))
-            if progress:
-                progress(stage, start + len(batch), len(todo))
+            if writing:
+                await writing
+            writing = asyncio.create_task(asyncio.to_thread(write, labels, start + len(batch)))
+        if writing:
+            await writing
 
     asyncio.run(run())
     return len(todo)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .labelset import LabelSet
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "pseudolens.duckdb"
 
 # Each entry upgrades a file from version i to i + 1; a new schema version appends one entry.
@@ -256,6 +256,23 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+MIGRATIONS.append("""
+    CREATE TABLE llm_batches (
+        batch_id VARCHAR PRIMARY KEY,
+        provider VARCHAR NOT NULL,
+        cache_keys VARCHAR[] NOT NULL,
+        submitted_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP
+    );
+    CREATE TABLE taxonomies (
+        taxonomy_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        labels JSON NOT NULL,
+        provenance JSON NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+""")
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -546,6 +563,20 @@ class Store:
         with self.transaction() as con:
             _insert(con, rows, "INSERT INTO llm_calls SELECT cache_key, record, ? FROM frame ON CONFLICT DO NOTHING",
                     [_now()])
+
+    def open_llm_batches(self, provider: str) -> list[tuple[str, list[str]]]:
+        with self.connect() as con:
+            return [(batch_id, list(keys)) for batch_id, keys in con.execute(
+                "SELECT batch_id, cache_keys FROM llm_batches WHERE provider = ? AND ended_at IS NULL "
+                "ORDER BY submitted_at", [provider]).fetchall()]
+
+    def add_llm_batch(self, provider: str, batch_id: str, keys: list[str]) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT INTO llm_batches VALUES (?, ?, ?, ?, NULL)", [batch_id, provider, keys, _now()])
+
+    def end_llm_batch(self, batch_id: str) -> None:
+        with self.transaction() as con:
+            con.execute("UPDATE llm_batches SET ended_at = ? WHERE batch_id = ?", [_now(), batch_id])
 
     # -- embeddings --------------------------------------------------------------------------
 

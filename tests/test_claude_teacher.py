@@ -1,4 +1,4 @@
-"""The Claude teacher with the real `anthropic` client against a local server (tests/fake_anthropic.py)."""
+"""The Claude teacher with the real `anthropic` client against a local server (tests/fake_llm_api.py)."""
 import asyncio
 import os
 import signal
@@ -18,7 +18,7 @@ from core.labeling import label_missing
 from core.store import Store
 from core.teachers import ClaudeTeacher, TextItem
 
-from fake_anthropic import FakeAnthropic
+from fake_llm_api import FakeLLMAPI
 
 LABELS = demo_corpus.LABEL_SET
 SECRET = "sk-ant-test-do-not-leak-0123456789"
@@ -31,7 +31,7 @@ def api_key(monkeypatch):
 
 @pytest.fixture
 def server():
-    with FakeAnthropic() as fake:
+    with FakeLLMAPI() as fake:
         yield fake
 
 
@@ -70,7 +70,7 @@ def test_transient_failures_are_retried(server, fault):
     assert result.label == "technical" and len(server.requests) == 3
 
 
-@pytest.mark.parametrize("fault, reason", [("malformed", "not in the label set"), ("outside", "not in the label set"),
+@pytest.mark.parametrize("fault, reason", [("malformed", "without a label"), ("outside", "not in the label set"),
                                            ("refusal", "refusal"), ("truncated", "truncated")])
 def test_invalid_answers_are_recorded_with_the_raw_response_never_mapped(server, fault, reason):
     server.faults = [fault]
@@ -121,7 +121,7 @@ def test_a_run_with_claude_never_stores_the_api_key(server, tmp_path, small_data
 
 
 def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_path, small_dataset, db):
-    with FakeAnthropic(latency=0.05) as server:
+    with FakeLLMAPI(latency=0.05) as server:
         child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
             from core.call_cache import StoreCallCache
             from core.labeling import label_missing

@@ -7,11 +7,13 @@ from ..labelset import LabelSet
 from .base import Teacher, TeacherLabel, TextItem, teacher_id
 from .claude import ClaudeTeacher
 from .embedding import EmbeddingTeacher
+from .openai_compatible import OpenAICompatibleTeacher
 from .recorded import RecordedTeacher
 from .simulated import NoiseModel, SimulatedTeacher
 
 __all__ = ["Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher", "RecordedTeacher",
-           "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher", "ClaudeTeacher"]
+           "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher", "ClaudeTeacher",
+           "OpenAICompatibleTeacher"]
 
 
 def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, cache=None) -> Teacher:
@@ -19,6 +21,8 @@ def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, c
     by the simulated teacher, whose noise model corrupts gold by definition; `cache` keeps LLM calls."""
     if spec.kind == "claude":
         return ClaudeTeacher(spec.name, **spec.params, cache=cache)
+    if spec.kind == "openai_compatible":
+        return OpenAICompatibleTeacher(spec.name, **spec.params, cache=cache)
     if spec.kind == "simulated":
         return SimulatedTeacher(spec.name, NoiseModel(**spec.params), truth, label_set)
     if spec.kind == "zero_shot_embedding":
