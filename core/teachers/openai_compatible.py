@@ -17,7 +17,7 @@ from .llm import TASK, CallCache, LLMTeacher
 
 class OpenAICompatibleTeacher(LLMTeacher):
     kind = "openai_compatible"
-    default_template = TASK + """Answer only with a JSON object {"label": ..., "confidence": ..., "reason": ...}. If no label fits,
+    default_template = TASK + """Answer only with a JSON object with the fields label, confidence and reason. If no label fits,
 or you cannot tell, use the label ABSTAIN and say why. Give your confidence that the label is correct, from 0 to 1."""
     status_error = openai.APIStatusError
     transient_errors = (openai.APITimeoutError, openai.APIConnectionError)
