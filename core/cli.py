@@ -1,4 +1,5 @@
-"""Command line: `python -m core demo | import | run | map | runs | budget | export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
+"""Command line: `python -m core demo | taxonomy | import | run | map | runs | budget | export | import-verdicts |
+apply-verdicts` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
 4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
@@ -65,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
                      help="column with that teacher's confidence in [0, 1]")
     imp.add_argument("--labels", type=Path, help="label file: YAML/JSON list of names or {name, description}, or one name per line; "
                                                   "default: the labels found in --gold")
+
+    taxonomy = commands.add_parser("taxonomy", parents=[common], help="propose a label set for unlabeled texts, to edit "
+                                   "and then import with --labels (TnT-LLM with an LLM, or embedding clusters offline)")
+    taxonomy.add_argument("file", type=Path)
+    taxonomy.add_argument("--text", required=True, help="column with the texts")
+    taxonomy.add_argument("--out", type=Path, required=True, help="label file to write (YAML: name and description per label)")
+    taxonomy.add_argument("--method", choices=["clusters", "claude", "openai_compatible"], default="clusters",
+                          help="clusters: offline (default); claude or openai_compatible: the TnT-LLM steps with that teacher")
+    taxonomy.add_argument("--max-labels", type=int, default=8)
+    taxonomy.add_argument("--use-case", default="sort these texts into categories a team can act on")
+    taxonomy.add_argument("--sample", type=int, default=200, help="texts the LLM summarizes (default 200)")
+    taxonomy.add_argument("--model", help="model of the LLM teacher")
+    taxonomy.add_argument("--base-url", help="endpoint of the LLM teacher (required for openai_compatible)")
+    taxonomy.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
+                          help="USD per million input and output tokens, for a model without a known price")
 
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
@@ -137,6 +153,39 @@ def _import(args) -> int:
     print(f"imported {info.n_examples} examples as {info.name!r} ({info.dataset_id}) with labels {info.label_set.names}")
     for teacher in mapping.llm_labels:
         print(f"  recorded teacher {teacher!r} from column {mapping.llm_labels[teacher]!r}")
+    return 0
+
+
+def _taxonomy(args) -> int:
+    import yaml
+
+    from .call_cache import StoreCallCache
+    from .config import TeacherSpec
+    from .dataset import read_texts
+    from .store import Store
+    from .taxonomy import propose_from_clusters, propose_with_llm
+    from .teachers import build_teacher
+
+    texts = read_texts(args.file, args.text)
+    store = Store(args.db)
+    if args.method == "clusters":
+        taxonomy = propose_from_clusters(texts, n_labels=args.max_labels)
+    else:
+        params = {key: value for key, value in {"model": args.model, "base_url": args.base_url}.items() if value}
+        if args.price:
+            params["prices"] = {args.model: args.price} if args.method == "claude" else args.price
+        teacher = build_teacher(TeacherSpec(name=args.method, kind=args.method, params=params), None, None,
+                                cache=StoreCallCache(store))
+        taxonomy = propose_with_llm(teacher, texts, args.use_case, sample_size=args.sample, max_labels=args.max_labels)
+    store.write_taxonomy(taxonomy.taxonomy_id(), str(args.file), taxonomy.method, taxonomy.records(), taxonomy.provenance)
+    args.out.write_text(yaml.safe_dump({"labels": taxonomy.records()}, sort_keys=False, allow_unicode=True))
+    print(f"proposed {len(taxonomy.labels)} labels ({taxonomy.method}, taxonomy {taxonomy.taxonomy_id()}):")
+    for record in taxonomy.records():
+        print(f"  {record['name']}: {record['description']}")
+    if "cost_usd" in taxonomy.provenance:
+        print(f"{taxonomy.provenance['calls']} calls, ${taxonomy.provenance['cost_usd']:.4f}")
+    print(f"written to {args.out}: edit names and descriptions, then "
+          f"`python -m core import {args.file} --text {args.text} --labels {args.out} --name NAME`")
     return 0
 
 
@@ -256,7 +305,7 @@ def main(argv=None) -> int:
     from .store import StoreError
 
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "import": _import, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
+    handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
                 "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts}
     try:
         return handlers[args.command](args)

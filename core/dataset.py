@@ -139,24 +139,39 @@ def _where(path_row: int, line, column: str) -> str:
     return f"{place}, column {column!r}"
 
 
-def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet | None = None) -> LoadedDataset:
-    path = Path(path)
+def _table_with(path: Path, columns: list[str]) -> pd.DataFrame:
     table = _read_table(path)
-    missing = [c for c in mapping.columns() if c not in table.columns]
+    missing = [c for c in columns if c not in table.columns]
     if missing:
         available = [c for c in table.columns if c != "_line"]
         raise DataError(path, [f"column {c!r} is missing (the file has: {available})" for c in missing])
     if len(table) == 0:
         raise DataError(path, ["the file has no data rows"])
+    return table
 
-    problems: list[str] = []
+
+def _empty_texts(table: pd.DataFrame, column: str) -> list[str]:
+    return [f"{_where(row, line, column)}: text is empty"
+            for row, (line, text) in enumerate(zip(table["_line"], table[column].astype(str)), 1) if not text.strip()]
+
+
+def read_texts(path: str | Path, column: str) -> list[str]:
+    """Only the texts of a file, checked as `read_dataset` checks them: for proposing a label set before import."""
+    path = Path(path)
+    table = _table_with(path, [column])
+    problems = _empty_texts(table, column)
+    if problems:
+        raise DataError(path, problems)
+    return table[column].astype(str).tolist()
+
+
+def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet | None = None) -> LoadedDataset:
+    path = Path(path)
+    table = _table_with(path, mapping.columns())
     rows = range(1, len(table) + 1)
     lines = list(table["_line"])
-
     texts = table[mapping.text].astype(str)
-    for row, line, text in zip(rows, lines, texts):
-        if not text.strip():
-            problems.append(f"{_where(row, line, mapping.text)}: text is empty")
+    problems = _empty_texts(table, mapping.text)
 
     if mapping.id:
         ids = table[mapping.id].astype(str).str.strip()

@@ -578,6 +578,20 @@ class Store:
         with self.transaction() as con:
             con.execute("UPDATE llm_batches SET ended_at = ? WHERE batch_id = ?", [_now(), batch_id])
 
+    # -- taxonomies -----------------------------------------------------------------------------
+
+    def write_taxonomy(self, taxonomy_id: str, source: str, method: str, labels: list[dict], provenance: dict) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT INTO taxonomies VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [taxonomy_id, source, method, json.dumps(labels), json.dumps(provenance, default=str), _now()])
+
+    def taxonomies(self) -> pd.DataFrame:
+        frame = self._query("SELECT taxonomy_id, source, method, labels, provenance, created_at FROM taxonomies "
+                            "ORDER BY created_at DESC")
+        for column in ("labels", "provenance"):
+            frame[column] = frame[column].map(json.loads)
+        return frame
+
     # -- embeddings --------------------------------------------------------------------------
 
     def embeddings(self, dataset_id: str, model: str) -> pd.DataFrame:
