@@ -1,8 +1,9 @@
-"""Labeling throughput of the Claude teacher with the real `anthropic` client against the local server of the
-tests, at 200 ms latency and 32 concurrent requests: the bound is 32 / 0.2 s = 160 labels/s. Then a rerun of
-the same texts, which must come from the call cache. Prints JSON.
+"""Labeling throughput of the Claude teacher with the real `anthropic` client (or the OpenAI-compatible one with
+the real `openai` client) against the local server of the tests, at 200 ms latency and 32 concurrent requests:
+the bound is 32 / 0.2 s = 160 labels/s. Then a rerun of the same texts, which must come from the call cache.
+Prints JSON.
 
-    python bench/claude_teacher.py [--texts 10000]"""
+    python bench/claude_teacher.py [--texts 10000] [--provider claude|openai_compatible]"""
 import argparse
 import json
 import os
@@ -21,11 +22,12 @@ from core.demo import DEMO_MAPPING  # noqa: E402
 from core.importing import import_dataset  # noqa: E402
 from core.labeling import label_missing  # noqa: E402
 from core.store import Store  # noqa: E402
-from core.teachers import ClaudeTeacher  # noqa: E402
+from core.teachers import ClaudeTeacher, OpenAICompatibleTeacher  # noqa: E402
 
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--texts", type=int, default=10000)
+parser.add_argument("--provider", choices=["claude", "openai_compatible"], default="claude")
 args = parser.parse_args()
 os.environ.setdefault("ANTHROPIC_API_KEY", "sk-bench-local-server")
 # the server runs in its own process, as a real API would, so it does not share this process's GIL
@@ -41,13 +43,15 @@ with tempfile.TemporaryDirectory() as folder:
         if attempt == "cached_rerun":
             with store.transaction() as con:  # keep the call cache, forget the labels: every call is asked again
                 con.execute("DELETE FROM teacher_labels")
-        teacher = ClaudeTeacher("claude", model="claude-haiku-4-5", base_url=url, concurrency=32,
-                                cache=StoreCallCache(store, flush_every=256))
+        cache = StoreCallCache(store, flush_every=256)
+        teacher = (ClaudeTeacher("claude", model="claude-haiku-4-5", base_url=url, concurrency=32, cache=cache)
+                   if args.provider == "claude" else
+                   OpenAICompatibleTeacher("local", model="local", base_url=url + "/v1", concurrency=32, cache=cache))
         started = time.perf_counter()
         label_missing(store, dataset.dataset_id, teacher, dataset.label_set, examples, batch_size=2000)
         timings[attempt] = {"seconds": round(time.perf_counter() - started, 2), "api_calls": teacher.api_calls}
     rate = args.texts / timings["first"]["seconds"]
     server.kill()
-    print(json.dumps({"benchmark": "claude_teacher", "texts": args.texts, "latency_s": 0.2, "concurrency": 32,
+    print(json.dumps({"benchmark": "claude_teacher", "provider": args.provider, "texts": args.texts, "latency_s": 0.2, "concurrency": 32,
                       "bound_labels_per_s": 160, "labels_per_s": round(rate, 1), "share_of_bound": round(rate / 160, 3),
                       "target_share": 0.9, "cached_rerun_target_s": 5, **timings}, indent=2))

@@ -42,6 +42,11 @@ def fill(schema: dict, prompt: str, name: str = ""):
     return words[-1].lower() if name == "name" and words else " ".join(words[-8:]) or "text"
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 drops connections when a client opens 32 at once
+
+
 class FakeLLMAPI:
     def __init__(self, latency: float = 0.0, timeout_sleep: float = 3.0, batch_polls: int = 2):
         self.latency = latency
@@ -53,8 +58,7 @@ class FakeLLMAPI:
         self.batches: dict[str, dict] = {}
         self.served = Counter()  # text -> answers actually delivered, directly or in a batch
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -140,6 +144,9 @@ class FakeLLMAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes; with Nagle's algorithm the second waits for the client's
+            # delayed ACK (about 40 ms), a stall no real API adds
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
