@@ -3,15 +3,35 @@ instead of tracebacks. Pages stay thin: they ask `core` and draw."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from streamlit.errors import StreamlitSecretNotFoundError
+
 from core.store import DEFAULT_DB, Store, StoreBusyError, StoreError
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+API_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+
+
+def export_api_keys() -> None:
+    """LLM teachers read their keys from the environment only; a key kept in Streamlit secrets
+    (.streamlit/secrets.toml) is copied there, in this process's memory, unless the environment has one."""
+    for name in API_KEYS:
+        if os.environ.get(name):
+            continue
+        try:
+            value = st.secrets.get(name)
+        except StreamlitSecretNotFoundError:
+            return
+        if value:
+            os.environ[name] = str(value)
 
 
 def db_path() -> Path:
@@ -88,9 +108,19 @@ def show_table(frame: pd.DataFrame, name: str, **kwargs) -> None:
 
 
 def progress_bar():
-    """A `Progress` callback drawing one Streamlit progress bar."""
+    """A `Progress` callback drawing one Streamlit progress bar, with the rate and time left of each stage."""
     bar = st.progress(0.0, text="starting")
-    return lambda stage, done, total: bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done}/{total}")
+    started: dict[str, float] = {}
+
+    def draw(stage: str, done: int, total: int) -> None:
+        elapsed = time.monotonic() - started.setdefault(stage, time.monotonic())
+        text = f"{stage}: {done}/{total}"
+        if done and elapsed > 0 and done < total:
+            rate = done / elapsed
+            text += f" · {rate:.1f}/s · about {(total - done) / rate:.0f} s left"
+        bar.progress(min(done / max(total, 1), 1.0), text=text)
+
+    return draw
 
 
 def simulated_marker(simulated: bool) -> str:

@@ -159,27 +159,14 @@ def _import(args) -> int:
 def _taxonomy(args) -> int:
     import yaml
 
-    from .call_cache import StoreCallCache
-    from .config import TeacherSpec
     from .dataset import read_texts
     from .store import Store
-    from .taxonomy import propose_from_clusters, propose_with_llm
-    from .teachers import build_teacher
+    from .taxonomy import propose
 
-    texts = read_texts(args.file, args.text)
-    store = Store(args.db)
-    if args.method == "clusters":
-        taxonomy = propose_from_clusters(texts, n_labels=args.max_labels)
-    else:
-        params = {key: value for key, value in {"model": args.model, "base_url": args.base_url}.items() if value}
-        if args.price:
-            params["prices"] = {args.model: args.price} if args.method == "claude" else args.price
-        teacher = build_teacher(TeacherSpec(name=args.method, kind=args.method, params=params), None, None,
-                                cache=StoreCallCache(store))
-        taxonomy = propose_with_llm(teacher, texts, args.use_case, sample_size=args.sample, max_labels=args.max_labels)
-    store.write_taxonomy(taxonomy.taxonomy_id(), str(args.file), taxonomy.method, taxonomy.records(), taxonomy.provenance)
+    taxonomy_id, taxonomy = propose(Store(args.db), read_texts(args.file, args.text), str(args.file), args.method,
+                                    args.max_labels, args.use_case, args.sample, args.model, args.base_url, args.price)
     args.out.write_text(yaml.safe_dump({"labels": taxonomy.records()}, sort_keys=False, allow_unicode=True))
-    print(f"proposed {len(taxonomy.labels)} labels ({taxonomy.method}, taxonomy {taxonomy.taxonomy_id()}):")
+    print(f"proposed {len(taxonomy.labels)} labels ({taxonomy.method}, taxonomy {taxonomy_id}):")
     for record in taxonomy.records():
         print(f"  {record['name']}: {record['description']}")
     if "cost_usd" in taxonomy.provenance:

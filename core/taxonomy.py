@@ -20,6 +20,7 @@ from sklearn.cluster import KMeans
 
 from .labelset import LabelSet
 from .projection import top_terms
+from .store import Store
 from .teachers.llm import LLMTeacher, delimit
 
 LABELS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["name", "description"],
@@ -55,6 +56,41 @@ class Taxonomy:
     def taxonomy_id(self) -> str:
         return hashlib.sha256(json.dumps([self.method, self.records(), self.provenance], sort_keys=True,
                                          default=str).encode()).hexdigest()[:16]
+
+
+def propose(store: Store, texts: Sequence[str], source: str, method: str = "clusters", max_labels: int = 8,
+            use_case: str = "sort these texts into categories a team can act on", sample_size: int = 200,
+            model: str | None = None, base_url: str | None = None, prices: Sequence[float] | None = None) -> tuple[str, Taxonomy]:
+    """Proposes and stores a taxonomy of `texts` (from `source`, a file name): `method` is clusters (offline) or
+    an LLM teacher kind (claude, openai_compatible), whose calls are cached in `store`. Returns its id and it."""
+    if method == "clusters":
+        taxonomy = propose_from_clusters(texts, n_labels=max_labels)
+    else:
+        from .call_cache import StoreCallCache
+        from .config import TeacherSpec
+        from .teachers import build_teacher
+
+        params = {key: value for key, value in {"model": model, "base_url": base_url}.items() if value}
+        if prices:
+            params["prices"] = {model: list(prices)} if method == "claude" else list(prices)
+        teacher = build_teacher(TeacherSpec(name=method, kind=method, params=params), None, None,
+                                cache=StoreCallCache(store))
+        taxonomy = propose_with_llm(teacher, texts, use_case, sample_size=sample_size, max_labels=max_labels)
+    return save_taxonomy(store, taxonomy, source), taxonomy
+
+
+def save_taxonomy(store: Store, taxonomy: Taxonomy, source: str) -> str:
+    taxonomy_id = taxonomy.taxonomy_id()
+    store.write_taxonomy(taxonomy_id, source, taxonomy.method, taxonomy.records(), taxonomy.provenance)
+    return taxonomy_id
+
+
+def edited(taxonomy_id: str, records: list[dict]) -> Taxonomy:
+    """A human's revision of a stored taxonomy, which stays stored beside it."""
+    labels = clean_labels(records, max_labels=len(records))
+    if not labels:
+        raise TaxonomyError("a label set needs at least one label with a name")
+    return Taxonomy(LabelSet.from_records(labels), "edited", {"edited_from": taxonomy_id})
 
 
 def clean_labels(entries, max_labels: int) -> list[dict]:

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from core.config import ConfigError, parse_config
 from core.dataset import ColumnMapping, DataError, read_dataset
+from core.labelset import LabelSet
 
 st.title("Runs")
 path = ui.db_path()
@@ -51,6 +52,10 @@ if upload is not None:
         split = st.text_input("Split column (optional)")
         slices = st.text_input("Slice columns, comma-separated (optional)")
         llm = st.text_input("Existing LLM labels as TEACHER=COLUMN, comma-separated (optional)")
+        taxonomies = ui.reader().taxonomies() if path.exists() else None
+        choices = [None] + ([] if taxonomies is None else list(taxonomies["taxonomy_id"]))
+        taxonomy_id = st.selectbox("Label set", choices, format_func=lambda i: "from the labels in the data" if i is None
+                                   else f"taxonomy {i} ({', '.join(r['name'] for r in taxonomies.set_index('taxonomy_id').loc[i, 'labels'])})")
         if st.form_submit_button("Import"):
             pairs = [p.split("=", 1) for p in llm.split(",") if "=" in p]
             mapping = ColumnMapping(text=text, gold=gold or None, split=split or None,
@@ -59,7 +64,9 @@ if upload is not None:
             try:
                 from core.importing import import_dataset
 
-                info = import_dataset(ui.writer(), read_dataset(saved, mapping), name)
+                label_set = None if taxonomy_id is None else \
+                    LabelSet.from_records(taxonomies.set_index("taxonomy_id").loc[taxonomy_id, "labels"])
+                info = import_dataset(ui.writer(), read_dataset(saved, mapping, label_set), name)
             except DataError as exc:
                 st.error(f"{upload.name}: nothing was imported.")
                 st.code("\n".join(exc.problems[:20]), language=None)

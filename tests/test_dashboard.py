@@ -1,4 +1,5 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from core.store import Store
 from conftest import locked_by_another_process
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "runs"]
+PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "taxonomy", "runs"]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,30 @@ def test_budget_page_shows_the_stored_curves_and_checks_to_half_gap(app, dashboa
     summary = at.dataframe[0].value
     assert set(summary["strategy"]) == set(stored["strategy"]) and "precision@50" in summary.columns
     assert len(at.dataframe[1].value) == len(stored)
+
+
+def test_a_stored_taxonomy_is_shown_for_editing_and_saved_as_an_edited_copy(app):
+    from core.taxonomy import propose_from_clusters, save_taxonomy
+
+    texts = demo_corpus.generate(n=200, seed=8)["text"].tolist()
+    proposed = propose_from_clusters(texts, n_labels=4)
+    proposed_id = save_taxonomy(Store(app.db), proposed, "texts.csv")
+    at = app("taxonomy")
+    assert at.data_editor[0].value["name"].tolist() == proposed.labels.names
+    next(b for b in at.button if b.label.startswith("Save")).click().run()
+    assert not at.exception
+    stored = Store(app.db, read_only=True).taxonomies().set_index("method")
+    assert stored.loc["edited", "provenance"] == {"edited_from": proposed_id}
+    assert [l["name"] for l in stored.loc["edited", "labels"]] == proposed.labels.names
+
+
+def test_an_api_key_in_streamlit_secrets_reaches_the_environment_only(app, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["ANTHROPIC_API_KEY"] = "sk-ant-from-secrets"
+    at.run()
+    assert not at.exception and os.environ["ANTHROPIC_API_KEY"] == "sk-ant-from-secrets"
+    assert b"sk-ant-from-secrets" not in app.db.read_bytes()
 
 
 def test_texts_with_markup_are_shown_as_text(app):

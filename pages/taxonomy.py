@@ -1,0 +1,86 @@
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+import ui
+from core.dataset import DataError, read_texts
+from core.taxonomy import TaxonomyError, edited, propose, save_taxonomy
+
+st.title("Label set (taxonomy)")
+st.caption("For texts without a label set: propose one, edit the names and descriptions, then import the texts with "
+           "it on the **Runs** page. With an LLM this follows TnT-LLM (summaries, proposals over minibatches, a "
+           "critique and revision); offline, labels are embedding clusters named by their top terms.")
+
+st.header("Propose")
+upload = st.file_uploader("Texts (CSV, TSV, Parquet or JSONL)", type=["csv", "tsv", "parquet", "jsonl"], key="tax-file")
+if upload is not None:
+    saved = Path(tempfile.mkdtemp()) / upload.name
+    saved.write_bytes(upload.getvalue())
+    with st.form("propose"):
+        column = st.text_input("Text column", value="text")
+        method = st.selectbox("Method", ["clusters", "claude", "openai_compatible"],
+                              format_func={"clusters": "Embedding clusters (offline, free)",
+                                           "claude": "Claude (TnT-LLM; needs ANTHROPIC_API_KEY)",
+                                           "openai_compatible": "OpenAI-compatible endpoint (TnT-LLM)"}.get)
+        max_labels = st.number_input("Labels (at most)", min_value=2, max_value=30, value=8)
+        use_case = st.text_input("Use case", value="sort these texts into categories a team can act on")
+        model = st.text_input("Model (LLM methods)", value="")
+        base_url = st.text_input("Endpoint URL (OpenAI-compatible)", value="")
+        if st.form_submit_button("Propose"):
+            try:
+                texts = read_texts(saved, column)
+                with st.spinner("Proposing a label set"):
+                    taxonomy_id, _ = propose(ui.writer(), texts, upload.name, method, int(max_labels), use_case,
+                                             model=model or None, base_url=base_url or None)
+            except DataError as exc:
+                st.error(f"{upload.name}: no taxonomy was proposed.")
+                st.code("\n".join(exc.problems[:20]), language=None)
+            except (TaxonomyError, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["taxonomy_id"] = taxonomy_id
+                st.cache_data.clear()
+                st.success(f"Proposed and stored taxonomy {taxonomy_id}.")
+
+st.header("Edit")
+if not ui.db_path().exists():
+    st.info("No database yet: propose a taxonomy above.")
+    st.stop()
+stored = ui.reader().taxonomies()
+if stored.empty:
+    st.info("No taxonomy stored yet: propose one above, or with `python -m core taxonomy FILE --text COLUMN --out labels.yaml`.")
+    st.stop()
+ids = list(stored["taxonomy_id"])
+chosen = st.selectbox("Taxonomy", ids, index=ids.index(st.session_state["taxonomy_id"])
+                      if st.session_state.get("taxonomy_id") in ids else 0,
+                      format_func=lambda i: (lambda r: f"{r.method} · {r.source} · {len(r.labels)} labels · "
+                                                       f"{r.created_at:%Y-%m-%d %H:%M}")(stored.set_index("taxonomy_id").loc[i]))
+row = stored.set_index("taxonomy_id").loc[chosen]
+table = st.data_editor(pd.DataFrame(row["labels"], columns=["name", "description"]), num_rows="dynamic",
+                       width="stretch", key=f"editor-{chosen}")
+records = table.fillna("").to_dict("records")
+left, right = st.columns(2)
+if left.button("Save as an edited taxonomy"):
+    try:
+        taxonomy_id = save_taxonomy(ui.writer(), edited(chosen, records), row["source"])
+    except TaxonomyError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["taxonomy_id"] = taxonomy_id
+        st.cache_data.clear()
+        st.success(f"Saved as taxonomy {taxonomy_id}; choose it when importing on the Runs page.")
+right.download_button("Download label file (YAML)", yaml.safe_dump({"labels": records}, sort_keys=False, allow_unicode=True),
+                      file_name="labels.yaml", mime="application/x-yaml")
+with st.expander("Provenance"):
+    provenance = row["provenance"]
+    if "cost_usd" in provenance:
+        st.write(f"{provenance['calls']} LLM calls ({provenance['invalid_calls']} invalid), "
+                 f"{provenance['input_tokens']} input and {provenance['output_tokens']} output tokens, "
+                 f"${provenance['cost_usd']:.4f}")
+    if provenance.get("critique"):
+        st.markdown("**Critique before the revision**")
+        st.text(provenance["critique"])
+    st.json(provenance, expanded=False)
