@@ -24,7 +24,8 @@ class Strict(BaseModel):
 class TeacherSpec(Strict):
     """`kind`: recorded (labels imported with the data), simulated (noise model), zero_shot_embedding, claude
     (params: model, k, temperature, max_tokens, prompt_template, concurrency, requests_per_minute,
-    tokens_per_minute, max_retries, prices, base_url, batch_threshold), openai_compatible (the same params, with
+    tokens_per_minute, max_retries, prices, base_url, batch_threshold, few_shot: a number of gold-labeled
+    examples from the training pool shown in the prompt, never from the test split), openai_compatible (the same params, with
     base_url required and api_key_env naming the key's environment variable), or
     corrected (another teacher of the run with human verdicts applied: params `base`, and `verdicts`, the
     fingerprint `apply_verdicts` writes). `params` go to the teacher (for simulated: the NoiseModel fields)."""

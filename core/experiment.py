@@ -127,7 +127,7 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         if spec.kind == "recorded":
             teacher_ids[spec.name] = store.recorded_teacher_id(dataset.dataset_id, spec.name)
         else:
-            teacher = _teacher(store, spec, dataset, examples, teacher_ids, encode)
+            teacher = _teacher(store, spec, dataset, examples, teacher_ids, encode, pool)
             teacher_ids[spec.name] = register(store, teacher)
             label_missing(store, dataset.dataset_id, teacher, dataset.label_set, examples, progress=progress)
         timings[f"label:{spec.name}"] = round(time.perf_counter() - t0, 3)
@@ -188,10 +188,21 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     return run_id
 
 
-def _teacher(store, spec, dataset, examples, teacher_ids, encode):
+def few_shot_examples(pool: pd.DataFrame, n: int, label_names: list[str], seed: int = 0) -> list[tuple[str, str]]:
+    """`n` gold-labeled examples from the training pool (never the test split), taking the labels in turn so
+    that each is shown before any is shown twice."""
+    labeled = pool[pool["gold"].notna()].sample(frac=1.0, random_state=seed)
+    by_label = [list(zip(group["text"], group["gold"])) for _, group in labeled.groupby("gold", sort=False)]
+    by_label.sort(key=lambda group: label_names.index(group[0][1]))
+    chosen = [group[i] for i in range(max(map(len, by_label), default=0)) for group in by_label if i < len(group)]
+    return chosen[:n]
+
+
+def _teacher(store, spec, dataset, examples, teacher_ids, encode, pool):
     if spec.kind != "corrected":
+        few_shot = few_shot_examples(pool, int(spec.params.get("few_shot", 0)), dataset.label_set.names)
         return build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode,
-                             cache=StoreCallCache(store))
+                             cache=StoreCallCache(store), few_shot=few_shot)
     base_id = teacher_ids[spec.params["base"]]
     simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
     teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),
@@ -227,11 +238,12 @@ def estimate_cost(store: Store, config: RunConfig) -> pd.DataFrame:
     """A dry run: for each teacher that can estimate (LLM teachers), the calls and cost labeling would take."""
     dataset = store.dataset(config.dataset)
     examples = store.examples(dataset.dataset_id)
+    pool, _ = pool_and_test(examples, config)
     rows = []
     for spec in config.teachers:
         if spec.kind in ("recorded", "corrected"):
             continue
-        teacher = _teacher(store, spec, dataset, examples, {}, None)
+        teacher = _teacher(store, spec, dataset, examples, {}, None, pool)
         if hasattr(teacher, "estimate"):
             done = store.labeled_example_ids(teacher_id(teacher), dataset.dataset_id)
             rows.append(teacher.estimate([t for i, t in zip(examples["example_id"], examples["text"]) if i not in done],

@@ -163,6 +163,19 @@ def test_a_run_with_claude_never_stores_the_api_key(server, tmp_path, small_data
     assert SECRET.encode() not in Path(db.path).read_bytes()
 
 
+def test_few_shot_examples_come_from_the_training_pool_never_the_test_split(server, small_dataset, db):
+    config = parse_config({"name": "few", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 200,
+                           "teachers": [{"name": "claude", "kind": "claude",
+                                         "params": {**teacher_params("claude", server.url), "few_shot": 5}}]})
+    run_experiment(db, config)
+    system = server.requests[0]["system"]
+    examples = db.examples(small_dataset.dataset_id)
+    shown = [text for text in examples["text"] if f"<text>{text}</text> ->" in system]
+    assert len(shown) == 5 and system.count("</text> ->") == 5
+    assert set(shown).isdisjoint(examples.loc[examples["split"] == "test", "text"])
+    assert len({r["system"] for r in server.requests}) == 1  # the same examples for every text
+
+
 def labeling_child(db: Store, provider: str, url: str, **params) -> subprocess.Popen:
     """A separate process labeling the small data set through the store's call cache, to be killed."""
     kind = "ClaudeTeacher" if provider == "claude" else "OpenAICompatibleTeacher"

@@ -16,13 +16,15 @@ __all__ = ["Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher",
            "OpenAICompatibleTeacher"]
 
 
-def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, cache=None) -> Teacher:
+def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, cache=None, few_shot=()) -> Teacher:
     """A teacher from a config `TeacherSpec`. `truth` (gold and slice columns by example id) is read only
-    by the simulated teacher, whose noise model corrupts gold by definition; `cache` keeps LLM calls."""
+    by the simulated teacher, whose noise model corrupts gold by definition; `cache` keeps LLM calls;
+    `few_shot` holds the (text, label) examples an LLM teacher's `few_shot` count asked for."""
+    llm_params = {key: value for key, value in spec.params.items() if key != "few_shot"}
     if spec.kind == "claude":
-        return ClaudeTeacher(spec.name, **spec.params, cache=cache)
+        return ClaudeTeacher(spec.name, **llm_params, few_shot=few_shot, cache=cache)
     if spec.kind == "openai_compatible":
-        return OpenAICompatibleTeacher(spec.name, **spec.params, cache=cache)
+        return OpenAICompatibleTeacher(spec.name, **llm_params, few_shot=few_shot, cache=cache)
     if spec.kind == "simulated":
         return SimulatedTeacher(spec.name, NoiseModel(**spec.params), truth, label_set)
     if spec.kind == "zero_shot_embedding":

@@ -68,7 +68,7 @@ class LLMTeacher:
                  prompt_template: str | None = None, concurrency: int = 8, requests_per_minute: int | None = None,
                  tokens_per_minute: int | None = None, max_retries: int = 6, backoff_seconds: float = 1.0,
                  timeout: float = 60.0, prices: tuple[float, float] = (0.0, 0.0), base_url: str | None = None,
-                 cache: CallCache | None = None):
+                 few_shot: Sequence[tuple[str, str]] = (), cache: CallCache | None = None):
         if k < 1:
             raise ValueError("k (samples per text) must be at least 1")
         self.name = name
@@ -86,6 +86,7 @@ class LLMTeacher:
         self.timeout = timeout
         self.prices = prices
         self.base_url = base_url
+        self.few_shot = [(str(text), str(label)) for text, label in few_shot]
         self.cache = cache
         self.client = None  # made inside the event loop that uses it
         self.api_calls = 0
@@ -116,7 +117,8 @@ class LLMTeacher:
 
     def config(self) -> dict:
         return {"model": self.model, "k": self.k, "temperature": self.temperature, "max_tokens": self.max_tokens,
-                "prompt_template": self.template_hash()}
+                "prompt_template": self.template_hash(),
+                **({"few_shot": hashlib.sha256(json.dumps(self.few_shot).encode()).hexdigest()[:16]} if self.few_shot else {})}
 
     def key(self, request: dict, sample: int) -> str:
         """The cache key: the whole request (model, prompt from the template and label set, the text, sampling
@@ -124,8 +126,10 @@ class LLMTeacher:
         return hashlib.sha256(json.dumps([self.kind, request, sample], sort_keys=True).encode()).hexdigest()
 
     def labeling_request(self, text: str, label_set: LabelSet) -> dict:
-        return self.structured_request(self.prompt_template.format(labels=describe_labels(label_set)),
-                                       delimit(text), LABEL_TOOL, label_schema(label_set))
+        system = self.prompt_template.format(labels=describe_labels(label_set))
+        if self.few_shot:
+            system += "\n\nLabeled examples:\n" + "\n".join(f"{delimit(t)} -> {label}" for t, label in self.few_shot)
+        return self.structured_request(system, delimit(text), LABEL_TOOL, label_schema(label_set))
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         price_in, price_out = self.prices
