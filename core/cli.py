@@ -1,5 +1,5 @@
-"""Command line: `python -m core demo | taxonomy | import | run | map | runs | budget | export | import-verdicts |
-apply-verdicts` (also installed as `pseudolens`).
+"""Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | budget |
+export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
 4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
@@ -81,6 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     taxonomy.add_argument("--base-url", help="endpoint of the LLM teacher (required for openai_compatible)")
     taxonomy.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
                           help="USD per million input and output tokens, for a model without a known price")
+
+    slices = commands.add_parser("slices", parents=[common], help="compute the failure-zone slices of a data set (depth, "
+                                 "ambiguity, false premise, low-probability targets); only what changed is recomputed")
+    slices.add_argument("--dataset", required=True)
+    slices.add_argument("--judge", choices=["claude", "openai_compatible"],
+                        help="also ask this LLM whether each text is ambiguous and whether it has a false premise (costs calls, once)")
+    slices.add_argument("--model", help="model of the judge")
+    slices.add_argument("--base-url", help="endpoint of the judge (required for openai_compatible)")
+    slices.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
+                        help="USD per million input and output tokens, for a model without a known price")
+    slices.add_argument("--force", action="store_true", help="recompute even where the inputs did not change")
+
+    noise = commands.add_parser("noise-experiment", parents=[common], help="the controlled noise experiment: the same "
+                                "error rate uniform or concentrated in one slice, as a run")
+    noise.add_argument("--dataset", required=True)
+    noise.add_argument("--slice", required=True, metavar="SLICE=BUCKET", type=_key_value,
+                       help="where to concentrate the noise, for example clause_depth=3+ or a user column=value")
+    noise.add_argument("--rate", type=float, default=0.2, help="overall teacher error rate (default 0.2)")
+    noise.add_argument("--sizes", default="100,200,500,1000,2000,all")
 
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
@@ -173,6 +192,38 @@ def _taxonomy(args) -> int:
         print(f"{taxonomy.provenance['calls']} calls, ${taxonomy.provenance['cost_usd']:.4f}")
     print(f"written to {args.out}: edit names and descriptions, then "
           f"`python -m core import {args.file} --text {args.text} --labels {args.out} --name NAME`")
+    return 0
+
+
+def _slices(args) -> int:
+    from .call_cache import StoreCallCache
+    from .slices import compute_slices, default_slicers
+    from .store import Store
+    from .teachers import llm_teacher
+
+    store = Store(args.db)
+    dataset = store.dataset(args.dataset)
+    judge = llm_teacher(args.judge, args.model, args.base_url, args.price, StoreCallCache(store)) if args.judge else None
+    computed = compute_slices(store, dataset.dataset_id, default_slicers(store, dataset.dataset_id, judge),
+                              progress=TqdmProgress(), force=args.force)
+    for slicer, fresh in computed.items():
+        print(f"{slicer}: {'computed' if fresh else 'unchanged inputs, kept'}")
+    counts = store.slices(dataset.dataset_id).groupby(["slice", "bucket"]).size()
+    for (name, bucket), n in counts.items():
+        print(f"  {name} = {bucket}: {n}")
+    return 0
+
+
+def _noise_experiment(args) -> int:
+    from .noise_experiment import noise_verdict, run_noise_experiment
+    from .store import Store
+
+    store = Store(args.db)
+    slice_name, bucket = args.slice
+    sizes = [s if s == "all" else int(s) for s in args.sizes.split(",")]
+    run_id = run_noise_experiment(store, args.dataset, slice_name, bucket, args.rate, progress=TqdmProgress(), sizes=sizes)
+    print(f"run {run_id}:")
+    print(f"  {noise_verdict(store, run_id).sentence}")
     return 0
 
 
@@ -292,7 +343,8 @@ def main(argv=None) -> int:
     from .store import StoreError
 
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
+    handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
+                "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
                 "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts}
     try:
         return handlers[args.command](args)

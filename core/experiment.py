@@ -69,7 +69,13 @@ def featurize(config: RunConfig, label_names: list[str], pool: pd.DataFrame, tes
 
 
 def truth_frame(store: Store, dataset: DatasetInfo, examples: pd.DataFrame) -> pd.DataFrame:
+    """Examples with their user columns and their stored slices' buckets (as `slice:<name>`): what a
+    simulated teacher's noise model may read."""
     columns = store.example_columns(dataset.dataset_id)
+    stored = store.slices(dataset.dataset_id)
+    if not stored.empty:
+        buckets = stored.pivot(index="example_id", columns="slice", values="bucket").add_prefix("slice:")
+        columns = columns.merge(buckets.reset_index(), on="example_id", how="outer")
     return examples.merge(columns, on="example_id", how="left").set_index("example_id")
 
 

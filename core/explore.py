@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .metrics import error_structure
 from .store import Store
 
 MIN_CELL = 30  # below this many examples a cell's rate is shown as "too few", not as a colour
@@ -38,6 +39,8 @@ class SliceOption:
 def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
     options = [SliceOption("gold label (rare classes = low-probability targets)", "gold"),
                SliceOption("teacher's label", "teacher_label")]
+    options += [SliceOption(f"{row.slice} ({row.slicer})", "stored", row.slice)
+                for row in store.slice_names(dataset_id).itertuples()]
     for row in store.slice_columns(dataset_id).itertuples():
         quantiles = row.numeric and row.n_values > 12
         options.append(SliceOption(f"{row.column_name}{' (quartiles)' if quantiles else ''}",
@@ -55,8 +58,29 @@ def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option
         bounds = [wilson(r, int(k)) if pd.notna(r) else (np.nan, np.nan) for r, k in zip(table[rate], table[n])]
         table[f"{rate}_lo"] = [b[0] for b in bounds]
         table[f"{rate}_hi"] = [b[1] for b in bounds]
+    structure = error_structure(table["n"], table["n_teacher_wrong"])
+    table["teacher_error_lift"] = structure.lift
+    table["teacher_excess_p"] = structure.p_excess
+    table["homogeneity_p"] = structure.p_homogeneity
     table["enough"] = table["n"] >= MIN_CELL
     return table
+
+
+def structure_sentence(table: pd.DataFrame, slice_title: str) -> str:
+    """What the structured-error test says about a slice table from `slice_table`, in words, with its numbers."""
+    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
+    p = table["homogeneity_p"].iloc[0] if len(table) else float("nan")
+    if not wrong or math.isnan(p):
+        return f"Too little teacher error to test (n = {n}, {wrong} wrong)."
+    excess = table[(table["teacher_excess_p"] < 0.05) & table["enough"]]
+    where = ", ".join(f"{b} ({r:.1%}, {l:.1f}x, n = {k}, p = {q:.2g})" for b, r, l, k, q in
+                      zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"], excess["n"],
+                          excess["teacher_excess_p"]))
+    verdict = ("structured: its rate differs between buckets beyond chance" if p < 0.05
+               else "not shown to be structured: the buckets' rates are compatible with one rate")
+    return (f"Teacher error by {slice_title} is {verdict} (chi-square p = {p:.2g}; overall {wrong / n:.1%} of n = {n}). "
+            + (f"Concentrated in: {where} (one-sided Fisher, Holm-adjusted)." if where else
+               "No bucket with enough examples exceeds the rest's rate beyond chance."))
 
 
 def with_patterns(view: pd.DataFrame) -> pd.DataFrame:

@@ -93,3 +93,45 @@ def seed_average(per_seed_samples: np.ndarray, seed_index: np.ndarray) -> np.nda
 
 def interval(samples: np.ndarray, value: float) -> Estimate:
     return Estimate(float(value), *_interval(samples))
+
+
+@dataclass(frozen=True)
+class ErrorStructure:
+    """Is an error rate structured by a slice? `p_homogeneity`: chi-square test that every bucket has the same
+    rate; per bucket, `lift` (its rate over the overall rate) and `p_excess`, the one-sided Fisher exact test
+    that the bucket's rate exceeds the rest's, Holm-adjusted over the buckets."""
+
+    overall_rate: float
+    chi2: float
+    p_homogeneity: float
+    lift: np.ndarray
+    p_excess: np.ndarray
+
+
+def error_structure(n, wrong) -> ErrorStructure:
+    from scipy.stats import chi2_contingency, fisher_exact
+
+    n, wrong = np.asarray(n, dtype=int), np.asarray(wrong, dtype=int)
+    total, total_wrong = n.sum(), wrong.sum()
+    overall = total_wrong / total if total else float("nan")
+    lift = np.divide(wrong / np.maximum(n, 1), overall, out=np.full(len(n), np.nan), where=overall > 0)
+    table = np.stack([wrong, n - wrong], axis=1)
+    used = table[table.sum(axis=1) > 0]
+    chi2, p = float("nan"), float("nan")
+    if len(used) >= 2 and 0 < total_wrong < total:
+        chi2, p = (float(v) for v in chi2_contingency(used)[:2])
+    raw = np.array([fisher_exact([[w, k - w], [total_wrong - w, total - k - total_wrong + w]], alternative="greater")[1]
+                    if k else np.nan for k, w in zip(n, wrong)])
+    return ErrorStructure(overall, chi2, p, lift, holm(raw))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment (NaN entries are left out and stay NaN)."""
+    adjusted = np.full(len(p), np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted

@@ -264,6 +264,23 @@ MIGRATIONS.append("""
         submitted_at TIMESTAMP NOT NULL,
         ended_at TIMESTAMP
     );
+    DROP TABLE slices;  -- version 1 had the table but nothing wrote to it
+    CREATE TABLE slices (
+        dataset_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        slice VARCHAR NOT NULL,
+        score DOUBLE,
+        bucket VARCHAR,
+        PRIMARY KEY (dataset_id, example_id, slice)
+    );
+    CREATE TABLE slicers (  -- what each slicer last computed, from which inputs
+        dataset_id VARCHAR NOT NULL,
+        slicer VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        slices VARCHAR[] NOT NULL,
+        computed_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (dataset_id, slicer)
+    );
     CREATE TABLE taxonomies (
         taxonomy_id VARCHAR PRIMARY KEY,
         source VARCHAR NOT NULL,
@@ -482,6 +499,13 @@ class Store:
     def teachers(self) -> pd.DataFrame:
         return self._query("SELECT teacher_id, name, kind, simulated, config, created_at FROM teachers ORDER BY created_at")
 
+    def dataset_teachers(self, dataset_id: str) -> pd.DataFrame:
+        """The teachers that labeled a data set, with how many labels and whether any carries probabilities."""
+        return self._query(
+            """SELECT t.teacher_id, t.name, t.kind, t.simulated, count(*) AS n_labels, count(l.probs) AS n_probs
+               FROM teacher_labels l JOIN teachers t USING (teacher_id) WHERE l.dataset_id = ?
+               GROUP BY ALL ORDER BY t.name, t.teacher_id""", [dataset_id])
+
     def labeled_example_ids(self, teacher_id: str, dataset_id: str) -> set[str]:
         with self.connect() as con:
             rows = con.execute(
@@ -501,6 +525,11 @@ class Store:
         else:
             with self.transaction() as own:
                 _insert(own, labels, sql, [_now()])
+
+    def teacher_label_count(self, teacher_id: str, dataset_id: str) -> int:
+        with self.connect() as con:
+            return _one(con, "SELECT count(*) FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
+                        [teacher_id, dataset_id])[0]
 
     def teacher_labels(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
         return self._query(
@@ -577,6 +606,35 @@ class Store:
     def end_llm_batch(self, batch_id: str) -> None:
         with self.transaction() as con:
             con.execute("UPDATE llm_batches SET ended_at = ? WHERE batch_id = ?", [_now(), batch_id])
+
+    # -- slices ---------------------------------------------------------------------------------
+
+    def slice_fingerprints(self, dataset_id: str) -> dict[str, str]:
+        with self.connect() as con:
+            return dict(con.execute("SELECT slicer, fingerprint FROM slicers WHERE dataset_id = ?", [dataset_id]).fetchall())
+
+    def write_slices(self, dataset_id: str, slicer: str, fingerprint: str, rows: pd.DataFrame) -> None:
+        """Replaces what `slicer` stored before with `rows` (example_id, slice, score, bucket), in one transaction."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM slices WHERE dataset_id = ? AND slice IN (SELECT unnest(slices) FROM slicers "
+                        "WHERE dataset_id = ? AND slicer = ?)", [dataset_id, dataset_id, slicer])
+            con.execute("DELETE FROM slices WHERE dataset_id = ? AND slice IN (SELECT unnest(?))",
+                        [dataset_id, sorted(rows["slice"].unique())])
+            _insert(con, rows[["example_id", "slice", "score", "bucket"]],
+                    "INSERT INTO slices SELECT ?, example_id, slice, score, bucket FROM frame", [dataset_id])
+            con.execute("INSERT OR REPLACE INTO slicers VALUES (?, ?, ?, ?, ?)",
+                        [dataset_id, slicer, fingerprint, sorted(rows["slice"].unique()), _now()])
+
+    def slices(self, dataset_id: str) -> pd.DataFrame:
+        return self._query("SELECT example_id, slice, score, bucket FROM slices WHERE dataset_id = ? ORDER BY slice, example_id",
+                           [dataset_id])
+
+    def slice_names(self, dataset_id: str) -> pd.DataFrame:
+        """Each stored slice with its slicer and its buckets."""
+        return self._query(
+            """SELECT s.slice, k.slicer, list(DISTINCT s.bucket ORDER BY s.bucket) AS buckets
+               FROM slices s JOIN (SELECT slicer, unnest(slices) AS slice FROM slicers WHERE dataset_id = $d) k USING (slice)
+               WHERE s.dataset_id = $d GROUP BY ALL ORDER BY s.slice""", {"d": dataset_id})
 
     # -- taxonomies -----------------------------------------------------------------------------
 
@@ -862,14 +920,15 @@ class Store:
         """Per bucket of test examples: n, teacher error, errors of the students (teacher-trained, gold-trained)
         at their largest training size averaged over seeds, and the inheritance conditionals.
         `slice_by`: 'column' (a user column's values), 'quantile' (a numeric user column cut at `edges`),
-        'gold' (the human label) or 'teacher_label'."""
+        'stored' (a computed slice's buckets), 'gold' (the human label) or 'teacher_label'."""
         if slice_by == "quantile":
             cases = " ".join(f"WHEN TRY_CAST(c.value AS DOUBLE) <= {float(edge)!r} THEN '{i + 1}: <= {float(edge):g}'"
                              for i, edge in enumerate(edges))
             bucket_sql = f"CASE WHEN c.value IS NULL THEN '(missing)' {cases} ELSE '{len(edges) + 1}: > {float(edges[-1]):g}' END"
         else:
             bucket_sql = {"column": "coalesce(nullif(c.value, ''), '(empty)')", "gold": "e.gold",
-                          "teacher_label": "coalesce(t.label, '(no label)')"}[slice_by]
+                          "teacher_label": "coalesce(t.label, '(no label)')",
+                          "stored": "coalesce(sl.bucket, '(not computed)')"}[slice_by]
         return self._query(
             f"""WITH run AS (SELECT dataset_id FROM runs WHERE run_id = $run),
                 largest AS (SELECT trained_on, label_mode, max(size) AS size FROM fits WHERE run_id = $run GROUP BY ALL),
@@ -891,6 +950,8 @@ class Store:
                          AND t.example_id = s.example_id
                     LEFT JOIN example_columns c ON c.dataset_id = e.dataset_id AND c.example_id = s.example_id
                          AND c.column_name = $column
+                    LEFT JOIN slices sl ON sl.dataset_id = e.dataset_id AND sl.example_id = s.example_id
+                         AND sl.slice = $column
                     LEFT JOIN gold_student g ON g.example_id = s.example_id)
                SELECT bucket, count(*) AS n, avg(teacher_wrong) AS teacher_error, avg(student_wrong) AS student_error,
                       avg(gold_student_wrong) AS gold_student_error,

@@ -67,14 +67,9 @@ def propose(store: Store, texts: Sequence[str], source: str, method: str = "clus
         taxonomy = propose_from_clusters(texts, n_labels=max_labels)
     else:
         from .call_cache import StoreCallCache
-        from .config import TeacherSpec
-        from .teachers import build_teacher
+        from .teachers import llm_teacher
 
-        params = {key: value for key, value in {"model": model, "base_url": base_url}.items() if value}
-        if prices:
-            params["prices"] = {model: list(prices)} if method == "claude" else list(prices)
-        teacher = build_teacher(TeacherSpec(name=method, kind=method, params=params), None, None,
-                                cache=StoreCallCache(store))
+        teacher = llm_teacher(method, model, base_url, prices, StoreCallCache(store))
         taxonomy = propose_with_llm(teacher, texts, use_case, sample_size=sample_size, max_labels=max_labels)
     return save_taxonomy(store, taxonomy, source), taxonomy
 

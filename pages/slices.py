@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from core.explore import MIN_CELL, slice_options, slice_table
+from core.explore import MIN_CELL, slice_options, slice_table, structure_sentence
 
 st.title("Slice error maps")
 run = ui.pick_run()
@@ -16,7 +16,9 @@ mode = middle.selectbox("Student trained on the teacher's", run["config"]["stude
 titles = [o.title for o in options]
 option = options[titles.index(right.selectbox("Slice by", titles))]
 if len(options) == 2:
-    st.info("This data set has no slice columns of its own; import it with `--slice COLUMN` to slice by your columns.")
+    st.info("This data set has no slices yet: compute the failure-zone slices (depth, ambiguity, false premise, "
+            "low-probability targets) with `python -m core slices --dataset NAME`, or import your own columns "
+            "with `--slice COLUMN`.")
 
 
 @st.cache_data(show_spinner=False)
@@ -39,6 +41,7 @@ heat = go.Figure(go.Heatmap(z=z, x=[str(b) for b in table["bucket"]], y=[name fo
                             colorbar=dict(title="error"), hoverongaps=False))
 heat.update_layout(xaxis_title=option.title, height=320, plot_bgcolor="#eeeeee")
 ui.show_figure(heat, f"{run['run_id']}-slices-heatmap")
+st.markdown(structure_sentence(table, option.title))
 
 bars = go.Figure()
 for col, name in models:

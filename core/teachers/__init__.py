@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..config import TeacherSpec
 from ..labelset import LabelSet
 from .base import Teacher, TeacherLabel, TextItem, teacher_id
 from .claude import ClaudeTeacher
@@ -11,7 +12,7 @@ from .openai_compatible import OpenAICompatibleTeacher
 from .recorded import RecordedTeacher
 from .simulated import NoiseModel, SimulatedTeacher
 
-__all__ = ["Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher", "RecordedTeacher",
+__all__ = ["llm_teacher", "Teacher", "TeacherLabel", "TextItem", "teacher_id", "build_teacher", "RecordedTeacher",
            "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher", "ClaudeTeacher",
            "OpenAICompatibleTeacher"]
 
@@ -30,3 +31,13 @@ def build_teacher(spec, label_set: LabelSet, truth: pd.DataFrame, encode=None, c
     if spec.kind == "zero_shot_embedding":
         return EmbeddingTeacher(spec.name, **spec.params, **({"encode": encode} if encode else {}))
     raise ValueError(f"teacher kind {spec.kind!r} is not built from a spec")
+
+
+def llm_teacher(kind: str, model: str | None = None, base_url: str | None = None, prices=None, cache=None):
+    """An LLM teacher for a one-off job (a taxonomy, a judge), from command-line or form options: `prices` is
+    [input, output] USD per million tokens, for a model without a known price."""
+    params = {key: value for key, value in {"model": model, "base_url": base_url}.items() if value}
+    if prices:
+        params["prices"] = {model: list(prices)} if kind == "claude" else list(prices)
+    spec = TeacherSpec(name=kind, kind=kind, params=params)
+    return build_teacher(spec, None, None, cache=cache)

@@ -1,0 +1,65 @@
+"""Ambiguity signals that need no extra LLM call:
+- `self_disagreement:<teacher>`: entropy of a teacher's label distribution (its k sampled labels, or its
+  probabilities), normalised to [0, 1] by the log of the number of labels; flagged when above `threshold`;
+- `teacher_disagreement`: the share of teachers that disagree with the teachers' majority label.
+Offline cues from the parse are in `syntax` (`ambiguity_cues`); the LLM judge is in `judges`. A data column that says which texts are ambiguous is a user column: import it with `--slice`."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..store import Store
+from . import Progress, SliceResult, fingerprint, flag
+
+
+def entropy(probs: dict | None, n_labels: int) -> float:
+    if not probs or n_labels < 2:
+        return float("nan")
+    p = np.array([v for v in probs.values() if v > 0], dtype=float)
+    return float(-(p * np.log(p)).sum() / np.log(n_labels))
+
+
+class SelfDisagreementSlicer:
+    def __init__(self, teacher_name: str, teacher_id: str, threshold: float = 0.0):
+        self.name = f"self_disagreement:{teacher_name}"
+        self.teacher_id = teacher_id
+        self.threshold = threshold
+
+    def fingerprint(self, store: Store, dataset_id: str) -> str:
+        return fingerprint(self.name, dataset_id, self.teacher_id, self.threshold,
+                           store.teacher_label_count(self.teacher_id, dataset_id))
+
+    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
+                progress: Progress | None = None) -> list[SliceResult]:
+        n_labels = len(store.dataset(dataset_id).label_set)
+        labels = store.teacher_labels(self.teacher_id, dataset_id).set_index("example_id")
+        probs = labels["probs"].reindex(examples["example_id"])
+        scores = [entropy(json.loads(p) if isinstance(p, str) else None, n_labels) for p in probs]
+        buckets = ["(no label)" if np.isnan(s) else b for s, b in zip(scores, flag(np.nan_to_num(scores) > self.threshold))]
+        return [SliceResult(self.name, examples["example_id"].tolist(), scores, buckets)]
+
+
+class TeacherDisagreementSlicer:
+    name = "teacher_disagreement"
+
+    def __init__(self, teacher_ids: dict[str, str]):
+        if len(teacher_ids) < 2:
+            raise ValueError("disagreement between teachers needs two or more teachers")
+        self.teacher_ids = dict(sorted(teacher_ids.items()))
+
+    def fingerprint(self, store: Store, dataset_id: str) -> str:
+        return fingerprint(self.name, dataset_id, self.teacher_ids,
+                           [store.teacher_label_count(t, dataset_id) for t in self.teacher_ids.values()])
+
+    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
+                progress: Progress | None = None) -> list[SliceResult]:
+        answers = pd.DataFrame({name: store.teacher_labels(key, dataset_id).set_index("example_id")["label"]
+                                for name, key in self.teacher_ids.items()}).reindex(examples["example_id"])
+        shares = []
+        for row in answers.itertuples(index=False):
+            given = [label for label in row if isinstance(label, str)]
+            shares.append(1 - max(given.count(l) for l in set(given)) / len(given) if given else float("nan"))
+        buckets = ["(no label)" if np.isnan(s) else ("disagree" if s > 0 else "agree") for s in shares]
+        return [SliceResult(self.name, examples["example_id"].tolist(), shares, buckets)]

@@ -1,0 +1,68 @@
+"""Low-probability targets: examples whose gold answer is unlikely a priori, where an LLM teacher errs
+systematically. `rare_class`: the gold label's share of the gold-labeled examples (flagged below
+`rare_share`); `teacher_gold_probability:<teacher>`: the teacher's probability of the gold label (buckets
+below 0.1, below 0.5, and the rest); `label_word_frequency`: how common the gold label's words are in English
+(the lowest Zipf frequency of its words, from `wordfreq`; below 3 is rare, as in once per million words or
+less). Gold labels are read for the analysis only; nothing here reaches a student or a prompt."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..store import Store
+from . import Progress, SliceResult, fingerprint, flag
+
+
+def zipf(label: str) -> float:
+    from wordfreq import zipf_frequency
+
+    words = [w for w in re.split(r"[^A-Za-z']+", label) if w]
+    return min((zipf_frequency(w, "en") for w in words), default=0.0)
+
+
+class GoldRaritySlicer:
+    name = "gold_rarity"
+
+    def __init__(self, rare_share: float = 0.05):
+        self.rare_share = rare_share
+
+    def fingerprint(self, store: Store, dataset_id: str) -> str:
+        return fingerprint(self.name, dataset_id, self.rare_share, 1)
+
+    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
+                progress: Progress | None = None) -> list[SliceResult]:
+        gold = examples["gold"]
+        share = gold.map(gold.value_counts(normalize=True)).astype(float)
+        frequency = gold.map({label: zipf(label) for label in gold.dropna().unique()}).astype(float)
+        ids = examples["example_id"].tolist()
+        missing = gold.isna().to_numpy()
+        rare = ["(no gold)" if m else b for m, b in zip(missing, flag(share < self.rare_share))]
+        words = ["(no gold)" if m else ("rare word" if f < 3 else "common word" if f >= 4.5 else "uncommon word")
+                 for m, f in zip(missing, frequency)]
+        return [SliceResult("rare_class", ids, share, rare), SliceResult("label_word_frequency", ids, frequency, words)]
+
+
+class TeacherGoldProbabilitySlicer:
+    def __init__(self, teacher_name: str, teacher_id: str):
+        self.name = f"teacher_gold_probability:{teacher_name}"
+        self.teacher_id = teacher_id
+
+    def fingerprint(self, store: Store, dataset_id: str) -> str:
+        return fingerprint(self.name, dataset_id, self.teacher_id, store.teacher_label_count(self.teacher_id, dataset_id))
+
+    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
+                progress: Progress | None = None) -> list[SliceResult]:
+        labels = store.teacher_labels(self.teacher_id, dataset_id).set_index("example_id").reindex(examples["example_id"])
+        scores = []
+        for gold, label, probs in zip(examples["gold"], labels["label"], labels["probs"]):
+            if not isinstance(gold, str):
+                scores.append(np.nan)
+            elif isinstance(probs, str):
+                scores.append(float(json.loads(probs).get(gold, 0.0)))
+            else:  # a teacher without probabilities: its answer is all it gives the gold label
+                scores.append(float(label == gold))
+        buckets = ["(no gold)" if np.isnan(p) else "< 0.1" if p < 0.1 else "< 0.5" if p < 0.5 else ">= 0.5" for p in scores]
+        return [SliceResult(self.name, examples["example_id"].tolist(), scores, buckets)]

@@ -1,0 +1,30 @@
+"""Surface slices that need no parser: length in words (quartile buckets of the data set) and negation."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..store import Store
+from . import Progress, SliceResult, fingerprint, flag
+from .syntax import quantile_buckets
+
+WORD = re.compile(r"\w+(?:'\w+)?")
+NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nowhere|neither|nor|without|cannot)\b|n't\b", re.I)
+
+
+class SurfaceSlicer:
+    name = "surface"
+
+    def fingerprint(self, store: Store, dataset_id: str) -> str:
+        return fingerprint(self.name, dataset_id, WORD.pattern, NEGATION.pattern)
+
+    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
+                progress: Progress | None = None) -> list[SliceResult]:
+        ids, texts = examples["example_id"].tolist(), examples["text"].tolist()
+        lengths = np.array([len(WORD.findall(t)) for t in texts], dtype=float)
+        negations = np.array([len(NEGATION.findall(t)) for t in texts], dtype=float)
+        edges = np.quantile(lengths, [0.25, 0.5, 0.75]) if len(lengths) else []
+        return [SliceResult("length", ids, lengths, quantile_buckets(lengths, edges)),
+                SliceResult("negation", ids, negations, flag(negations > 0))]
