@@ -8,7 +8,6 @@ LLM label is wrong; cleanlab alone is the baseline to beat. Also the budget curv
 Prints JSON and writes the report. The shared data is read in place and never copied into the project."""
 import argparse
 import json
-import string
 import sys
 import tempfile
 from pathlib import Path
@@ -24,39 +23,21 @@ from core.experiment import run_experiment  # noqa: E402
 from core.importing import import_dataset  # noqa: E402
 from core.ranking import STRATEGIES, ranking_input  # noqa: E402
 from core.store import Store  # noqa: E402
+from shared_data import DEFAULT_SHARED, GWSD, llms_for_css  # noqa: E402
 
 KS = (25, 50, 100, 200)
 
 
 def gwsd(shared: Path, folder: Path):
-    path = shared / "gwsd_gpt4o" / "datasets" / "global_warming" / "global_warming.csv"
+    path = shared.joinpath(*GWSD)
     mapping = ColumnMapping(text="data_entry", gold="gold_label", llm_labels={"gpt4o": "gpt_label"},
                             llm_confidences={"gpt4o": "gpt_confidence"})
     return path, mapping, "gpt4o"
 
 
 def llms_for_css_emotion(shared: Path, folder: Path):
-    """test.json's texts in order, the option letters mapped to emotion names from the prompt, and ChatGPT's raw
-    answers (option letters, sometimes behind a run of '&'); answers that are not an option stay as they are
-    and count as invalid."""
-    task = shared / "llms_for_css" / "css_data" / "emotion"
-    test = json.loads((task / "test.json").read_text())
-    keys = list(test["context"])
-    prompt = test["prompts"][keys[0]]
-    options = {line[0]: line[3:].strip() for line in prompt.splitlines() if len(line) > 3 and line[1:3] == ": "
-               and line[0] in string.ascii_uppercase}
-    answers = pd.read_csv(task / "answer-chatgpt", sep="\t", header=None, names=["row", "gold", "raw"], dtype=str)
-    raw = answers.set_index(answers["row"].astype(int))["raw"].fillna("")
-
-    def parse(text: str) -> str:
-        letter = text.strip().lstrip("&").strip()[:1]
-        return options.get(letter, text)
-
-    frame = pd.DataFrame({"id": keys, "text": [test["context"][k] for k in keys],
-                          "gold": [options[test["labels"][k]] for k in keys],
-                          "chatgpt": [parse(raw.get(i, "")) for i in range(len(keys))]})
     out = folder / "emotion.csv"
-    frame.to_csv(out, index=False)
+    llms_for_css(shared, "emotion").rename(columns={"answer": "chatgpt"}).to_csv(out, index=False)
     return out, ColumnMapping(text="text", id="id", gold="gold", llm_labels={"chatgpt": "chatgpt"}), "chatgpt"
 
 
@@ -113,7 +94,7 @@ def report(results) -> str:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "spot_check_precision.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
