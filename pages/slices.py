@@ -15,10 +15,18 @@ teacher = left.selectbox("Teacher", list(teachers["teacher_name"]))
 mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
 titles = [o.title for o in options]
 option = options[titles.index(right.selectbox("Slice by", titles))]
-if len(options) == 2:
-    st.info("This data set has no slices yet: compute the failure-zone slices (depth, ambiguity, false premise, "
-            "low-probability targets) with `python -m core slices --dataset NAME`, or import your own columns "
-            "with `--slice COLUMN`.")
+if not any(o.slice_by == "stored" for o in options):
+    st.info("The failure-zone slices of this data set (syntactic depth, ambiguity cues, negation, length, rare gold "
+            "classes, teacher self-disagreement, disagreement between teachers) are not computed yet. They take about "
+            "four seconds per 1,000 texts, once; an LLM judge for ambiguity and false premises is added with "
+            "`python -m core slices --dataset NAME --judge claude`.")
+    if st.button("Compute the slices"):
+        from core.slices import compute_slices, default_slicers
+
+        writer = ui.writer()
+        compute_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]), progress=ui.progress_bar())
+        st.cache_data.clear()
+        st.rerun()
 
 
 @st.cache_data(show_spinner=False)

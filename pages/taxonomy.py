@@ -53,12 +53,12 @@ stored = ui.reader().taxonomies()
 if stored.empty:
     st.info("No taxonomy stored yet: propose one above, or with `python -m core taxonomy FILE --text COLUMN --out labels.yaml`.")
     st.stop()
-ids = list(stored["taxonomy_id"])
+by_id = stored.set_index("taxonomy_id")
+titles = {i: f"{r.method} · {r.source} · {len(r.labels)} labels · {r.created_at:%Y-%m-%d %H:%M}" for i, r in by_id.iterrows()}
+ids = list(by_id.index)
 chosen = st.selectbox("Taxonomy", ids, index=ids.index(st.session_state["taxonomy_id"])
-                      if st.session_state.get("taxonomy_id") in ids else 0,
-                      format_func=lambda i: (lambda r: f"{r.method} · {r.source} · {len(r.labels)} labels · "
-                                                       f"{r.created_at:%Y-%m-%d %H:%M}")(stored.set_index("taxonomy_id").loc[i]))
-row = stored.set_index("taxonomy_id").loc[chosen]
+                      if st.session_state.get("taxonomy_id") in ids else 0, format_func=titles.get)
+row = by_id.loc[chosen]
 table = st.data_editor(pd.DataFrame(row["labels"], columns=["name", "description"]), num_rows="dynamic",
                        width="stretch", key=f"editor-{chosen}")
 records = table.fillna("").to_dict("records")

@@ -15,6 +15,8 @@ from core.importing import import_dataset
 from core.budget import budget_curves
 from core.projection import build_map
 from core.results import headlines
+from core.slices import compute_slices
+from core.slices.syntax import SyntaxSlicer
 from core.store import Store
 
 from conftest import locked_by_another_process
@@ -30,7 +32,8 @@ def dashboard_db(tmp_path_factory):
     corpus.loc[0, "text"] = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never arrived"
     corpus.to_csv(folder / "corpus.csv", index=False)
     store = Store(folder / "dash.duckdb")
-    import_dataset(store, read_dataset(folder / "corpus.csv", DEMO_MAPPING, demo_corpus.LABEL_SET), "dash")
+    dataset = import_dataset(store, read_dataset(folder / "corpus.csv", DEMO_MAPPING, demo_corpus.LABEL_SET), "dash")
+    compute_slices(store, dataset.dataset_id, [SyntaxSlicer()])
     config = parse_config({"name": "dash", "dataset": "dash", "sizes": [100, 300, "all"], "seeds": [0, 1, 2],
                            "bootstrap": 200, "student": {"label_modes": ["hard", "soft"]},
                            "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15}},
@@ -88,6 +91,18 @@ def test_slice_table_counts_every_test_example_once(app, dashboard_db):
     small = table[table["n"] < 30]
     heatmap_text = str(at.get("plotly_chart")[0].proto.spec)
     assert small.empty or "too few" in heatmap_text
+
+
+def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard_db):
+    at = app("slices")
+    options = at.selectbox[2].options
+    at.selectbox[2].select_index(options.index("clause_depth (syntax)")).run()
+    table = at.dataframe[0].value
+    store = Store(dashboard_db[0], read_only=True)
+    examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
+    assert table["n"].sum() == (examples["split"] == "test").sum()
+    assert set(table["bucket"]) <= {"0", "1", "2", "3+"} and "homogeneity_p" in table.columns
+    assert any("chi-square p" in m.value for m in at.markdown)
 
 
 def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashboard_db):

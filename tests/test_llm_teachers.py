@@ -1,7 +1,6 @@
 """The LLM teachers with the real `anthropic` and `openai` clients against a local server (tests/fake_llm_api.py):
 every shared behaviour is tested for both providers."""
 import asyncio
-import json
 import os
 import signal
 import subprocess

@@ -1,8 +1,6 @@
 """Failure-zone slices: the parse, the surface and low-probability slices, teacher-based ambiguity, LLM judges
 through the local server, storage that recomputes only what changed, the structured-error test, and the
 controlled noise experiment."""
-import asyncio
-
 import numpy as np
 import pytest
 
@@ -113,7 +111,7 @@ def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_on
 
 
 def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured_run):
-    store, run_id = structured_run
+    store, _ = structured_run
     dataset = store.dataset("demo")
     config = noise_config(store, "demo", "clause_depth", "2", 0.1, sizes=[200, "all"])
     concentrated = next(t for t in config.teachers if t.name == CONCENTRATED).params

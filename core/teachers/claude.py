@@ -117,7 +117,7 @@ Give your confidence that the label is correct, from 0 to 1."""
     async def _collect(self, batch_id: str) -> dict[str, dict]:
         """Waits for the batch to end, caches every succeeded answer (at the batch price), marks it ended."""
         started = time.perf_counter()
-        while (batch := await self.client.messages.batches.retrieve(batch_id)).processing_status != "ended":
+        while (await self.client.messages.batches.retrieve(batch_id)).processing_status != "ended":
             await asyncio.sleep(self.batch_poll_seconds)
         latency = (time.perf_counter() - started) * 1000
         records = {}
