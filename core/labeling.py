@@ -66,17 +66,19 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
 
     async def label_all() -> None:
         writing = None  # a batch is written in a thread while the teacher labels the next one
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            labels = await teacher.label_batch(batch, label_set)
-            returned = {l.example_id for l in labels}
-            if returned != {item.example_id for item in batch}:
-                raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
+        try:
+            for start in range(0, len(todo), batch_size):
+                batch = todo[start:start + batch_size]
+                labels = await teacher.label_batch(batch, label_set)
+                returned = {l.example_id for l in labels}
+                if returned != {item.example_id for item in batch}:
+                    raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
+                if writing:
+                    await writing
+                writing = asyncio.create_task(asyncio.to_thread(write, labels, start + len(batch)))
+        finally:  # a failing teacher must not lose the batch before it
             if writing:
                 await writing
-            writing = asyncio.create_task(asyncio.to_thread(write, labels, start + len(batch)))
-        if writing:
-            await writing
 
     asyncio.run(run())
     return len(todo)

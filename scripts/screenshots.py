@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 PAGES = {"overview": "", "learning_curves": "learning_curves", "slices": "slices", "disagreements": "disagreements",
-         "spot_check": "spot_check", "budget": "budget", "runs": "runs"}
+         "spot_check": "spot_check", "budget": "budget", "taxonomy": "taxonomy", "runs": "runs"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
