@@ -59,9 +59,9 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
         finally:
             await close_teacher(teacher)
 
-    def write(labels: list[TeacherLabel], done: int) -> None:
-        store.write_teacher_labels(labels_frame(key, dataset_id, labels))
-        if progress:
+    async def write(labels: list[TeacherLabel], done: int) -> None:
+        await asyncio.to_thread(store.write_teacher_labels, labels_frame(key, dataset_id, labels))
+        if progress:  # from the loop's thread, which a dashboard's progress bar needs
             progress(stage, done, len(todo))
 
     async def label_all() -> None:
@@ -75,7 +75,7 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
                     raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
                 if writing:
                     await writing
-                writing = asyncio.create_task(asyncio.to_thread(write, labels, start + len(batch)))
+                writing = asyncio.create_task(write(labels, start + len(batch)))
         finally:  # a failing teacher must not lose the batch before it
             if writing:
                 await writing

@@ -36,6 +36,20 @@ def test_an_older_file_is_upgraded_in_place_and_keeps_its_data(tmp_path):
     assert Store(path).schema_version() == SCHEMA_VERSION
 
 
+def test_a_version_1_file_gains_the_batch_slice_and_taxonomy_tables_and_keeps_its_cached_calls(tmp_path):
+    from core.store import MIGRATIONS
+
+    path = tmp_path / "v1.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE schema_info (version INTEGER NOT NULL)")
+        con.execute("INSERT INTO schema_info VALUES (1)")
+        con.execute(MIGRATIONS[0])
+        con.execute("INSERT INTO llm_calls VALUES ('key', '{}', now())")
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION and store.cached_calls(["key"]) == {"key": {}}
+    assert store.open_llm_batches("claude") == [] and store.taxonomies().empty and store.slices("any").empty
+
+
 def test_a_foreign_duckdb_file_is_not_touched(tmp_path):
     path = tmp_path / "other.duckdb"
     with duckdb.connect(str(path)) as con:
