@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     slices.add_argument("--base-url", help="endpoint of the judge (required for openai_compatible)")
     slices.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
                         help="USD per million input and output tokens, for a model without a known price")
+    slices.add_argument("--train-detector", nargs=4, action="append", default=[],
+                        metavar=("SLICE", "FILE", "TEXT_COLUMN", "FLAG_COLUMN"),
+                        help="train the offline flag detector on labeled texts (for example FalseQA's train.csv question "
+                             "label for false premises) and add its scores as SLICE (repeatable)")
     slices.add_argument("--force", action="store_true", help="recompute even where the inputs did not change")
 
     noise = commands.add_parser("noise-experiment", parents=[common], help="the controlled noise experiment: the same "
@@ -197,15 +201,19 @@ def _taxonomy(args) -> int:
 
 def _slices(args) -> int:
     from .call_cache import StoreCallCache
+    from .dataset import read_flags, read_texts
     from .slices import compute_slices, default_slicers
+    from .slices.detector import DetectorSlicer, FlagDetector
     from .store import Store
     from .teachers import llm_teacher
 
     store = Store(args.db)
     dataset = store.dataset(args.dataset)
     judge = llm_teacher(args.judge, args.model, args.base_url, args.price, StoreCallCache(store)) if args.judge else None
-    computed = compute_slices(store, dataset.dataset_id, default_slicers(store, dataset.dataset_id, judge),
-                              progress=TqdmProgress(), force=args.force)
+    slicers = default_slicers(store, dataset.dataset_id, judge)
+    for name, path, text, flag in args.train_detector:
+        slicers.append(DetectorSlicer(name, FlagDetector().fit(read_texts(path, text), read_flags(path, flag))))
+    computed = compute_slices(store, dataset.dataset_id, slicers, progress=TqdmProgress(), force=args.force)
     for slicer, fresh in computed.items():
         print(f"{slicer}: {'computed' if fresh else 'unchanged inputs, kept'}")
     counts = store.slices(dataset.dataset_id).groupby(["slice", "bucket"]).size()

@@ -165,6 +165,22 @@ def read_texts(path: str | Path, column: str) -> list[str]:
     return table[column].astype(str).tolist()
 
 
+FLAG_VALUES = {"1": 1, "true": 1, "yes": 1, "0": 0, "false": 0, "no": 0}
+
+
+def read_flags(path: str | Path, column: str) -> list[int]:
+    """A yes/no column (1/0, true/false, yes/no) as 1 and 0, for training a detector; any other value is an
+    error naming its row."""
+    path = Path(path)
+    table = _table_with(path, [column])
+    values = table[column].astype(str).str.strip().str.lower()
+    problems = [f"{_where(row, line, column)}: {value!r} is not a yes/no flag (1/0, true/false, yes/no)"
+                for row, (line, value) in enumerate(zip(table["_line"], values), 1) if value not in FLAG_VALUES]
+    if problems:
+        raise DataError(path, problems)
+    return [FLAG_VALUES[v] for v in values]
+
+
 def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet | None = None) -> LoadedDataset:
     path = Path(path)
     table = _table_with(path, mapping.columns())

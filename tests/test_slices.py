@@ -149,9 +149,14 @@ def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_a
         assert again.api_calls == 0 and list(rerun.buckets) == list(result.buckets)  # a refusal is a cached answer too
 
 
-def test_cli_computes_slices_once_and_reports_buckets(db, small_dataset, capsys):
-    assert cli.main(["slices", "--dataset", "small", "--db", str(db.path)]) == 0
+def test_cli_computes_slices_once_and_reports_buckets(db, small_dataset, capsys, tmp_path):
+    training = tmp_path / "premises.csv"
+    examples = db.examples(small_dataset.dataset_id)
+    flags = db.example_columns(small_dataset.dataset_id).set_index("example_id")["false_premise"]
+    examples.assign(flag=examples["example_id"].map(flags))[["text", "flag"]].to_csv(training, index=False)
+    assert cli.main(["slices", "--dataset", "small", "--db", str(db.path),
+                     "--train-detector", "false_premise_detector", str(training), "text", "flag"]) == 0
     out = capsys.readouterr().out
-    assert "syntax: computed" in out and "clause_depth = 0:" in out
+    assert "syntax: computed" in out and "clause_depth = 0:" in out and "false_premise_detector = yes:" in out
     assert cli.main(["slices", "--dataset", "small", "--db", str(db.path)]) == 0
     assert "syntax: unchanged inputs, kept" in capsys.readouterr().out
