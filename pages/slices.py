@@ -14,7 +14,8 @@ left, middle, right = st.columns(3)
 teacher = left.selectbox("Teacher", list(teachers["teacher_name"]))
 mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
 titles = [o.title for o in options]
-option = options[titles.index(right.selectbox("Slice by", titles))]
+depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect
+option = options[titles.index(right.selectbox("Slice by", titles, index=depth))]
 if not any(o.slice_by == "stored" for o in options):
     st.info("The failure-zone slices of this data set (syntactic depth, ambiguity cues, negation, length, rare gold "
             "classes, teacher self-disagreement, disagreement between teachers) are not computed yet. They take about "
@@ -47,7 +48,7 @@ text = [[f"{r:.2f}<br>n={n}" if ok else f"too few<br>n={n}" for r, n, ok in zip(
 heat = go.Figure(go.Heatmap(z=z, x=[str(b) for b in table["bucket"]], y=[name for _, name in models], text=text,
                             texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=max(0.5, np.nanmax(z) if np.isfinite(z).any() else 0.5),
                             colorbar=dict(title="error"), hoverongaps=False))
-heat.update_layout(xaxis_title=option.title, height=320, plot_bgcolor="#eeeeee")
+heat.update_layout(xaxis_title=option.title, xaxis_type="category", height=320, plot_bgcolor="#eeeeee")
 ui.show_figure(heat, f"{run['run_id']}-slices-heatmap")
 st.markdown(structure_sentence(table, option.title))
 
@@ -56,7 +57,7 @@ for col, name in models:
     bars.add_trace(go.Bar(name=name, x=[str(b) for b in table["bucket"]], y=table[col],
                           error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
                                        arrayminus=table[col] - table[f"{col}_lo"])))
-bars.update_layout(barmode="group", yaxis_title="error rate", xaxis_title=option.title, height=380)
+bars.update_layout(barmode="group", yaxis_title="error rate", xaxis_title=option.title, xaxis_type="category", height=380)
 ui.show_figure(bars, f"{run['run_id']}-slices-bars")
 
 st.subheader("Inheritance: does the student copy its teacher's mistakes?")
@@ -69,6 +70,6 @@ for col, name, n_col in (("student_wrong_if_teacher_wrong", "P(student wrong | t
                              text=[f"n={n}" for n in table[n_col]], textposition="outside",
                              error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
                                           arrayminus=table[col] - table[f"{col}_lo"])))
-inherit.update_layout(barmode="group", yaxis_title="probability", xaxis_title=option.title, height=380)
+inherit.update_layout(barmode="group", yaxis_title="probability", xaxis_title=option.title, xaxis_type="category", height=380)
 ui.show_figure(inherit, f"{run['run_id']}-inheritance")
 ui.show_table(table, f"{run['run_id']}-slices")
