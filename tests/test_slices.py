@@ -160,3 +160,11 @@ def test_cli_computes_slices_once_and_reports_buckets(db, small_dataset, capsys,
     assert "syntax: computed" in out and "clause_depth = 0:" in out and "false_premise_detector = yes:" in out
     assert cli.main(["slices", "--dataset", "small", "--db", str(db.path)]) == 0
     assert "syntax: unchanged inputs, kept" in capsys.readouterr().out
+
+
+def test_self_disagreement_reads_the_spread_of_k_samples():
+    from core.slices.ambiguity import entropy
+
+    assert entropy({"a": 1.0, "b": 0.0, "c": 0.0}, 3) == 0
+    assert entropy({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, 3) == pytest.approx(1.0)
+    assert 0 < entropy({"a": 2 / 3, "b": 1 / 3, "c": 0.0}, 3) < 0.6

@@ -1,8 +1,10 @@
 """Ambiguity signals that need no extra LLM call:
 - `self_disagreement:<teacher>`: entropy of a teacher's label distribution (its k sampled labels, or its
-  probabilities), normalised to [0, 1] by the log of the number of labels; flagged when above `threshold`;
+  probabilities), normalised to [0, 1] by the log of the number of labels; buckets "none" (all samples
+  agree), "some" (below 0.5) and "high";
 - `teacher_disagreement`: the share of teachers that disagree with the teachers' majority label.
-Offline cues from the parse are in `syntax` (`ambiguity_cues`); the LLM judge is in `judges`. A data column that says which texts are ambiguous is a user column: import it with `--slice`."""
+Offline cues from the parse are in `syntax` (`ambiguity_cues`); the LLM judge is in `judges`. A data column
+that says which texts are ambiguous is a user column: import it with `--slice`."""
 from __future__ import annotations
 
 import json
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..store import Store
-from . import Progress, SliceResult, fingerprint, flag
+from . import Progress, SliceResult, fingerprint
 
 
 def entropy(probs: dict | None, n_labels: int) -> float:
@@ -22,14 +24,12 @@ def entropy(probs: dict | None, n_labels: int) -> float:
 
 
 class SelfDisagreementSlicer:
-    def __init__(self, teacher_name: str, teacher_id: str, threshold: float = 0.0):
+    def __init__(self, teacher_name: str, teacher_id: str):
         self.name = f"self_disagreement:{teacher_name}"
         self.teacher_id = teacher_id
-        self.threshold = threshold
 
     def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.teacher_id, self.threshold,
-                           store.teacher_label_count(self.teacher_id, dataset_id))
+        return fingerprint(self.name, dataset_id, self.teacher_id, store.teacher_label_count(self.teacher_id, dataset_id), 2)
 
     def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
                 progress: Progress | None = None) -> list[SliceResult]:
@@ -37,7 +37,7 @@ class SelfDisagreementSlicer:
         labels = store.teacher_labels(self.teacher_id, dataset_id).set_index("example_id")
         probs = labels["probs"].reindex(examples["example_id"])
         scores = [entropy(json.loads(p) if isinstance(p, str) else None, n_labels) for p in probs]
-        buckets = ["(no label)" if np.isnan(s) else b for s, b in zip(scores, flag(np.nan_to_num(scores) > self.threshold))]
+        buckets = ["(no label)" if np.isnan(s) else "none" if s <= 1e-9 else "some" if s < 0.5 else "high" for s in scores]
         return [SliceResult(self.name, examples["example_id"].tolist(), scores, buckets)]
 
 
