@@ -242,6 +242,14 @@ def test_a_large_run_goes_through_one_message_batch_at_half_price(server, small_
     assert share_of_list_price == [(0.5, 599), (1.0, 1)]
 
 
+def test_a_dry_run_of_a_batched_run_is_priced_at_the_batch_discount(server, db):
+    texts = [f"billing question {i}" for i in range(50)]
+    direct = teacher(server, cache=StoreCallCache(db)).estimate(texts, LABELS)
+    batched = teacher(server, batch_threshold=10, cache=StoreCallCache(db)).estimate(texts, LABELS)
+    assert direct["calls"] == batched["calls"] == 50 and batched["message_batch"] and not direct["message_batch"]
+    assert batched["cost_usd"] == pytest.approx(direct["cost_usd"] / 2) and server.requests == []
+
+
 def test_a_pending_batch_survives_sigkill_and_is_collected_not_resubmitted(small_dataset, db):
     with FakeLLMAPI() as server:
         server.hold_batches = True

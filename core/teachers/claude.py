@@ -89,6 +89,12 @@ Give your confidence that the label is correct, from 0 to 1."""
     def _usage(self, message) -> tuple[int, int]:
         return message.usage.input_tokens, message.usage.output_tokens
 
+    def estimate(self, texts, label_set, output_tokens: int = 30) -> dict:
+        estimate = super().estimate(texts, label_set, output_tokens)
+        if self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold:
+            estimate["cost_usd"] *= BATCH_DISCOUNT
+        return {**estimate, "message_batch": self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold}
+
     # -- the Message Batches path ---------------------------------------------------------------------
 
     async def _answer(self, todo: dict[str, dict]) -> dict[str, dict]:
