@@ -8,6 +8,7 @@ two writes the file is free, and a reader that meets the lock retries briefly be
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -322,14 +323,20 @@ def _one(con, sql: str, params=None):
     return rows[0] if rows else None
 
 
+_FRAMES = threading.RLock()
+
+
 @contextmanager
 def _registered(con, frame: pd.DataFrame):
-    """`frame` readable as the table named `frame` for the duration."""
-    con.register("frame", frame)
-    try:
-        yield con
-    finally:
-        con.unregister("frame")
+    """`frame` readable as the table named `frame` for the duration. One thread of a process at a time:
+    DuckDB's scan of registered DataFrames is not safe when two threads use it at once (seen as "pandas_scan
+    does not exist" when the call cache's writer thread and the label writer thread met)."""
+    with _FRAMES:
+        con.register("frame", frame)
+        try:
+            yield con
+        finally:
+            con.unregister("frame")
 
 
 def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
