@@ -323,20 +323,20 @@ def _one(con, sql: str, params=None):
     return rows[0] if rows else None
 
 
-_FRAMES = threading.RLock()
+# One connection of a process at a time: opening a connection in one thread while another thread closes the
+# last one tears DuckDB's database instance down under the opener (seen in CI as "pandas_scan does not exist"
+# when the call cache's writer thread met the labeling thread). Operations are short, so threads just queue.
+_CONNECTIONS = threading.RLock()
 
 
 @contextmanager
 def _registered(con, frame: pd.DataFrame):
-    """`frame` readable as the table named `frame` for the duration. One thread of a process at a time:
-    DuckDB's scan of registered DataFrames is not safe when two threads use it at once (seen as "pandas_scan
-    does not exist" when the call cache's writer thread and the label writer thread met)."""
-    with _FRAMES:
-        con.register("frame", frame)
-        try:
-            yield con
-        finally:
-            con.unregister("frame")
+    """`frame` readable as the table named `frame` for the duration."""
+    con.register("frame", frame)
+    try:
+        yield con
+    finally:
+        con.unregister("frame")
 
 
 def _insert(con, frame: pd.DataFrame, sql: str, params=None) -> None:
@@ -379,11 +379,12 @@ class Store:
 
     @contextmanager
     def connect(self):
-        con = self._open()
-        try:
-            yield con
-        finally:
-            con.close()
+        with _CONNECTIONS:
+            con = self._open()
+            try:
+                yield con
+            finally:
+                con.close()
 
     @contextmanager
     def transaction(self):
