@@ -3,6 +3,7 @@ instead of tracebacks. Pages stay thin: they ask `core` and draw."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,6 +122,19 @@ def progress_bar():
         bar.progress(min(done / max(total, 1), 1.0), text=text)
 
     return draw
+
+
+def saved_upload(upload) -> Path:
+    """An uploaded file on disk under its own name, where the readers in `core` can name it in their errors."""
+    saved = Path(tempfile.mkdtemp()) / upload.name
+    saved.write_bytes(upload.getvalue())
+    return saved
+
+
+def show_data_error(file_name: str, error, outcome: str) -> None:
+    """A file's problems (row and column named) under what did not happen because of them."""
+    st.error(f"{file_name}: {outcome}")
+    st.code("\n".join(error.problems[:20]), language=None)
 
 
 def simulated_marker(simulated: bool) -> str:

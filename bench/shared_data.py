@@ -1,4 +1,5 @@
 """Readers of the real public data in ../shared/data that the benchmarks use in place (never copied)."""
+import argparse
 import json
 import re
 import string
@@ -9,6 +10,14 @@ import pandas as pd
 DEFAULT_SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 TASKS = ("emotion", "ibc", "raop", "semeval_stance", "talklife", "tempowic", "conv_go_awry", "reddit_humor", "wiki_corpus")
 GWSD = ("gwsd_gpt4o", "datasets", "global_warming", "global_warming.csv")
+
+
+def report_arguments(default_report: Path):
+    """--shared (where the data is) and --report (the Markdown file to write), for the report benchmarks."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--report", type=Path, default=default_report)
+    return parser.parse_args()
 
 
 def llms_for_css(shared: Path, task: str, model: str = "chatgpt") -> pd.DataFrame:

@@ -10,7 +10,6 @@
     python bench/slice_validation.py [--shared ../shared/data] [--report docs/slice_validation.md]
 
 Prints JSON. The LLM judges need an API key and are not measured here."""
-import argparse
 import json
 import sys
 import time
@@ -29,7 +28,7 @@ from core.metrics import error_structure  # noqa: E402
 from core.slices import count_buckets  # noqa: E402
 from core.slices.detector import FlagDetector  # noqa: E402
 from core.slices.syntax import load_parser, measure  # noqa: E402
-from shared_data import DEFAULT_SHARED, TASKS, gwsd, llms_for_css  # noqa: E402
+from shared_data import TASKS, gwsd, llms_for_css, report_arguments  # noqa: E402
 
 LONG_DISTANCE = ("wh_vs_that_no_gap_long_distance", "wh_vs_that_with_gap_long_distance",
                  "wh_questions_subject_gap_long_distance")
@@ -163,10 +162,7 @@ def report(r: dict) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--report", type=Path, default=ROOT / "docs" / "slice_validation.md")
-    args = parser.parse_args()
+    args = report_arguments(ROOT / "docs" / "slice_validation.md")
     started = time.perf_counter()
     nlp = load_parser()
     results = {"ambient": ambient(args.shared, nlp), "falseqa": falseqa(args.shared),

@@ -6,7 +6,6 @@ LLM label is wrong; cleanlab alone is the baseline to beat. Also the budget curv
     python bench/spot_check_precision.py [--shared ../shared/data] [--report docs/spot_check_precision.md]
 
 Prints JSON and writes the report. The shared data is read in place and never copied into the project."""
-import argparse
 import json
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from core.experiment import run_experiment  # noqa: E402
 from core.importing import import_dataset  # noqa: E402
 from core.ranking import STRATEGIES, ranking_input  # noqa: E402
 from core.store import Store  # noqa: E402
-from shared_data import DEFAULT_SHARED, GWSD, llms_for_css  # noqa: E402
+from shared_data import GWSD, llms_for_css, report_arguments  # noqa: E402
 
 KS = (25, 50, 100, 200)
 
@@ -93,10 +92,7 @@ def report(results) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--report", type=Path, default=ROOT / "docs" / "spot_check_precision.md")
-    args = parser.parse_args()
+    args = report_arguments(ROOT / "docs" / "spot_check_precision.md")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         results = [measure("gwsd", *gwsd(args.shared, folder), folder),

@@ -207,8 +207,10 @@ def few_shot_examples(pool: pd.DataFrame, n: int, label_names: list[str], seed: 
 def _teacher(store, spec, dataset, examples, teacher_ids, encode, pool):
     if spec.kind != "corrected":
         few_shot = few_shot_examples(pool, int(spec.params.get("few_shot", 0)), dataset.label_set.names)
-        return build_teacher(spec, dataset.label_set, truth_frame(store, dataset, examples), encode=encode,
-                             cache=StoreCallCache(store), few_shot=few_shot)
+        # only the simulated teacher reads the truth frame (gold, user columns and stored slices)
+        truth = truth_frame(store, dataset, examples) if spec.kind == "simulated" else None
+        return build_teacher(spec, dataset.label_set, truth, encode=encode, cache=StoreCallCache(store),
+                             few_shot=few_shot)
     base_id = teacher_ids[spec.params["base"]]
     simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
     teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),

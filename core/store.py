@@ -539,6 +539,12 @@ class Store:
             return _one(con, "SELECT count(*) FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
                         [teacher_id, dataset_id])[0]
 
+    def teacher_answers_by_example(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
+        """A teacher's label and probabilities per example, indexed by example id: what slices read, without the
+        raw responses and costs of `teacher_labels`."""
+        return self._query("SELECT example_id, label, probs FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
+                           [teacher_id, dataset_id]).set_index("example_id")
+
     def teacher_labels(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
         return self._query(
             "SELECT example_id, label, abstain_reason, probs, confidence, raw_response, input_tokens, output_tokens, "
@@ -638,11 +644,9 @@ class Store:
                            [dataset_id])
 
     def slice_names(self, dataset_id: str) -> pd.DataFrame:
-        """Each stored slice with its slicer and its buckets."""
-        return self._query(
-            """SELECT s.slice, k.slicer, list(DISTINCT s.bucket ORDER BY s.bucket) AS buckets
-               FROM slices s JOIN (SELECT slicer, unnest(slices) AS slice FROM slicers WHERE dataset_id = $d) k USING (slice)
-               WHERE s.dataset_id = $d GROUP BY ALL ORDER BY s.slice""", {"d": dataset_id})
+        """Each stored slice with the slicer that wrote it."""
+        return self._query("SELECT unnest(slices) AS slice, slicer FROM slicers WHERE dataset_id = ? ORDER BY slice",
+                           [dataset_id])
 
     # -- taxonomies -----------------------------------------------------------------------------
 

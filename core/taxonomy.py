@@ -146,11 +146,12 @@ async def _propose_with_llm(teacher, texts, use_case, sample_size, minibatch_siz
                            "record_review", REVIEW_SCHEMA) or {}
     finally:
         await teacher.close()
-    final = clean_labels(review.get("labels"), max_labels) or versions[-1]
+    revised = clean_labels(review.get("labels"), max_labels)
+    final = revised or versions[-1]
     provenance = {"teacher": teacher.name, "kind": teacher.kind, "teacher_config": teacher.config(),
                   "use_case": use_case, "seed": seed, "sample_rows": rows, "minibatch_size": minibatch_size,
                   "max_labels": max_labels, "versions": versions, "critique": review.get("critique"),
-                  "revised": bool(clean_labels(review.get("labels"), max_labels)), "calls": len(records),
+                  "revised": bool(revised), "calls": len(records),
                   "invalid_calls": sum(1 for r in records if r["invalid"]),
                   "input_tokens": sum(r["input_tokens"] for r in records),
                   "output_tokens": sum(r["output_tokens"] for r in records),

@@ -1,5 +1,4 @@
 import json
-import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -42,9 +41,7 @@ if st.button("Build the demo database"):
 st.header("Import a data set")
 upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"])
 if upload is not None:
-    suffix = Path(upload.name).suffix
-    saved = Path(tempfile.mkdtemp()) / upload.name
-    saved.write_bytes(upload.getvalue())
+    saved = ui.saved_upload(upload)
     with st.form("import"):
         name = st.text_input("Name in the database", value=Path(upload.name).stem)
         text = st.text_input("Text column", value="text")
@@ -52,10 +49,10 @@ if upload is not None:
         split = st.text_input("Split column (optional)")
         slices = st.text_input("Slice columns, comma-separated (optional)")
         llm = st.text_input("Existing LLM labels as TEACHER=COLUMN, comma-separated (optional)")
-        taxonomies = ui.reader().taxonomies() if path.exists() else None
-        choices = [None] + ([] if taxonomies is None else list(taxonomies["taxonomy_id"]))
-        taxonomy_id = st.selectbox("Label set", choices, format_func=lambda i: "from the labels in the data" if i is None
-                                   else f"taxonomy {i} ({', '.join(r['name'] for r in taxonomies.set_index('taxonomy_id').loc[i, 'labels'])})")
+        stored = ui.reader().taxonomies() if path.exists() else None
+        taxonomies = {} if stored is None else dict(zip(stored["taxonomy_id"], stored["labels"]))
+        taxonomy_id = st.selectbox("Label set", [None, *taxonomies], format_func=lambda i: "from the labels in the data"
+                                   if i is None else f"taxonomy {i} ({', '.join(r['name'] for r in taxonomies[i])})")
         if st.form_submit_button("Import"):
             pairs = [p.split("=", 1) for p in llm.split(",") if "=" in p]
             mapping = ColumnMapping(text=text, gold=gold or None, split=split or None,
@@ -64,12 +61,10 @@ if upload is not None:
             try:
                 from core.importing import import_dataset
 
-                label_set = None if taxonomy_id is None else \
-                    LabelSet.from_records(taxonomies.set_index("taxonomy_id").loc[taxonomy_id, "labels"])
+                label_set = None if taxonomy_id is None else LabelSet.from_records(taxonomies[taxonomy_id])
                 info = import_dataset(ui.writer(), read_dataset(saved, mapping, label_set), name)
             except DataError as exc:
-                st.error(f"{upload.name}: nothing was imported.")
-                st.code("\n".join(exc.problems[:20]), language=None)
+                ui.show_data_error(upload.name, exc, "nothing was imported.")
             except Exception as exc:  # the message names what to fix; the database is unchanged
                 st.error(str(exc))
             else:

@@ -1,6 +1,3 @@
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 import yaml
@@ -14,11 +11,17 @@ st.caption("For texts without a label set: propose one, edit the names and descr
            "it on the **Runs** page. With an LLM this follows TnT-LLM (summaries, proposals over minibatches, a "
            "critique and revision); offline, labels are embedding clusters named by their top terms.")
 
+def show_stored(taxonomy_id: str, message: str) -> None:
+    """Selects a just-stored taxonomy in the editor below and says so."""
+    st.session_state["taxonomy_id"] = taxonomy_id
+    st.cache_data.clear()
+    st.success(message)
+
+
 st.header("Propose")
 upload = st.file_uploader("Texts (CSV, TSV, Parquet or JSONL)", type=["csv", "tsv", "parquet", "jsonl"], key="tax-file")
 if upload is not None:
-    saved = Path(tempfile.mkdtemp()) / upload.name
-    saved.write_bytes(upload.getvalue())
+    saved = ui.saved_upload(upload)
     with st.form("propose"):
         column = st.text_input("Text column", value="text")
         method = st.selectbox("Method", ["clusters", "claude", "openai_compatible"],
@@ -36,14 +39,11 @@ if upload is not None:
                     taxonomy_id, _ = propose(ui.writer(), texts, upload.name, method, int(max_labels), use_case,
                                              model=model or None, base_url=base_url or None)
             except DataError as exc:
-                st.error(f"{upload.name}: no taxonomy was proposed.")
-                st.code("\n".join(exc.problems[:20]), language=None)
+                ui.show_data_error(upload.name, exc, "no taxonomy was proposed.")
             except (TaxonomyError, ValueError) as exc:
                 st.error(str(exc))
             else:
-                st.session_state["taxonomy_id"] = taxonomy_id
-                st.cache_data.clear()
-                st.success(f"Proposed and stored taxonomy {taxonomy_id}.")
+                show_stored(taxonomy_id, f"Proposed and stored taxonomy {taxonomy_id}.")
 
 st.header("Edit")
 if not ui.db_path().exists():
@@ -69,9 +69,7 @@ if left.button("Save as an edited taxonomy"):
     except TaxonomyError as exc:
         st.error(str(exc))
     else:
-        st.session_state["taxonomy_id"] = taxonomy_id
-        st.cache_data.clear()
-        st.success(f"Saved as taxonomy {taxonomy_id}; choose it when importing on the Runs page.")
+        show_stored(taxonomy_id, f"Saved as taxonomy {taxonomy_id}; choose it when importing on the Runs page.")
 right.download_button("Download label file (YAML)", yaml.safe_dump({"labels": records}, sort_keys=False, allow_unicode=True),
                       file_name="labels.yaml", mime="application/x-yaml")
 with st.expander("Provenance"):

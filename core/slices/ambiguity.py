@@ -34,8 +34,7 @@ class SelfDisagreementSlicer:
     def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
                 progress: Progress | None = None) -> list[SliceResult]:
         n_labels = len(store.dataset(dataset_id).label_set)
-        labels = store.teacher_labels(self.teacher_id, dataset_id).set_index("example_id")
-        probs = labels["probs"].reindex(examples["example_id"])
+        probs = store.teacher_answers_by_example(self.teacher_id, dataset_id)["probs"].reindex(examples["example_id"])
         scores = [entropy(json.loads(p) if isinstance(p, str) else None, n_labels) for p in probs]
         buckets = ["(no label)" if np.isnan(s) else "none" if s <= 1e-9 else "some" if s < 0.5 else "high" for s in scores]
         return [SliceResult(self.name, examples["example_id"].tolist(), scores, buckets)]
@@ -55,7 +54,7 @@ class TeacherDisagreementSlicer:
 
     def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
                 progress: Progress | None = None) -> list[SliceResult]:
-        answers = pd.DataFrame({name: store.teacher_labels(key, dataset_id).set_index("example_id")["label"]
+        answers = pd.DataFrame({name: store.teacher_answers_by_example(key, dataset_id)["label"]
                                 for name, key in self.teacher_ids.items()}).reindex(examples["example_id"])
         shares = []
         for row in answers.itertuples(index=False):

@@ -55,7 +55,7 @@ class TeacherGoldProbabilitySlicer:
 
     def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
                 progress: Progress | None = None) -> list[SliceResult]:
-        labels = store.teacher_labels(self.teacher_id, dataset_id).set_index("example_id").reindex(examples["example_id"])
+        labels = store.teacher_answers_by_example(self.teacher_id, dataset_id).reindex(examples["example_id"])
         scores = []
         for gold, label, probs in zip(examples["gold"], labels["label"], labels["probs"]):
             if not isinstance(gold, str):

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..store import Store
 from . import Progress, SliceResult, fingerprint, flag
-from .syntax import quantile_buckets
+from .syntax import quartile_buckets
 
 WORD = re.compile(r"\w+(?:'\w+)?")
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nowhere|neither|nor|without|cannot)\b|n't\b", re.I)
@@ -25,6 +25,5 @@ class SurfaceSlicer:
         ids, texts = examples["example_id"].tolist(), examples["text"].tolist()
         lengths = np.array([len(WORD.findall(t)) for t in texts], dtype=float)
         negations = np.array([len(NEGATION.findall(t)) for t in texts], dtype=float)
-        edges = np.quantile(lengths, [0.25, 0.5, 0.75]) if len(lengths) else []
-        return [SliceResult("length", ids, lengths, quantile_buckets(lengths, edges)),
+        return [SliceResult("length", ids, lengths, quartile_buckets(lengths)),
                 SliceResult("negation", ids, negations, flag(negations > 0))]

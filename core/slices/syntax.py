@@ -8,6 +8,7 @@
 Texts are parsed in batches with `nlp.pipe`, named entities and lemmas switched off."""
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Sequence
 
 import numpy as np
@@ -92,28 +93,25 @@ class SyntaxSlicer:
     name = "syntax"
 
     def fingerprint(self, store: Store, dataset_id: str) -> str:
-        import spacy
-
-        return fingerprint(self.name, dataset_id, spacy.__version__, sorted(CLAUSAL), sorted(NOMINAL_MODIFIERS),
+        return fingerprint(self.name, dataset_id, version("spacy"), sorted(CLAUSAL), sorted(NOMINAL_MODIFIERS),
                            sorted(QUANTIFIERS), sorted(PRONOUNS))
 
     def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
                 progress: Progress | None = None) -> list[SliceResult]:
         measures = measure(examples["text"].tolist(), progress=progress)
         ids = examples["example_id"].tolist()
-        tree_edges = np.quantile(measures["tree_depth"], [0.25, 0.5, 0.75]) if len(measures) else []
         return [
             SliceResult("clause_depth", ids, measures["clause_depth"], count_buckets(measures["clause_depth"])),
             SliceResult("embedded_clauses", ids, measures["embedded_clauses"], count_buckets(measures["embedded_clauses"])),
-            SliceResult("tree_depth", ids, measures["tree_depth"], quantile_buckets(measures["tree_depth"], tree_edges)),
+            SliceResult("tree_depth", ids, measures["tree_depth"], quartile_buckets(measures["tree_depth"])),
             SliceResult("complex_nominals", ids, measures["complex_nominals"], count_buckets(measures["complex_nominals"])),
             SliceResult("ambiguity_cues", ids, measures["ambiguity_cues"], count_buckets(measures["ambiguity_cues"], top=2)),
         ]
 
 
-def quantile_buckets(values, edges) -> list[str]:
-    """Buckets "1: <= a", "2: <= b", ..., "k: > z" at the given (distinct, sorted) edges."""
-    edges = sorted(set(float(e) for e in edges))
+def quartile_buckets(values) -> list[str]:
+    """Buckets "1: <= a", "2: <= b", ..., "k: > z" at the data's quartiles (fewer where quartiles coincide)."""
+    edges = sorted(set(np.quantile(values, [0.25, 0.5, 0.75]).tolist())) if len(values) else []
     labels = []
     for value in values:
         index = next((i for i, edge in enumerate(edges) if value <= edge), len(edges))

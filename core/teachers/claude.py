@@ -91,9 +91,9 @@ Give your confidence that the label is correct, from 0 to 1."""
 
     def estimate(self, texts, label_set, output_tokens: int = 30) -> dict:
         estimate = super().estimate(texts, label_set, output_tokens)
-        if self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold:
-            estimate["cost_usd"] *= BATCH_DISCOUNT
-        return {**estimate, "message_batch": self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold}
+        batched = self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold
+        return {**estimate, "message_batch": batched,
+                "cost_usd": estimate["cost_usd"] * (BATCH_DISCOUNT if batched else 1.0)}
 
     # -- the Message Batches path ---------------------------------------------------------------------
 

@@ -231,8 +231,12 @@ def interpret_label(record: dict, label_set: LabelSet) -> dict:
     """One answer as {label, confidence, reason, invalid}: anything but a label from the set or ABSTAIN is
     invalid, never mapped to a label."""
     sample = {key: record[key] for key in ("raw", "latency_ms", "input_tokens", "output_tokens", "cost_usd")}
+
+    def invalid(why: str) -> dict:
+        return {**sample, "label": None, "confidence": None, "reason": None, "invalid": why}
+
     if record["invalid"]:
-        return {**sample, "label": None, "confidence": None, "reason": None, "invalid": record["invalid"]}
+        return invalid(record["invalid"])
     answer = record["answer"]
     label, confidence = answer.get("label"), answer.get("confidence")
     if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
@@ -241,10 +245,9 @@ def interpret_label(record: dict, label_set: LabelSet) -> dict:
         return {**sample, "label": None, "confidence": confidence, "reason": str(answer.get("reason") or "abstained"),
                 "invalid": None}
     if label is None:
-        return {**sample, "label": None, "confidence": None, "reason": None, "invalid": "answer without a label"}
+        return invalid("answer without a label")
     if label not in label_set:
-        return {**sample, "label": None, "confidence": None, "reason": None,
-                "invalid": f"label {str(label)[:60]!r} is not in the label set"}
+        return invalid(f"label {str(label)[:60]!r} is not in the label set")
     return {**sample, "label": label, "confidence": confidence, "reason": answer.get("reason"), "invalid": None}
 
 
