@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,7 +15,9 @@ import streamlit as st
 
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from core.store import DEFAULT_DB, Store, StoreBusyError, StoreError
+from core.errors import InputError, StoreBusyError, StoreError
+from core.paths import DEFAULT_DB
+from core.store import Store
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -124,11 +128,29 @@ def progress_bar():
     return draw
 
 
-def saved_upload(upload) -> Path:
-    """An uploaded file on disk under its own name, where the readers in `core` can name it in their errors."""
-    saved = Path(tempfile.mkdtemp()) / upload.name
-    saved.write_bytes(upload.getvalue())
-    return saved
+MAX_UPLOAD_MB = 200  # also server.maxUploadSize in .streamlit/config.toml
+
+
+def safe_file_name(name: str) -> str:
+    """A browser-given file name reduced to a plain base name: no folders, no NUL bytes, no leading dots."""
+    base = Path(name.replace("\\", "/").replace("\0", "")).name.lstrip(".").strip()
+    return base or "upload"
+
+
+@contextmanager
+def saved_upload(upload) -> Iterator[Path]:
+    """An uploaded file on disk for the duration, under its own (sanitized) base name so the readers in `core`
+    can name it in their errors, inside this session's own folder, and removed afterwards."""
+    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+        raise InputError(f"{upload.name}: {upload.size / 2 ** 20:.0f} MB is over the {MAX_UPLOAD_MB} MB upload limit; "
+                         "import larger files with `python -m core import`")
+    folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="pseudolens-upload-")))
+    path = folder / safe_file_name(upload.name)
+    path.write_bytes(upload.getvalue())
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def show_data_error(file_name: str, error, outcome: str) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from core import demo_corpus  # noqa: E402
-from core.call_cache import StoreCallCache  # noqa: E402
-from core.dataset import read_dataset  # noqa: E402
-from core.demo import DEMO_MAPPING  # noqa: E402
-from core.importing import import_dataset  # noqa: E402
-from core.labeling import label_missing  # noqa: E402
+from core.datasets import demo_corpus  # noqa: E402
+from core.teachers.call_cache import StoreCallCache  # noqa: E402
+from core.datasets.reading import read_dataset  # noqa: E402
+from core.datasets.demo_corpus import DEMO_MAPPING  # noqa: E402
+from core.datasets.importing import import_dataset  # noqa: E402
+from core.teachers.labeling import label_missing  # noqa: E402
 from core.store import Store  # noqa: E402
 from core.teachers import ClaudeTeacher, OpenAICompatibleTeacher  # noqa: E402
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core import demo_corpus  # noqa: E402
-from core.config import parse_config  # noqa: E402
-from core.dataset import read_dataset  # noqa: E402
-from core.demo import DEMO_MAPPING  # noqa: E402
-from core.experiment import run_experiment  # noqa: E402
-from core.importing import import_dataset  # noqa: E402
+from core.datasets import demo_corpus  # noqa: E402
+from core.evaluation.config import parse_config  # noqa: E402
+from core.datasets.reading import read_dataset  # noqa: E402
+from core.datasets.demo_corpus import DEMO_MAPPING  # noqa: E402
+from core.pipeline import run_experiment  # noqa: E402
+from core.datasets.importing import import_dataset  # noqa: E402
 from core.store import Store  # noqa: E402
 
 PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "runs"]

@@ -23,8 +23,8 @@ from sklearn.model_selection import GroupKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.explore import wilson  # noqa: E402
-from core.metrics import error_structure  # noqa: E402
+from core.evaluation.slice_errors import wilson  # noqa: E402
+from core.evaluation.metrics import error_structure  # noqa: E402
 from core.slices import count_buckets  # noqa: E402
 from core.slices.detector import FlagDetector  # noqa: E402
 from core.slices.syntax import load_parser, measure  # noqa: E402

@@ -15,13 +15,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.budget import budget_curves  # noqa: E402
-from core.config import parse_config  # noqa: E402
-from core.dataset import ColumnMapping, read_dataset  # noqa: E402
-from core.experiment import run_experiment  # noqa: E402
-from core.importing import import_dataset  # noqa: E402
-from core.ranking import STRATEGIES, ranking_input  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.review.budget import budget_curves  # noqa: E402
+from core.evaluation.config import parse_config  # noqa: E402
+from core.datasets.reading import ColumnMapping, read_dataset  # noqa: E402
+from core.pipeline import run_experiment  # noqa: E402
+from core.datasets.importing import import_dataset  # noqa: E402
+from core.review.strategies import STRATEGIES  # noqa: E402
+from core.review.ranking import ranking_input  # noqa: E402
+from core.store import ExampleFilter, Store  # noqa: E402
 from shared_data import GWSD, llms_for_css, report_arguments  # noqa: E402
 
 KS = (25, 50, 100, 200)
@@ -48,7 +49,7 @@ def measure(name, path, mapping, teacher, folder: Path) -> dict:
         "student": {"label_modes": ["hard"]}, "test": {"fraction": 0.3, "seed": 0},
         "teachers": [{"name": teacher, "kind": "recorded"}]}))
     data = ranking_input(store, run_id, teacher)
-    view = store.example_view(run_id, teacher, role="train").set_index("example_id")
+    view = store.example_view(run_id, teacher, where=ExampleFilter(role="train")).set_index("example_id")
     wrong = set(view.index[view["teacher_label"].fillna("(none)") != view["gold"]])
     precision = {}
     for strategy_name, strategy in STRATEGIES.items():

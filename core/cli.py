@@ -1,8 +1,9 @@
 """Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | budget |
 export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
 
-Exit codes: 0 success; 2 usage error; 3 invalid data, label file or config (nothing was written);
-4 database problem (busy, not a pseudolens file, newer schema); 130 interrupted (finished work is kept)."""
+Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
+(nothing was written); 4 database problem (busy, damaged, not a pseudolens file, newer schema); 5 a teacher
+cannot label (missing API key, rejected request, retries used up); 130 interrupted (finished work is kept)."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-EXIT_DATA, EXIT_DB, EXIT_INTERRUPTED = 3, 4, 130
+from core.errors import EXIT_INTERRUPTED, PseudolensError, StoreError
+from core.paths import DEFAULT_DB
 
 
 class TqdmProgress:
@@ -40,8 +42,6 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .store import DEFAULT_DB
-
     parser = argparse.ArgumentParser(prog="pseudolens", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
@@ -140,15 +140,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_headlines(store, run_id: str) -> None:
-    from .results import headlines
+    from core.evaluation.service import headlines
 
     for headline in headlines(store, run_id):
         print(f"  {headline.sentence()}")
 
 
 def _demo(args) -> int:
-    from .demo import build_demo_database
-    from .store import Store
+    from core.demo import build_demo_database
+    from core.store import Store
 
     if args.if_missing and args.db.exists():
         print(f"{args.db} exists; keeping it")
@@ -163,10 +163,10 @@ def _demo(args) -> int:
 
 
 def _import(args) -> int:
-    from .dataset import ColumnMapping, read_dataset
-    from .importing import import_dataset
-    from .labelset import LabelSet
-    from .store import Store
+    from core.datasets.importing import import_dataset
+    from core.datasets.labelset import LabelSet
+    from core.datasets.reading import ColumnMapping, read_dataset
+    from core.store import Store
 
     mapping = ColumnMapping(text=args.text, id=args.id, gold=args.gold, split=args.split, slices=tuple(args.slice),
                             llm_labels=dict(args.llm_label), llm_confidences=dict(args.llm_confidence))
@@ -182,9 +182,9 @@ def _import(args) -> int:
 def _taxonomy(args) -> int:
     import yaml
 
-    from .dataset import read_texts
-    from .store import Store
-    from .taxonomy import propose
+    from core.datasets.reading import read_texts
+    from core.store import Store
+    from core.taxonomy.propose import propose
 
     taxonomy_id, taxonomy = propose(Store(args.db), read_texts(args.file, args.text), str(args.file), args.method,
                                     args.max_labels, args.use_case, args.sample, args.model, args.base_url, args.price)
@@ -200,12 +200,12 @@ def _taxonomy(args) -> int:
 
 
 def _slices(args) -> int:
-    from .call_cache import StoreCallCache
-    from .dataset import read_flags, read_texts
-    from .slices import compute_slices, default_slicers
-    from .slices.detector import DetectorSlicer, FlagDetector
-    from .store import Store
-    from .teachers import llm_teacher
+    from core.datasets.reading import read_flags, read_texts
+    from core.slices.service import compute_slices, default_slicers
+    from core.teachers.call_cache import StoreCallCache
+    from core.slices.detector import DetectorSlicer, FlagDetector
+    from core.store import Store
+    from core.teachers import llm_teacher
 
     store = Store(args.db)
     dataset = store.dataset(args.dataset)
@@ -223,8 +223,9 @@ def _slices(args) -> int:
 
 
 def _noise_experiment(args) -> int:
-    from .noise_experiment import noise_verdict, run_noise_experiment
-    from .store import Store
+    from core.evaluation.noise_experiment import noise_verdict
+    from core.pipeline import run_noise_experiment
+    from core.store import Store
 
     store = Store(args.db)
     slice_name, bucket = args.slice
@@ -236,14 +237,14 @@ def _noise_experiment(args) -> int:
 
 
 def _run(args) -> int:
-    from .config import load_config
-    from .experiment import estimate_cost, run_experiment
-    from .store import Store
+    from core.evaluation.config import load_config
+    from core.pipeline import dry_run, run_experiment
+    from core.store import Store
 
     config = load_config(args.config)
     store = Store(args.db)
     if args.dry_run:
-        estimate = estimate_cost(store, config)
+        estimate = dry_run(store, config)
         print(estimate.to_string(index=False) if len(estimate) else "no LLM teacher in this config: labeling costs nothing")
         return 0
     run_id = run_experiment(store, config, progress=TqdmProgress())
@@ -254,8 +255,8 @@ def _run(args) -> int:
 
 
 def _map(args) -> int:
-    from .projection import build_map
-    from .store import Store
+    from core.review.map import build_map
+    from core.store import Store
 
     store = Store(args.db)
     runs = store.runs()
@@ -272,8 +273,8 @@ def _map(args) -> int:
 def _budget(args) -> int:
     import pandas as pd
 
-    from .budget import budget_curves
-    from .store import Store
+    from core.review.budget import budget_curves
+    from core.store import Store
 
     budgets = [int(b) for b in args.budgets.split(",")]
     summary = budget_curves(Store(args.db), args.run, args.teacher, budgets=budgets, progress=TqdmProgress())
@@ -285,9 +286,9 @@ def _budget(args) -> int:
 
 
 def _export(args) -> int:
-    from . import exchange
-    from .explore import spot_check_queue
-    from .store import Store
+    from core.review import exchange
+    from core.review.queue import spot_check_queue
+    from core.store import Store
 
     store = Store(args.db, read_only=True)
     queue = spot_check_queue(store, args.run, args.teacher, args.strategy, limit=args.limit)
@@ -304,8 +305,8 @@ def _export(args) -> int:
 
 
 def _import_verdicts(args) -> int:
-    from .exchange import import_verdicts
-    from .store import Store
+    from core.review.exchange import import_verdicts
+    from core.store import Store
 
     store = Store(args.db)
     added = import_verdicts(store, store.dataset(args.dataset).dataset_id, args.file, args.format)
@@ -314,8 +315,8 @@ def _import_verdicts(args) -> int:
 
 
 def _apply_verdicts(args) -> int:
-    from .experiment import apply_verdicts
-    from .store import Store
+    from core.pipeline import apply_verdicts
+    from core.store import Store
 
     store = Store(args.db)
     run_id = apply_verdicts(store, args.run, args.teacher, progress=TqdmProgress())
@@ -325,7 +326,7 @@ def _apply_verdicts(args) -> int:
 
 
 def _runs(args) -> int:
-    from .store import Store
+    from core.store import Store
 
     store = Store(args.db, read_only=True)
     runs = store.runs()
@@ -346,23 +347,15 @@ def _runs(args) -> int:
 
 
 def main(argv=None) -> int:
-    from .config import ConfigError
-    from .dataset import DataError
-    from .store import StoreError
-
     args = _parser().parse_args(argv)
     handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
                 "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
                 "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts}
     try:
         return handlers[args.command](args)
-    except (DataError, ConfigError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_DATA
-    except StoreError as exc:
-        print(f"database error: {exc}", file=sys.stderr)
-        return EXIT_DB
+    except PseudolensError as exc:
+        print(f"{'database error' if isinstance(exc, StoreError) else 'error'}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; finished labels and fits are kept, rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

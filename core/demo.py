@@ -6,18 +6,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import demo_corpus
-from .config import load_config
-from .dataset import ColumnMapping, read_dataset
-from .experiment import run_experiment
-from .importing import import_dataset
-from .labeling import Progress
-from .labelset import LabelSet
-from .store import DEFAULT_DB, Store
+from core.datasets import demo_corpus
+from core.datasets.demo_corpus import DEMO_MAPPING
+from core.datasets.importing import import_dataset
+from core.datasets.labelset import LabelSet
+from core.datasets.reading import read_dataset
+from core.evaluation.config import load_config
+from core.paths import DATA_DIR, DEFAULT_DB
+from core.pipeline import run_experiment
+from core.progress import Progress
+from core.store import Store
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_CONFIGS = (DATA_DIR / "demo_run.toml", DATA_DIR / "demo_run_embedding_student.toml")
-DEMO_MAPPING = ColumnMapping(text="text", id="id", gold="label", split="split", slices=demo_corpus.SLICE_COLUMNS)
 
 
 def build_demo_database(path: Path = DEFAULT_DB, configs=DEMO_CONFIGS, progress: Progress | None = None) -> list[str]:

@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from core.ranking import DESCRIPTIONS
+from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
 run = ui.pick_run()
@@ -24,7 +24,7 @@ if curve.empty:
             "budget and seed (about a minute on the demo). From a shell: "
             f"`python -m core budget --run {run['run_id']} --teacher {teacher}`.")
     if st.button("Compute budget curves"):
-        from core.budget import budget_curves
+        from core.review.budget import budget_curves
 
         budget_curves(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
@@ -52,7 +52,7 @@ errors.update_layout(xaxis_title="human checks (budget)", yaxis_title="teacher l
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")
 
 summary = curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]].copy()
-summary["what it ranks first"] = summary["strategy"].map(DESCRIPTIONS)
+summary["what it ranks first"] = summary["strategy"].map(STRATEGIES.description)
 precision = curve[curve["budget"] > 0].pivot(index="strategy", columns="budget", values="precision")
 precision.columns = [f"precision@{b}" for b in precision.columns]
 st.subheader("Checks needed, and how often a check finds a wrong teacher label")

@@ -4,7 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 import ui
-from core.explore import PATTERNS, with_patterns
+from core.review.disagreements import PATTERNS, with_patterns
 
 st.title("Disagreement map")
 run = ui.pick_run()
@@ -26,7 +26,7 @@ if view["x"].isna().all():
             "embeddings), once per data set; then it is stored and opens instantly. "
             "From a shell: `python -m core map --run " + run["run_id"] + "`.")
     if st.button("Compute the map now"):
-        from core.projection import build_map
+        from core.review.map import build_map
 
         build_map(ui.writer(), run["run_id"], progress=ui.progress_bar())
         st.cache_data.clear()

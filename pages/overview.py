@@ -3,7 +3,7 @@ import plotly.express as px
 import streamlit as st
 
 import ui
-from core.results import headlines
+from core.evaluation.service import headlines
 
 st.title("Overview")
 run = ui.pick_run()
@@ -51,7 +51,7 @@ st.caption("On the gold test split: expected calibration error (0 = confidence m
 
 @st.cache_data(show_spinner=False)
 def load_calibration(run_id, _version):
-    from core.calibration import calibration
+    from core.evaluation.service import calibration
 
     s = ui.reader()
     parts = [calibration(s, run_id, t) for t in s.run_teachers(run_id)["teacher_name"]]

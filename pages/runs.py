@@ -4,9 +4,10 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from core.config import ConfigError, parse_config
-from core.dataset import ColumnMapping, DataError, read_dataset
-from core.labelset import LabelSet
+from core.datasets.labelset import LabelSet
+from core.datasets.reading import ColumnMapping, read_dataset
+from core.errors import ConfigError, DataError, PseudolensError
+from core.evaluation.config import parse_config
 
 st.title("Runs")
 path = ui.db_path()
@@ -41,7 +42,6 @@ if st.button("Build the demo database"):
 st.header("Import a data set")
 upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"])
 if upload is not None:
-    saved = ui.saved_upload(upload)
     with st.form("import"):
         name = st.text_input("Name in the database", value=Path(upload.name).stem)
         text = st.text_input("Text column", value="text")
@@ -59,13 +59,14 @@ if upload is not None:
                                     slices=tuple(s.strip() for s in slices.split(",") if s.strip()),
                                     llm_labels={k.strip(): v.strip() for k, v in pairs})
             try:
-                from core.importing import import_dataset
+                from core.datasets.importing import import_dataset
 
                 label_set = None if taxonomy_id is None else LabelSet.from_records(taxonomies[taxonomy_id])
-                info = import_dataset(ui.writer(), read_dataset(saved, mapping, label_set), name)
+                with ui.saved_upload(upload) as saved:
+                    info = import_dataset(ui.writer(), read_dataset(saved, mapping, label_set), name)
             except DataError as exc:
                 ui.show_data_error(upload.name, exc, "nothing was imported.")
-            except Exception as exc:  # the message names what to fix; the database is unchanged
+            except PseudolensError as exc:  # the message names what to fix; the database is unchanged
                 st.error(str(exc))
             else:
                 st.cache_data.clear()
@@ -77,7 +78,7 @@ config_text = st.text_area("Run config (TOML)", value=example, height=300)
 if st.button("Start the run"):
     import tomllib
 
-    from core.experiment import run_experiment
+    from core.pipeline import run_experiment
 
     try:
         config = parse_config(tomllib.loads(config_text))
@@ -86,8 +87,8 @@ if st.button("Start the run"):
     else:
         try:
             run_id = run_experiment(ui.writer(), config, progress=ui.progress_bar())
-        except (KeyError, ValueError) as exc:
-            st.error(str(exc.args[0] if isinstance(exc, KeyError) else exc))
+        except PseudolensError as exc:
+            st.error(str(exc))
         else:
             st.cache_data.clear()
             st.success(f"Run {run_id} finished.")

@@ -3,7 +3,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from core.explore import MIN_CELL, slice_options, slice_table, structure_sentence
+from core.evaluation.slice_errors import MIN_CELL, structure_sentence
+from core.evaluation.service import slice_options, slice_table
 
 st.title("Slice error maps")
 run = ui.pick_run()
@@ -22,7 +23,7 @@ if not any(o.slice_by == "stored" for o in options):
             "four seconds per 1,000 texts, once; an LLM judge for ambiguity and false premises is added with "
             "`python -m core slices --dataset NAME --judge claude`.")
     if st.button("Compute the slices"):
-        from core.slices import compute_slices, default_slicers
+        from core.slices.service import compute_slices, default_slicers
 
         writer = ui.writer()
         compute_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]), progress=ui.progress_bar())

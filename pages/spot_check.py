@@ -3,10 +3,11 @@ import streamlit as st
 import ui
 import json
 
-from core import exchange
-from core.dataset import DataError
-from core.explore import VERDICTS, record_verdict, reviewer_agreement, spot_check_queue
-from core.ranking import DESCRIPTIONS
+from core.review import exchange
+from core.errors import DataError, PseudolensError
+from core.review.verdicts import VERDICTS, record_verdict, reviewer_agreement
+from core.review.queue import spot_check_queue
+from core.review.strategies import STRATEGIES
 
 st.title("Spot-check queue")
 run = ui.pick_run()
@@ -28,7 +29,7 @@ left, right = st.columns([1, 2])
 teacher = left.selectbox("Teacher whose labels to check", list(store.run_teachers(run["run_id"])["teacher_name"]))
 strategies, cluster_ids, slice_names = choices(run["run_id"], dataset.dataset_id, teacher, ui.version_key())
 strategy = right.selectbox("Rank by", strategies, index=strategies.index("disagreement") if "disagreement" in strategies else 0,
-                           format_func=lambda s: f"{s}: {DESCRIPTIONS.get(s, '')}")
+                           format_func=lambda s: f"{s}: {STRATEGIES.description(s) if s in STRATEGIES else ''}")
 
 with st.expander("Filter by slice or cluster"):
     clusters = st.multiselect("Clusters (from the disagreement map)", cluster_ids)
@@ -82,7 +83,7 @@ else:
             try:
                 record_verdict(ui.writer(), dataset.dataset_id, pick, reviewer, verdict,
                                label if verdict == "label" else None, note)
-            except ValueError as exc:
+            except PseudolensError as exc:
                 st.error(str(exc))
             else:
                 st.session_state["reviewer"] = reviewer
@@ -103,7 +104,7 @@ else:
     ui.show_table(verdicts, f"{dataset.name}-verdicts")
     if st.button(f"Apply verdicts: rerun with {teacher}'s labels corrected", help="A new run that trains on the "
                  "teacher's labels and on the corrected labels side by side (Learning curves shows both)."):
-        from core.experiment import apply_verdicts
+        from core.pipeline import apply_verdicts
 
         new_run = apply_verdicts(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
@@ -115,13 +116,9 @@ with st.expander("Import completed annotations"):
     upload = st.file_uploader("Label Studio export (JSON), Argilla records (JSON) or the review sheet (CSV)",
                               type=["json", "csv"])
     if upload is not None and st.button("Import verdicts"):
-        import tempfile
-        from pathlib import Path
-
-        saved = Path(tempfile.mkdtemp()) / upload.name
-        saved.write_bytes(upload.getvalue())
         try:
-            added = exchange.import_verdicts(ui.writer(), dataset.dataset_id, saved, fmt)
+            with ui.saved_upload(upload) as saved:
+                added = exchange.import_verdicts(ui.writer(), dataset.dataset_id, saved, fmt)
         except DataError as exc:
             st.error(f"{upload.name} was not imported; nothing changed.")
             st.code("\n".join(exc.problems[:20]), language=None)

@@ -3,8 +3,9 @@ import streamlit as st
 import yaml
 
 import ui
-from core.dataset import DataError, read_texts
-from core.taxonomy import TaxonomyError, edited, propose, save_taxonomy
+from core.datasets.reading import read_texts
+from core.errors import DataError, PseudolensError
+from core.taxonomy.propose import edited, propose, save_taxonomy
 
 st.title("Label set (taxonomy)")
 st.caption("For texts without a label set: propose one, edit the names and descriptions, then import the texts with "
@@ -21,7 +22,6 @@ def show_stored(taxonomy_id: str, message: str) -> None:
 st.header("Propose")
 upload = st.file_uploader("Texts (CSV, TSV, Parquet or JSONL)", type=["csv", "tsv", "parquet", "jsonl"], key="tax-file")
 if upload is not None:
-    saved = ui.saved_upload(upload)
     with st.form("propose"):
         column = st.text_input("Text column", value="text")
         method = st.selectbox("Method", ["clusters", "claude", "openai_compatible"],
@@ -34,13 +34,14 @@ if upload is not None:
         base_url = st.text_input("Endpoint URL (OpenAI-compatible)", value="")
         if st.form_submit_button("Propose"):
             try:
-                texts = read_texts(saved, column)
+                with ui.saved_upload(upload) as saved:
+                    texts = read_texts(saved, column)
                 with st.spinner("Proposing a label set"):
                     taxonomy_id, _ = propose(ui.writer(), texts, upload.name, method, int(max_labels), use_case,
                                              model=model or None, base_url=base_url or None)
             except DataError as exc:
                 ui.show_data_error(upload.name, exc, "no taxonomy was proposed.")
-            except (TaxonomyError, ValueError) as exc:
+            except PseudolensError as exc:
                 st.error(str(exc))
             else:
                 show_stored(taxonomy_id, f"Proposed and stored taxonomy {taxonomy_id}.")

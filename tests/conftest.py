@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core import demo_corpus
-from core.dataset import read_dataset
-from core.demo import DEMO_MAPPING
-from core.importing import import_dataset
+from core.datasets import demo_corpus
+from core.datasets.reading import read_dataset
+from core.datasets.demo_corpus import DEMO_MAPPING
+from core.datasets.importing import import_dataset
 from core.store import Store
 
 SHARED = Path(os.environ.get("PSEUDOLENS_SHARED", Path(__file__).resolve().parents[2] / "shared"))

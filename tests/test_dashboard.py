@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import demo_corpus
-from core.config import parse_config
-from core.dataset import read_dataset
-from core.demo import DEMO_MAPPING
-from core.experiment import run_experiment
-from core.importing import import_dataset
-from core.budget import budget_curves
-from core.projection import build_map
-from core.results import headlines
-from core.slices import compute_slices
+from core.datasets import demo_corpus
+from core.evaluation.config import parse_config
+from core.datasets.reading import read_dataset
+from core.datasets.demo_corpus import DEMO_MAPPING
+from core.pipeline import run_experiment
+from core.datasets.importing import import_dataset
+from core.review.budget import budget_curves
+from core.review.map import build_map
+from core.evaluation.service import headlines
+from core.slices.service import compute_slices
 from core.slices.syntax import SyntaxSlicer
 from core.store import Store
 
@@ -142,7 +142,7 @@ def test_budget_page_shows_the_stored_curves_and_checks_to_half_gap(app, dashboa
 
 
 def test_a_stored_taxonomy_is_shown_for_editing_and_saved_as_an_edited_copy(app):
-    from core.taxonomy import propose_from_clusters, save_taxonomy
+    from core.taxonomy.propose import propose_from_clusters, save_taxonomy
 
     texts = demo_corpus.generate(n=200, seed=8)["text"].tolist()
     proposed = propose_from_clusters(texts, n_labels=4)

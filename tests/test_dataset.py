@@ -4,10 +4,13 @@ import pandas as pd
 import pytest
 
 from core import cli
-from core.dataset import ColumnMapping, DataError, read_dataset
-from core.importing import import_dataset
-from core.labelset import LabelSet
-from core.store import Store, StoreError
+from core.errors import EXIT_INPUT
+from core.datasets.reading import ColumnMapping, read_dataset
+from core.errors import DataError
+from core.datasets.importing import import_dataset
+from core.datasets.labelset import LabelSet
+from core.store import Store
+from core.errors import StoreError
 
 LABELS = LabelSet.from_names(["pos", "neg"])
 ROWS = pd.DataFrame({
@@ -136,7 +139,7 @@ def test_bad_file_through_the_cli_exits_3_and_leaves_the_database_as_it_was(tmp_
     bad = write(frame, tmp_path / "bad.csv")
     code = cli.main(["import", str(bad), "--db", str(db_path), "--name", "films2", "--text", "body", "--gold", "human",
                      "--llm-label", "gpt=gpt"])
-    assert code == cli.EXIT_DATA
+    assert code == EXIT_INPUT
     assert "bad.csv" in capsys.readouterr().err
     assert _counts(Store(db_path)) == before
 

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from core import demo_corpus
-from core.demo_corpus import LABELS, REPORTING, generate
+from core.datasets import demo_corpus
+from core.datasets.demo_corpus import LABELS, REPORTING, generate
 
 
 def test_same_seed_same_corpus_and_the_shipped_file_is_the_generators_output():

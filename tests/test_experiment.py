@@ -6,17 +6,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 
-from core import demo_corpus
-from core.config import parse_config
-from core.dataset import read_dataset
-from core.experiment import run_experiment
-from core.importing import import_dataset
-from core.labeling import label_missing
-from core.results import headlines
+from core.errors import ConfigError
+from core.datasets import demo_corpus
+from core.evaluation.config import parse_config
+from core.datasets.reading import read_dataset
+from core.pipeline import run_experiment
+from core.datasets.importing import import_dataset
+from core.teachers.labeling import label_missing
+from core.evaluation.service import headlines
 from core.store import Store
 from core.teachers import NoiseModel, SimulatedTeacher
 
-from core.demo import DEMO_MAPPING
+from core.datasets.demo_corpus import DEMO_MAPPING
 
 SIM = {"mode": "structured", "base_accuracy": 0.95, "depth_error": 0.12, "seed": 1}
 
@@ -163,14 +164,14 @@ def test_labels_are_written_as_they_arrive_and_a_rerun_asks_only_for_the_rest(db
 
 
 def test_a_config_error_names_the_field():
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_config({"name": "x", "dataset": "d", "seeds": [0], "teachers": [{"name": "gold", "kind": "simulated"}]})
     message = str(caught.value)
     assert "seeds" in message and "teachers.0.name" in message
 
 
 def test_calibration_shows_confidently_wrong_structured_errors(db, small_dataset):
-    from core.calibration import calibration
+    from core.evaluation.service import calibration
 
     run_id = run_experiment(db, config(teachers=[
         {"name": "structured", "kind": "simulated", "params": {**SIM, "depth_error": 0.2}},

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core import demo_corpus
-from core.call_cache import StoreCallCache
-from core.config import parse_config
-from core.experiment import run_experiment
-from core.labeling import label_missing
+from core.errors import ConfigError
+from core.datasets import demo_corpus
+from core.teachers.call_cache import StoreCallCache
+from core.evaluation.config import parse_config
+from core.pipeline import run_experiment
+from core.teachers.labeling import label_missing
 from core.store import Store
 from core.teachers import ClaudeTeacher, OpenAICompatibleTeacher, TextItem
 
@@ -146,7 +147,7 @@ def test_a_requests_per_minute_limit_spaces_the_calls(server, provider):
 
 
 def test_a_model_without_a_known_price_must_be_given_one():
-    with pytest.raises(ValueError, match="no price known for model 'claude-sonnet-5-5'"):
+    with pytest.raises(ConfigError, match="no price known for model 'claude-sonnet-5-5'"):
         ClaudeTeacher("claude")
 
 
@@ -181,8 +182,8 @@ def labeling_child(db: Store, provider: str, url: str, **params) -> subprocess.P
     kind = "ClaudeTeacher" if provider == "claude" else "OpenAICompatibleTeacher"
     arguments = {**teacher_params(provider, url), **params}
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        from core.call_cache import StoreCallCache
-        from core.labeling import label_missing
+        from core.teachers.call_cache import StoreCallCache
+        from core.teachers.labeling import label_missing
         from core.store import Store
         from core.teachers import {kind}
         store = Store({str(db.path)!r})

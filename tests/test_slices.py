@@ -1,22 +1,27 @@
 """Failure-zone slices: the parse, the surface and low-probability slices, teacher-based ambiguity, LLM judges
 through the local server, storage that recomputes only what changed, the structured-error test, and the
 controlled noise experiment."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from core.errors import InputError
 from core import cli
-from core.call_cache import StoreCallCache
-from core.config import parse_config
-from core.experiment import run_experiment
-from core.explore import SliceOption, slice_table, structure_sentence
-from core.labeling import label_missing
-from core.metrics import error_structure, holm
-from core.noise_experiment import CONCENTRATED, UNIFORM, noise_config, noise_verdict, run_noise_experiment
-from core.slices import compute_slices, default_slicers, slice_frame
+from core.teachers.call_cache import StoreCallCache
+from core.evaluation.config import parse_config
+from core.pipeline import run_experiment
+from core.evaluation.slice_errors import SliceOption, structure_sentence
+from core.evaluation.service import slice_table
+from core.teachers.labeling import label_missing
+from core.evaluation.metrics import error_structure, holm
+from core.evaluation.noise_experiment import CONCENTRATED, UNIFORM, noise_config, noise_verdict
+from core.pipeline import run_noise_experiment
+from core.slices.service import compute_slices, default_slicers, slice_frame, slice_inputs
 from core.slices import syntax
 from core.slices.judges import JudgeSlicer
 from core.teachers import ClaudeTeacher, NoiseModel, SimulatedTeacher
-from core.experiment import truth_frame
+from core.teachers.service import truth_frame
 
 from fake_llm_api import FakeLLMAPI
 
@@ -77,10 +82,10 @@ def test_error_structure_tells_concentrated_from_uniform_error():
 @pytest.fixture(scope="module")
 def structured_run(tmp_path_factory):
     """The demo's structured and uniform SIMULATED teachers on 1,500 texts, with the parse slices stored."""
-    from core import demo_corpus
-    from core.dataset import read_dataset
-    from core.demo import DEMO_MAPPING
-    from core.importing import import_dataset
+    from core.datasets import demo_corpus
+    from core.datasets.reading import read_dataset
+    from core.datasets.demo_corpus import DEMO_MAPPING
+    from core.datasets.importing import import_dataset
     from core.store import Store
 
     folder = tmp_path_factory.mktemp("slices")
@@ -116,7 +121,7 @@ def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured
     config = noise_config(store, "demo", "clause_depth", "2", 0.1, sizes=[200, "all"])
     concentrated = next(t for t in config.teachers if t.name == CONCENTRATED).params
     assert concentrated["slice_column"] == "slice:clause_depth" and 0.1 < concentrated["slice_error"] <= 1
-    with pytest.raises(ValueError, match="cannot be concentrated"):
+    with pytest.raises(InputError, match="cannot be concentrated"):
         noise_config(store, "demo", "clause_depth", "3+", 0.6)
 
     noise_run = run_noise_experiment(store, "demo", "clause_depth", "2", 0.1, sizes=[200, "all"])
@@ -137,7 +142,7 @@ def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_a
     with FakeLLMAPI() as server:
         server.faults = ["refusal"]
         judge = ClaudeTeacher("judge", model="claude-haiku-4-5", base_url=server.url, cache=StoreCallCache(db))
-        [result] = JudgeSlicer("false_premise", judge).compute(db, small_dataset.dataset_id, examples)
+        [result] = JudgeSlicer("false_premise", judge).compute(replace(slice_inputs(db, small_dataset.dataset_id), examples=examples))
         assert result.name == "false_premise_judge:judge" and len(server.requests) == 30
         assert list(result.buckets).count("(invalid)") == 1 and np.isnan(result.scores).sum() == 1
         # the local server calls a premise false when the text says "never"
@@ -145,7 +150,7 @@ def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_a
         assert [b for b, e in zip(result.buckets, expected) if b != "(invalid)"] == \
             [e for b, e in zip(result.buckets, expected) if b != "(invalid)"]
         again = ClaudeTeacher("judge", model="claude-haiku-4-5", base_url=server.url, cache=StoreCallCache(db))
-        [rerun] = JudgeSlicer("false_premise", again).compute(db, small_dataset.dataset_id, examples)
+        [rerun] = JudgeSlicer("false_premise", again).compute(replace(slice_inputs(db, small_dataset.dataset_id), examples=examples))
         assert again.api_calls == 0 and list(rerun.buckets) == list(result.buckets)  # a refusal is a cached answer too
 
 

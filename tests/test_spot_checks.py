@@ -5,13 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cli, exchange
-from core.budget import budget_curves
-from core.config import parse_config
-from core.dataset import DataError
-from core.experiment import apply_verdicts, run_experiment
-from core.explore import record_verdict, reviewer_agreement, spot_check_queue
-from core.ranking import STRATEGIES, ranking_input
+from core import cli
+from core.review import exchange
+from core.review.budget import budget_curves
+from core.evaluation.config import parse_config
+from core.errors import DataError
+from core.pipeline import apply_verdicts, run_experiment
+from core.review.verdicts import record_verdict, reviewer_agreement
+from core.review.queue import spot_check_queue
+from core.review.strategies import STRATEGIES
+from core.review.ranking import ranking_input
+from core.store import ExampleFilter
 
 
 @pytest.fixture
@@ -23,7 +27,7 @@ def run(db, small_dataset):
 
 
 def wrong_teacher_labels(db, run_id) -> set:
-    view = db.example_view(run_id, "sim", role="train")
+    view = db.example_view(run_id, "sim", where=ExampleFilter(role="train"))
     return set(view.loc[view["teacher_label"] != view["gold"], "example_id"])
 
 

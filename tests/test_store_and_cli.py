@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from core import cli
-from core.store import SCHEMA_VERSION, Store, StoreBusyError, StoreError
+from core.errors import EXIT_DATABASE, EXIT_INPUT
+from core.store import SCHEMA_VERSION, Store, StoreBusyError
+from core.errors import StoreError
 
 from conftest import locked_by_another_process, shared_file
 
@@ -72,7 +74,7 @@ def test_a_database_held_by_another_process_is_reported_busy(tmp_path):
         with pytest.raises(StoreBusyError, match="in use by another process"):
             Store(path, lock_timeout=0.5)
         code = subprocess.run([sys.executable, "-m", "core", "runs", "--db", str(path)], capture_output=True, text=True)
-        assert code.returncode == cli.EXIT_DB and "database error" in code.stderr and "Traceback" not in code.stderr
+        assert code.returncode == EXIT_DATABASE and "database error" in code.stderr and "Traceback" not in code.stderr
 
 
 def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):
@@ -105,10 +107,10 @@ def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):
 def test_cli_rejects_a_bad_config_and_unknown_data_set_with_exit_3(tmp_path, capsys):
     config = tmp_path / "run.toml"
     config.write_text('name = "x"\ndataset = "nope"\n[[teachers]]\nname = "t"\nkind = "simulated"\n')
-    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == cli.EXIT_DATA
+    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == EXIT_INPUT
     assert "no data set 'nope'" in capsys.readouterr().err
     config.write_text('name = "x"\ndataset = "nope"\nsizes = [1]\n')
-    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == cli.EXIT_DATA
+    assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert "sizes" in err and "teachers" in err
 

@@ -4,9 +4,9 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import cross_val_predict
 
-from core import demo_corpus
-from core.metrics import Bootstrap, accuracy_and_macro_f1
-from core.students import SoftLabelLogisticRegression, make_student
+from core.datasets import demo_corpus
+from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
+from core.students.models import SoftLabelLogisticRegression, make_student
 
 LABELS = demo_corpus.LABELS
 
@@ -19,7 +19,7 @@ def corpus():
 @pytest.mark.parametrize("kind", ["tfidf_logreg", "embedding_logreg"])
 def test_students_learn_the_task_and_follow_sklearn_conventions(corpus, kind):
     train, test = corpus[:900], corpus[900:]
-    student = make_student(kind, classes=LABELS)
+    student = make_student(kind, classes=LABELS).pipeline()
     assert student.fit(train["text"], train["label"]) is student
     assert list(student.named_steps["classifier"].classes_) == LABELS
     assert accuracy_score(test["label"], student.predict(test["text"])) > 0.7
@@ -27,7 +27,7 @@ def test_students_learn_the_task_and_follow_sklearn_conventions(corpus, kind):
 
 
 def test_one_hot_soft_labels_train_the_same_model_as_hard_labels(corpus):
-    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    X = make_student().featurizer.fit_transform(corpus["text"])
     y = corpus["label"].to_numpy()
     onehot = (y[:, None] == np.array(LABELS)[None, :]).astype(float)
     hard = SoftLabelLogisticRegression(classes=LABELS).fit(X, y)
@@ -36,7 +36,7 @@ def test_one_hot_soft_labels_train_the_same_model_as_hard_labels(corpus):
 
 
 def test_soft_labels_carry_more_than_their_argmax(corpus):
-    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    X = make_student().featurizer.fit_transform(corpus["text"])
     y = corpus["label"].to_numpy()
     confident = (y[:, None] == np.array(LABELS)[None, :]).astype(float)
     hedged = 0.6 * confident + 0.1
@@ -48,7 +48,7 @@ def test_soft_labels_carry_more_than_their_argmax(corpus):
 def test_a_class_missing_from_a_small_sample_keeps_its_column(corpus):
     sample = corpus[corpus["label"] != "account"][:50]
     model = SoftLabelLogisticRegression(classes=LABELS)
-    X = make_student().named_steps["features"].fit_transform(corpus["text"])
+    X = make_student().featurizer.fit_transform(corpus["text"])
     proba = model.fit(X[sample.index], sample["label"]).predict_proba(X)
     assert proba.shape == (len(corpus), 5) and (proba[:, LABELS.index("account")] == 0).all()
     only_one = SoftLabelLogisticRegression(classes=LABELS).fit(X[:3], ["billing"] * 3)
@@ -62,7 +62,7 @@ def test_cleanlab_accepts_the_student(corpus):
     flipped = np.arange(0, len(noisy), 10)
     noisy[flipped] = [LABELS[(LABELS.index(l) + 1) % 5] for l in noisy[flipped]]
     # cross_val_predict hands the student integer-encoded labels in sorted order, so let it infer classes
-    proba = cross_val_predict(make_student(), corpus["text"], noisy, cv=3, method="predict_proba")
+    proba = cross_val_predict(make_student().pipeline(), corpus["text"], noisy, cv=3, method="predict_proba")
     issues = find_label_issues(np.searchsorted(sorted(LABELS), noisy), proba)
     found = set(np.flatnonzero(issues))
     assert len(found & set(flipped)) / len(flipped) > 0.5

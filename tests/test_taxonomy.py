@@ -2,10 +2,11 @@
 import pytest
 import yaml
 
-from core import cli, demo_corpus
-from core.call_cache import StoreCallCache
-from core.labelset import LabelSet
-from core.taxonomy import TaxonomyError, propose_from_clusters, propose_with_llm
+from core import cli
+from core.datasets import demo_corpus
+from core.teachers.call_cache import StoreCallCache
+from core.datasets.labelset import LabelSet
+from core.taxonomy.propose import TaxonomyError, propose_from_clusters, propose_with_llm
 from core.teachers import ClaudeTeacher, OpenAICompatibleTeacher
 
 from fake_llm_api import FakeLLMAPI

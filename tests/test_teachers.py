@@ -3,7 +3,7 @@ import asyncio
 import pandas as pd
 import pytest
 
-from core import demo_corpus
+from core.datasets import demo_corpus
 from core.teachers import EmbeddingTeacher, NoiseModel, RecordedTeacher, SimulatedTeacher, Teacher, TextItem, teacher_id
 
 LABEL_SET = demo_corpus.LABEL_SET

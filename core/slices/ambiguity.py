@@ -12,8 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..store import Store
-from . import Progress, SliceResult, fingerprint
+from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint
 
 
 def entropy(probs: dict | None, n_labels: int) -> float:
@@ -23,23 +22,27 @@ def entropy(probs: dict | None, n_labels: int) -> float:
     return float(-(p * np.log(p)).sum() / np.log(n_labels))
 
 
+@SLICERS.register("self_disagreement", per="teacher",
+                  description="entropy of a teacher's k samples or probabilities")
 class SelfDisagreementSlicer:
     def __init__(self, teacher_name: str, teacher_id: str):
         self.name = f"self_disagreement:{teacher_name}"
         self.teacher_id = teacher_id
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.teacher_id, store.teacher_label_count(self.teacher_id, dataset_id), 2)
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.teacher_id, inputs.label_counts.get(self.teacher_id, 0), 2)
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
-        n_labels = len(store.dataset(dataset_id).label_set)
-        probs = store.teacher_answers_by_example(self.teacher_id, dataset_id)["probs"].reindex(examples["example_id"])
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
+        n_labels = len(inputs.label_set)
+        probs = inputs.answers(self.teacher_id)["probs"].reindex(examples["example_id"])
         scores = [entropy(json.loads(p) if isinstance(p, str) else None, n_labels) for p in probs]
         buckets = ["(no label)" if np.isnan(s) else "none" if s <= 1e-9 else "some" if s < 0.5 else "high" for s in scores]
         return [SliceResult(self.name, examples["example_id"].tolist(), scores, buckets)]
 
 
+@SLICERS.register("teacher_disagreement", per="teachers",
+                  description="the share of teachers that disagree with the teachers' majority")
 class TeacherDisagreementSlicer:
     name = "teacher_disagreement"
 
@@ -48,13 +51,13 @@ class TeacherDisagreementSlicer:
             raise ValueError("disagreement between teachers needs two or more teachers")
         self.teacher_ids = dict(sorted(teacher_ids.items()))
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.teacher_ids,
-                           [store.teacher_label_count(t, dataset_id) for t in self.teacher_ids.values()])
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.teacher_ids,
+                           [inputs.label_counts.get(t, 0) for t in self.teacher_ids.values()])
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
-        answers = pd.DataFrame({name: store.teacher_answers_by_example(key, dataset_id)["label"]
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
+        answers = pd.DataFrame({name: inputs.answers(key)["label"]
                                 for name, key in self.teacher_ids.items()}).reindex(examples["example_id"])
         shares = []
         for row in answers.itertuples(index=False):

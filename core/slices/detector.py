@@ -13,8 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from ..store import Store
-from . import Progress, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
 
 
 class FlagDetector(ClassifierMixin, BaseEstimator):
@@ -39,16 +38,18 @@ class FlagDetector(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(texts)[:, 1] >= self.threshold).astype(int)
 
 
+@SLICERS.register("detector", per="training",
+                  description="an offline TF-IDF detector of a flag, trained on labeled texts (for example FalseQA)")
 class DetectorSlicer:
     def __init__(self, name: str, detector: FlagDetector):
         """`name`: the slice, for example "false_premise_detector"."""
         self.name = name
         self.detector = detector
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.detector.get_params(), self.detector.training_digest_)
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.detector.get_params(), self.detector.training_digest_)
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
         scores = self.detector.predict_proba(examples["text"].tolist())[:, 1]
         return [SliceResult(self.name, examples["example_id"].tolist(), scores, flag(scores >= self.detector.threshold))]

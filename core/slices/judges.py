@@ -9,9 +9,8 @@ import asyncio
 
 import pandas as pd
 
-from ..store import Store
-from ..teachers.llm import LLMTeacher, delimit, describe_labels
-from . import FLAG_BUCKETS, Progress, SliceResult, fingerprint
+from core.teachers.llm import LLMTeacher, delimit, describe_labels
+from core.slices.base import SLICERS, SliceInputs, FLAG_BUCKETS, Progress, SliceResult, fingerprint
 
 QUESTIONS = {
     "ambiguity": ("""You check texts for a classification task with these labels:
@@ -32,6 +31,8 @@ Answer with `presupposition` and `false`.""",
 }
 
 
+@SLICERS.register("judge", per="judge",
+                  description="an LLM judge: does the text support more than one label, does it rest on a false premise")
 class JudgeSlicer:
     def __init__(self, question: str, judge: LLMTeacher, batch_size: int = 500):
         if question not in QUESTIONS:
@@ -41,13 +42,13 @@ class JudgeSlicer:
         self.judge = judge
         self.batch_size = batch_size
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.judge.kind, self.judge.config(), QUESTIONS[self.question])
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.judge.kind, self.judge.config(), QUESTIONS[self.question])
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
         template, schema, field = QUESTIONS[self.question]
-        system = template.format(labels=describe_labels(store.dataset(dataset_id).label_set))
+        system = template.format(labels=describe_labels(inputs.label_set))
         requests = [(self.judge.structured_request(system, delimit(text), f"record_{self.question}", schema), 0)
                     for text in examples["text"]]
         records = asyncio.run(self._ask(requests, progress))

@@ -12,8 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..store import Store
-from . import Progress, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
 
 
 def zipf(label: str) -> float:
@@ -23,17 +22,19 @@ def zipf(label: str) -> float:
     return min((zipf_frequency(w, "en") for w in words), default=0.0)
 
 
+@SLICERS.register("gold_rarity", per="data set",
+                  description="rare gold classes and label names made of rare words (low-probability targets)")
 class GoldRaritySlicer:
     name = "gold_rarity"
 
     def __init__(self, rare_share: float = 0.05):
         self.rare_share = rare_share
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.rare_share, 1)
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.rare_share, 1)
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
         gold = examples["gold"]
         share = gold.map(gold.value_counts(normalize=True)).astype(float)
         frequency = gold.map({label: zipf(label) for label in gold.dropna().unique()}).astype(float)
@@ -45,17 +46,19 @@ class GoldRaritySlicer:
         return [SliceResult("rare_class", ids, share, rare), SliceResult("label_word_frequency", ids, frequency, words)]
 
 
+@SLICERS.register("teacher_gold_probability", per="teacher",
+                  description="the teacher's probability of the gold label")
 class TeacherGoldProbabilitySlicer:
     def __init__(self, teacher_name: str, teacher_id: str):
         self.name = f"teacher_gold_probability:{teacher_name}"
         self.teacher_id = teacher_id
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, self.teacher_id, store.teacher_label_count(self.teacher_id, dataset_id))
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.teacher_id, inputs.label_counts.get(self.teacher_id, 0))
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
-        labels = store.teacher_answers_by_example(self.teacher_id, dataset_id).reindex(examples["example_id"])
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
+        labels = inputs.answers(self.teacher_id).reindex(examples["example_id"])
         scores = []
         for gold, label, probs in zip(examples["gold"], labels["label"], labels["probs"]):
             if not isinstance(gold, str):

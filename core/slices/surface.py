@@ -6,22 +6,23 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..store import Store
-from . import Progress, SliceResult, fingerprint, flag
-from .syntax import quartile_buckets
+from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
+from core.slices.syntax import quartile_buckets
 
 WORD = re.compile(r"\w+(?:'\w+)?")
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nowhere|neither|nor|without|cannot)\b|n't\b", re.I)
 
 
+@SLICERS.register("surface", per="data set",
+                  description="length in words (quartiles) and negation")
 class SurfaceSlicer:
     name = "surface"
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, WORD.pattern, NEGATION.pattern)
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, WORD.pattern, NEGATION.pattern)
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
         ids, texts = examples["example_id"].tolist(), examples["text"].tolist()
         lengths = np.array([len(WORD.findall(t)) for t in texts], dtype=float)
         negations = np.array([len(NEGATION.findall(t)) for t in texts], dtype=float)

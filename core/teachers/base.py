@@ -1,12 +1,11 @@
 """The `Teacher` protocol every labeler implements, and the record each label is returned as."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
-from ..labelset import LabelSet
+from core.datasets.labelset import LabelSet
+from core.fingerprints import teacher_key
 
 
 @dataclass(frozen=True)
@@ -62,12 +61,5 @@ async def close_teacher(teacher: Teacher) -> None:
 
 
 def teacher_id(teacher: Teacher) -> str:
-    digest = hashlib.sha256(json.dumps([teacher.kind, teacher.config()], sort_keys=True).encode()).hexdigest()
-    return f"{teacher.name}-{digest[:10]}"
+    return teacher_key(teacher.name, teacher.kind, teacher.config())
 
-
-def probs_from_confidence(label: str, confidence: float, label_set: LabelSet) -> dict[str, float]:
-    """A label with a stated confidence, spread as a distribution: the rest shared evenly by the other labels."""
-    others = len(label_set) - 1
-    rest = (1.0 - confidence) / others if others else 0.0
-    return {name: (confidence if name == label else rest) for name in label_set.names}

@@ -11,8 +11,11 @@ import time
 from typing import Protocol
 
 import anthropic
+from pydantic import Field
 
-from .llm import LABEL_TOOL, TASK, CallCache, LLMTeacher
+from core.errors import ConfigError
+from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
+from core.teachers.registry import TEACHERS, TeacherContext
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # USD per million tokens (input, output), only for models whose list price we know; any other model needs
@@ -46,11 +49,11 @@ Give your confidence that the label is correct, from 0 to 1."""
         cache, which remembers the batch); None asks every call directly."""
         known = {**PRICES, **{m: tuple(p) for m, p in (prices or {}).items()}}
         if model not in known:
-            raise ValueError(f"no price known for model {model!r}: add params.prices = {{ \"{model}\" = "
+            raise ConfigError(f"no price known for model {model!r}: add params.prices = {{ \"{model}\" = "
                              "[input_usd_per_million_tokens, output_usd_per_million_tokens] } to the teacher's config")
         super().__init__(name, model, prices=known[model], cache=cache, **params)
         if batch_threshold is not None and cache is None:
-            raise ValueError("the Message Batches path needs the call cache, which remembers pending batches")
+            raise ConfigError("the Message Batches path needs the call cache, which remembers pending batches")
         self.batch_threshold = batch_threshold
         self.batch_poll_seconds = batch_poll_seconds
         self.batches_submitted = 0
@@ -141,3 +144,19 @@ Give your confidence that the label is correct, from 0 to 1."""
 def _batch_params(request: dict) -> dict:
     params = {key: value for key, value in request.items() if key != "extra_body"}
     return {**params, **request.get("extra_body", {})}
+
+
+class ClaudeParams(LLMParams):
+    model: str = DEFAULT_MODEL
+    prices: dict[str, tuple[float, float]] | None = Field(
+        None, description="USD per million input and output tokens by model, for a model without a known price")
+    base_url: str | None = None
+    batch_threshold: int | None = Field(None, ge=1, description="this many uncached calls or more go to a Message Batch")
+    batch_poll_seconds: float = Field(30.0, gt=0)
+
+
+@TEACHERS.register("claude", params=ClaudeParams, simulated=False, llm=True, source="config",
+                   description="Claude through the anthropic SDK: forced tool use, cached and costed calls, "
+                               "k-sample self-consistency, Message Batches at half price")
+def _claude(name: str, params: ClaudeParams, context: TeacherContext) -> ClaudeTeacher:
+    return ClaudeTeacher(name, **llm_arguments(params), few_shot=context.few_shot, cache=context.cache)

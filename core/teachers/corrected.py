@@ -9,9 +9,17 @@ import json
 from typing import Sequence
 
 import pandas as pd
+from pydantic import Field
 
-from ..labelset import LabelSet
-from .base import TeacherLabel, TextItem
+from core.datasets.labelset import LabelSet
+from core.registry import Params
+from core.teachers.base import TeacherLabel, TextItem
+from core.teachers.registry import TEACHERS
+
+
+class CorrectedParams(Params):
+    base: str = Field(description="the run's teacher whose labels the verdicts correct")
+    verdicts: str | None = Field(None, description="fingerprint of the verdicts applied (written by apply-verdicts)")
 
 
 def majority_corrections(verdicts: pd.DataFrame, label_set: LabelSet) -> dict[str, tuple[str | None, str]]:
@@ -33,6 +41,8 @@ def verdict_fingerprint(corrections: dict) -> str:
     return hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()[:12]
 
 
+@TEACHERS.register("corrected", params=CorrectedParams, simulated=None, llm=False, source="verdicts",
+                   description="another teacher of the run with human verdicts applied (simulated if its base is)")
 class CorrectedTeacher:
     kind = "corrected"
 

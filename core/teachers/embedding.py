@@ -7,10 +7,13 @@ import time
 from typing import Callable, Sequence
 
 import numpy as np
+from pydantic import Field
 
-from .. import embeddings
-from ..labelset import LabelSet
-from .base import TeacherLabel, TextItem
+from core.datasets import embeddings
+from core.datasets.labelset import LabelSet
+from core.registry import Params
+from core.teachers.base import TeacherLabel, TextItem
+from core.teachers.registry import TEACHERS, TeacherContext
 
 
 class EmbeddingTeacher:
@@ -51,3 +54,15 @@ class EmbeddingTeacher:
                 labels.append(TeacherLabel(item.example_id, label_set.names[best], probs=distribution,
                                            confidence=float(row[best]), raw_response=raw, latency_ms=latency))
         return labels
+
+
+class EmbeddingParams(Params):
+    temperature: float = Field(0.05, gt=0, description="softmax temperature over cosine similarities")
+    min_confidence: float = Field(0.0, ge=0, le=1, description="abstain below this top probability")
+
+
+@TEACHERS.register("zero_shot_embedding", params=EmbeddingParams, simulated=False, llm=False, source="config",
+                   description="offline zero-shot MiniLM: similarity of each text to each label's description; "
+                               "a real model, but not an LLM")
+def _zero_shot(name: str, params: EmbeddingParams, context: TeacherContext) -> EmbeddingTeacher:
+    return EmbeddingTeacher(name, **params.model_dump(), **({"encode": context.encode} if context.encode else {}))

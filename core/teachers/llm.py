@@ -15,9 +15,11 @@ import time
 from typing import Protocol, Sequence
 
 from aiolimiter import AsyncLimiter
+from pydantic import Field
 
-from ..labelset import LabelSet
-from .base import TeacherLabel, TextItem
+from core.datasets.labelset import LabelSet
+from core.registry import Params
+from core.teachers.base import TeacherLabel, TextItem
 
 LABEL_TOOL = "record_label"
 ABSTAIN = "ABSTAIN"
@@ -52,6 +54,27 @@ def label_schema(label_set: LabelSet) -> dict:
 
 def describe_labels(label_set: LabelSet) -> str:
     return "\n".join(f"- {l.name}" + (f": {l.description}" if l.description else "") for l in label_set.labels)
+
+
+class LLMParams(Params):
+    """What every chat-model teacher takes. `few_shot` is a number of gold-labeled examples from the training
+    pool (never the test split) shown in the prompt; the run draws them."""
+
+    k: int = Field(1, ge=1, description="samples per text (self-consistency)")
+    temperature: float | None = Field(None, ge=0, le=2, description="omitted from the request unless set")
+    max_tokens: int = Field(256, ge=1)
+    prompt_template: str | None = Field(None, description="a template with {labels}; default: the built-in prompt")
+    few_shot: int = Field(0, ge=0)
+    concurrency: int = Field(8, ge=1, description="requests in flight")
+    requests_per_minute: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(None, ge=1)
+    max_retries: int = Field(6, ge=0)
+    timeout: float = Field(60.0, gt=0, description="seconds per request")
+
+
+def llm_arguments(params: LLMParams) -> dict:
+    """A teacher's parameters as its constructor's keyword arguments (the run passes few-shot examples itself)."""
+    return params.model_dump(exclude={"few_shot"})
 
 
 class LLMTeacher:

@@ -11,8 +11,10 @@ import json
 import os
 
 import openai
+from pydantic import Field
 
-from .llm import TASK, CallCache, LLMTeacher
+from core.teachers.llm import TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
+from core.teachers.registry import TEACHERS, TeacherContext
 
 
 class OpenAICompatibleTeacher(LLMTeacher):
@@ -66,3 +68,17 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
     def _usage(self, completion) -> tuple[int, int]:
         usage = completion.usage  # some local servers leave it out
         return (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
+
+
+class OpenAICompatibleParams(LLMParams):
+    model: str
+    base_url: str = Field(description="the endpoint, for example http://localhost:11434/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="the environment variable holding the key")
+    prices: tuple[float, float] = Field((0.0, 0.0), description="USD per million input and output tokens")
+
+
+@TEACHERS.register("openai_compatible", params=OpenAICompatibleParams, simulated=False, llm=True, source="config",
+                   description="any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp or a hosted API), "
+                               "answers constrained by a JSON schema")
+def _openai_compatible(name: str, params: OpenAICompatibleParams, context: TeacherContext) -> OpenAICompatibleTeacher:
+    return OpenAICompatibleTeacher(name, **llm_arguments(params), few_shot=context.few_shot, cache=context.cache)

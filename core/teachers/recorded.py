@@ -1,17 +1,19 @@
-"""Labels a user already has from an LLM, read from a column of their file.
-
-Values outside the label set are kept as invalid answers with the raw value, never mapped to a label."""
+"""Labels a user already has from an LLM, as a teacher (the import stores them the same way, through
+`core.datasets.recorded`)."""
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
-from ..labelset import LabelSet
-from .base import TeacherLabel, TextItem, probs_from_confidence
+from core.datasets.labelset import LabelSet
+from core.datasets.recorded import RECORDED, interpret
+from core.teachers.base import TeacherLabel, TextItem
+from core.teachers.registry import TEACHERS
 
 
+@TEACHERS.register(RECORDED, simulated=False, llm=False, source="import",
+                   description="labels you already have from an LLM, imported with the data set (--llm-label)")
 class RecordedTeacher:
-    kind = "recorded"
+    kind = RECORDED
     simulated = False
 
     def __init__(self, name: str, source: str, answers: dict[str, tuple[str, float | None]]):
@@ -23,19 +25,5 @@ class RecordedTeacher:
         return {"source": self.source}
 
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]:
-        return [self._label(item.example_id, label_set) for item in items]
-
-    def _label(self, example_id: str, label_set: LabelSet) -> TeacherLabel:
-        if example_id not in self.answers:
-            return TeacherLabel(example_id, None, abstain_reason="no recorded answer")
-        raw, confidence = self.answers[example_id]
-        value = raw.strip()
-        if confidence is not None and math.isnan(confidence):
-            confidence = None
-        if not value:
-            return TeacherLabel(example_id, None, abstain_reason="empty recorded answer", raw_response=raw)
-        if value not in label_set:
-            return TeacherLabel(example_id, None, abstain_reason=f"invalid: {value[:60]!r} is not in the label set",
-                                raw_response=raw)
-        probs = probs_from_confidence(value, confidence, label_set) if confidence is not None else None
-        return TeacherLabel(example_id, value, probs=probs, confidence=confidence, raw_response=raw)
+        return [TeacherLabel(item.example_id, **interpret(*self.answers.get(item.example_id, (None, None)), label_set))
+                for item in items]

@@ -25,36 +25,39 @@ premise, not a leak into students, which only ever train on the training split.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Annotated, Literal, Sequence
 
 import pandas as pd
+from pydantic import Field, model_validator
 
-from ..labelset import LabelSet
-from .base import TeacherLabel, TextItem, probs_from_confidence
+from core.datasets.labelset import LabelSet
+from core.registry import Params
+from core.teachers.base import TeacherLabel, TextItem
+from core.teachers.registry import TEACHERS, TeacherContext
 
 
-@dataclass(frozen=True)
-class NoiseModel:
-    mode: str = "structured"
-    base_accuracy: float = 0.95
-    depth_error: float = 0.12
-    ambiguous_error: float = 0.5
-    false_premise_error: float = 0.6
-    negation_error: float = 0.3
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class NoiseModel(Params):
+    """The simulated teacher's parameters (see the module docstring for what each does)."""
+
+    mode: Literal["structured", "uniform"] = "structured"
+    base_accuracy: Probability = 0.95
+    depth_error: Probability = 0.12
+    ambiguous_error: Probability = 0.5
+    false_premise_error: Probability = 0.6
+    negation_error: Probability = 0.3
     slice_column: str | None = None
     slice_value: str | None = None
-    slice_error: float = 0.0
+    slice_error: Probability = 0.0
     seed: int = 0
 
-    def __post_init__(self):
-        if self.mode not in {"structured", "uniform"}:
-            raise ValueError(f"noise mode must be 'structured' or 'uniform', not {self.mode!r}")
-        for name in ("base_accuracy", "depth_error", "ambiguous_error", "false_premise_error", "negation_error", "slice_error"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
+    @model_validator(mode="after")
+    def _slice_pair(self) -> "NoiseModel":
         if (self.slice_column is None) != (self.slice_value is None):
             raise ValueError("slice_column and slice_value go together")
+        return self
 
 
 def _flag(value) -> bool:
@@ -83,7 +86,7 @@ class SimulatedTeacher:
         self.structured_error_rate = sum(p + (1 - p) * (1 - noise.base_accuracy) for p in structured) / max(len(structured), 1)
 
     def config(self) -> dict:
-        return {**asdict(self.noise), "label_set": self.label_set.names}
+        return {**self.noise.model_dump(), "label_set": self.label_set.names}
 
     def _systematic(self, row) -> tuple[float, str | None]:
         """Probability of a systematic error on this example, and the wrong label it would give."""
@@ -128,8 +131,15 @@ class SimulatedTeacher:
                 label, confidence, reason = rng.choice(wrong_labels), rng.uniform(0.4, 0.8), "random slip"
             else:
                 label, confidence, reason = gold, rng.uniform(0.7, 0.99), "copied gold"
-        return TeacherLabel(example_id, label, probs=probs_from_confidence(label, confidence, self.label_set),
+        return TeacherLabel(example_id, label, probs=self.label_set.spread(label, confidence),
                             confidence=confidence, raw_response=f"[simulated {self.noise.mode}] {reason}")
 
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]:
         return [self._label_one(item.example_id) for item in items]
+
+
+@TEACHERS.register("simulated", params=NoiseModel, simulated=True, llm=False, source="config",
+                   description="SIMULATED: a documented noise model over the gold labels (structured or uniform "
+                               "error at a known rate), for controlled experiments; not a language model")
+def _simulated(name: str, noise: NoiseModel, context: TeacherContext) -> SimulatedTeacher:
+    return SimulatedTeacher(name, noise, context.truth, context.label_set)

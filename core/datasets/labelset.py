@@ -1,0 +1,107 @@
+"""The label set of a task: names, in a fixed order, with optional descriptions for prompts."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import LabelSetError
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    labels: tuple[Label, ...]
+
+    def __post_init__(self):
+        names = [label.name for label in self.labels]
+        if not names:
+            raise LabelSetError("a label set needs at least one label")
+        if len(set(names)) != len(names):
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            raise LabelSetError(f"label set has duplicate labels: {duplicates}")
+        if any(not n.strip() for n in names):
+            raise LabelSetError("label names must not be empty")
+
+    @property
+    def names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def spread(self, label: str, confidence: float) -> dict[str, float]:
+        """A label with a stated confidence as a distribution: the rest shared evenly by the other labels."""
+        others = len(self.labels) - 1
+        rest = (1.0 - confidence) / others if others else 0.0
+        return {name: (confidence if name == label else rest) for name in self.names}
+
+    def description(self, name: str) -> str:
+        return self.labels[self.index(name)].description
+
+    @classmethod
+    def from_names(cls, names, descriptions: dict[str, str] | None = None) -> "LabelSet":
+        descriptions = descriptions or {}
+        return cls(tuple(Label(str(n), descriptions.get(str(n), "")) for n in names))
+
+    @classmethod
+    def from_records(cls, records) -> "LabelSet":
+        """Accepts a list of names or of {name, description} mappings (the label file format)."""
+        labels = []
+        for record in records:
+            if isinstance(record, dict):
+                if "name" not in record:
+                    raise LabelSetError(f"label entry {record!r} has no 'name'")
+                labels.append(Label(str(record["name"]), str(record.get("description") or "")))
+            else:
+                labels.append(Label(str(record)))
+        return cls(tuple(labels))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "LabelSet":
+        """Reads a label file: YAML or JSON (a list, or a mapping with a 'labels' list), or plain text, one label per line."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise LabelSetError(f"{path}: label file not found") from None
+        except IsADirectoryError:
+            raise LabelSetError(f"{path}: is a folder, not a label file") from None
+        except UnicodeDecodeError as exc:
+            raise LabelSetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        if path.suffix.lower() in {".yaml", ".yml", ".json"}:
+            import yaml  # YAML is a superset of JSON, so one parser reads both
+
+            try:
+                content = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise LabelSetError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+            if isinstance(content, dict):
+                content = content.get("labels")
+            if not isinstance(content, list):
+                raise LabelSetError(f"{path}: expected a list of labels or a mapping with a 'labels' list")
+            try:
+                return cls.from_records(content)
+            except LabelSetError as exc:
+                raise LabelSetError(f"{path}: {exc}") from None
+        return cls.from_names([line.strip() for line in text.splitlines() if line.strip()])
+
+    def to_json(self) -> str:
+        return json.dumps([{"name": l.name, "description": l.description} for l in self.labels])
+
+    @classmethod
+    def from_json(cls, text: str) -> "LabelSet":
+        return cls.from_records(json.loads(text))

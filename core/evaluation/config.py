@@ -1,0 +1,142 @@
+"""The run configuration, read from TOML or YAML and validated, with messages that name the field."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from core.errors import ConfigError
+from core.evaluation.splits import pool_and_test
+from core.fingerprints import full_digest
+from core.students import STUDENTS
+from core.teachers import TEACHERS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TeacherSpec(Strict):
+    """A teacher of the run: a registered `kind` (see `core.teachers.TEACHERS`: each kind's parameters, typed,
+    with descriptions) and its `params`, validated against that kind when the config is read. The raw
+    parameters are kept as written, so the run's id does not change when a default does."""
+
+    name: str
+    kind: str
+    params: dict = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_kind_and_params(self) -> "TeacherSpec":
+        try:
+            TEACHERS.parse_params(self.kind, self.params, where="params")
+        except ConfigError as exc:  # pydantic reports ValueErrors with the field's place in the config
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def simulated(self) -> bool | None:
+        return TEACHERS.plugin(self.kind).info["simulated"]
+
+    @field_validator("name")
+    @classmethod
+    def _not_gold(cls, name: str) -> str:
+        if name == "gold" or not name.strip():
+            raise ValueError("a teacher needs a name other than 'gold'")
+        return name
+
+
+class StudentSpec(Strict):
+    kind: str = "tfidf_logreg"
+    C: float | None = None
+    label_modes: list[Literal["hard", "soft"]] = ["hard", "soft"]
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, kind: str) -> str:
+        try:
+            STUDENTS.plugin(kind)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return kind
+
+
+class TestSpec(Strict):
+    """The gold test split: rows whose split column equals `split_value`; if there are none, a random
+    `fraction` of the gold-labeled rows drawn with `seed` (the same for every training seed)."""
+
+    split_value: str = "test"
+    fraction: float = Field(0.25, gt=0, lt=1)
+    seed: int = 0
+
+    def split(self, examples):
+        """(training pool, gold test split) of a data set's examples."""
+        return pool_and_test(examples, self.split_value, self.fraction, self.seed)
+
+
+class RunConfig(Strict):
+    name: str
+    dataset: str
+    teachers: list[TeacherSpec] = Field(min_length=1)
+    student: StudentSpec = StudentSpec()
+    sizes: list[Union[int, Literal["all"]]] = [100, 200, 500, 1000, "all"]
+    seeds: list[int] = Field([0, 1, 2], min_length=3)
+    test: TestSpec = TestSpec()
+    bootstrap: int = Field(1000, ge=100)
+
+    @field_validator("sizes")
+    @classmethod
+    def _positive(cls, sizes):
+        if not sizes or any(isinstance(s, int) and s < 2 for s in sizes):
+            raise ValueError("sizes must be integers >= 2 or 'all'")
+        return sizes
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds):
+        if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+            raise ValueError(f"seeds must be distinct integers >= 0, got {seeds}")
+        return seeds
+
+    @field_validator("teachers")
+    @classmethod
+    def _unique_names(cls, teachers):
+        names = [t.name for t in teachers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"teacher names must be unique, got {names}")
+        for teacher in teachers:
+            if teacher.kind == "corrected" and teacher.params.get("base") not in names:
+                raise ValueError(f"corrected teacher {teacher.name!r} needs params.base naming another teacher of the run")
+        return teachers
+
+    def fingerprint(self) -> str:
+        return full_digest(self.model_dump())
+
+
+def load_config(path: str | Path) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'YAML'}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a run config is a table of settings (name, dataset, teachers, ...), "
+                          f"not {type(raw).__name__}")
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict, source: str = "config") -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n".join(f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{source}: invalid run config\n{problems}") from exc

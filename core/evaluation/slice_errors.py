@@ -1,0 +1,92 @@
+"""Where the errors sit: per bucket of a slice, the teacher's error, the two students' errors and the
+inheritance conditionals with Wilson intervals, and whether the teacher's error is structured by the slice."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.evaluation.metrics import error_structure
+
+MIN_CELL = 30  # below this many examples a cell's rate is shown as "too few", not as a colour
+Z95 = 1.959963984540054
+
+
+def wilson(rate: float, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion (rates averaged over seeds are treated as proportions)."""
+    if n == 0 or rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return float("nan"), float("nan")
+    denominator = 1 + Z95 ** 2 / n
+    centre = (rate + Z95 ** 2 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(rate * (1 - rate) / n + Z95 ** 2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class SliceOption:
+    title: str
+    slice_by: str
+    column: str | None = None
+
+
+def slice_options_from(slice_names: pd.DataFrame, user_columns: pd.DataFrame) -> list[SliceOption]:
+    """What a slice table can be cut by: gold, the teacher's label, each computed slice (`slice`, `slicer`) and
+    each user column (`column_name`, `n_values`, `numeric`; numbers with many values in quartiles)."""
+    options = [SliceOption("gold label (rare classes = low-probability targets)", "gold"),
+               SliceOption("teacher's label", "teacher_label")]
+    options += [SliceOption(f"{row.slice} ({row.slicer})", "stored", row.slice) for row in slice_names.itertuples()]
+    for row in user_columns.itertuples():
+        quantiles = row.numeric and row.n_values > 12
+        options.append(SliceOption(f"{row.column_name}{' (quartiles)' if quantiles else ''}",
+                                   "quantile" if quantiles else "column", row.column_name))
+    return options
+
+
+def bucket_errors(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per-example rows (bucket, teacher_wrong, student_wrong, reference_wrong) to one row per bucket: n, the
+    three error rates, and the student's error where the teacher is wrong and where it is right."""
+    wrong = rows["teacher_wrong"] == 1
+    grouped = rows.assign(if_wrong=rows["student_wrong"].where(wrong), if_right=rows["student_wrong"].where(~wrong))
+    return (grouped.groupby("bucket", sort=True)
+            .agg(n=("teacher_wrong", "size"), teacher_error=("teacher_wrong", "mean"),
+                 student_error=("student_wrong", "mean"), gold_student_error=("reference_wrong", "mean"),
+                 n_teacher_wrong=("teacher_wrong", "sum"), student_wrong_if_teacher_wrong=("if_wrong", "mean"),
+                 student_wrong_if_teacher_right=("if_right", "mean"))
+            .astype({"n_teacher_wrong": int}).reset_index())
+
+
+def slice_table_from(rows: pd.DataFrame) -> pd.DataFrame:
+    """`bucket_errors` with Wilson intervals for every rate and the structured-error test of the teacher's error."""
+    table = bucket_errors(rows)
+    table["n_teacher_right"] = table["n"] - table["n_teacher_wrong"]
+    for rate, n in (("teacher_error", "n"), ("student_error", "n"), ("gold_student_error", "n"),
+                    ("student_wrong_if_teacher_wrong", "n_teacher_wrong"),
+                    ("student_wrong_if_teacher_right", "n_teacher_right")):
+        bounds = [wilson(r, int(k)) if pd.notna(r) else (np.nan, np.nan) for r, k in zip(table[rate], table[n])]
+        table[f"{rate}_lo"] = [b[0] for b in bounds]
+        table[f"{rate}_hi"] = [b[1] for b in bounds]
+    structure = error_structure(table["n"], table["n_teacher_wrong"])
+    table["teacher_error_lift"] = structure.lift
+    table["teacher_excess_p"] = structure.p_excess
+    table["homogeneity_p"] = structure.p_homogeneity
+    table["enough"] = table["n"] >= MIN_CELL
+    return table
+
+
+def structure_sentence(table: pd.DataFrame, slice_title: str) -> str:
+    """What the structured-error test says about a slice table from `slice_table`, in words, with its numbers."""
+    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
+    p = table["homogeneity_p"].iloc[0] if len(table) else float("nan")
+    if not wrong or math.isnan(p):
+        return f"Too little teacher error to test (n = {n}, {wrong} wrong)."
+    excess = table[(table["teacher_excess_p"] < 0.05) & table["enough"]]
+    where = ", ".join(f"{b} ({r:.1%}, {l:.1f}x, n = {k}, p = {q:.2g})" for b, r, l, k, q in
+                      zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"], excess["n"],
+                          excess["teacher_excess_p"]))
+    verdict = ("structured: its rate differs between buckets beyond chance" if p < 0.05
+               else "not shown to be structured: the buckets' rates are compatible with one rate")
+    return (f"Teacher error by {slice_title} is {verdict} (chi-square p = {p:.2g}; overall {wrong / n:.1%} of n = {n}). "
+            + (f"Concentrated in: {where} (one-sided Fisher, Holm-adjusted)." if where else
+               "No bucket with enough examples exceeds the rest's rate beyond chance."))

@@ -1,0 +1,77 @@
+"""A run from end to end, the services the CLI, the demo builder and the dashboard call: teachers label the
+data set, students are fitted and scored, and the training pool is ranked for human review. Also the runs
+built from others: verdicts applied to a teacher, and the controlled noise experiment."""
+from __future__ import annotations
+
+import time
+
+from core.datasets.stored_embeddings import stored_encoder
+from core.errors import InputError, NotFound
+from core.evaluation.config import RunConfig
+from core.evaluation.noise_experiment import noise_config
+from core.evaluation.runs import code_version, evaluate_run, run_id_for
+from core.progress import Progress
+from core.review.ranking import rank_pool
+from core.store import Store
+from core.teachers.corrected import majority_corrections, verdict_fingerprint
+from core.teachers.service import estimate_cost, label_with_teachers
+
+
+def run_experiment(store: Store, config: RunConfig, progress: Progress | None = None) -> str:
+    """Runs (or resumes, or finds finished) the experiment of `config`; returns its run id."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    dataset = store.dataset(config.dataset)
+    examples = store.examples(dataset.dataset_id)
+    pool, test = config.test.split(examples)
+    encode = stored_encoder(store, dataset.dataset_id, examples)
+    teacher_ids = label_with_teachers(store, config.teachers, dataset, examples, pool, encode, progress, timings)
+
+    run_id = run_id_for(config, dataset)
+    status = store.start_run(run_id=run_id, name=config.name, dataset_id=dataset.dataset_id,
+                             config=config.model_dump(), code_version=code_version(), teachers=teacher_ids)
+    if status == "finished":
+        return run_id
+    try:
+        evaluate_run(store, run_id, config, dataset, pool, test, teacher_ids, encode, timings, progress)
+        ranking_started = time.perf_counter()
+        for name in teacher_ids:
+            rank_pool(store, run_id, name)
+        timings["rankings"] = round(time.perf_counter() - ranking_started, 3)
+    except BaseException as exc:
+        store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
+        raise
+    timings["total"] = round(time.perf_counter() - started, 3)
+    store.finish_run(run_id, "finished", timings)
+    return run_id
+
+
+def dry_run(store: Store, config: RunConfig):
+    """The calls, tokens and cost labeling would take, per LLM teacher, without calling anything."""
+    dataset = store.dataset(config.dataset)
+    examples = store.examples(dataset.dataset_id)
+    pool, _ = config.test.split(examples)
+    return estimate_cost(store, config.teachers, dataset, examples, pool)
+
+
+def apply_verdicts(store: Store, run_id: str, teacher: str, progress: Progress | None = None) -> str:
+    """A new run like `run_id` whose teachers are `teacher` and `teacher` corrected by the human verdicts
+    so far, so the learning curves show before and after side by side. Returns the new run's id."""
+    config = RunConfig.model_validate(store.run(run_id)["config"])
+    dataset = store.dataset(config.dataset)
+    verdicts = store.verdicts(dataset.dataset_id)
+    if verdicts.empty:
+        raise InputError("there are no verdicts to apply yet")
+    base = next((t for t in config.teachers if t.name == teacher), None)
+    if base is None:
+        raise NotFound(f"run {run_id} has no teacher {teacher!r} (its teachers: {[t.name for t in config.teachers]})")
+    fingerprint = verdict_fingerprint(majority_corrections(verdicts, dataset.label_set))
+    corrected = {"name": f"{teacher}+verdicts", "kind": "corrected", "params": {"base": teacher, "verdicts": fingerprint}}
+    new = config.model_copy(update={"name": f"{config.name}-verdicts-{fingerprint[:6]}",
+                                    "teachers": [base, type(base).model_validate(corrected)]})
+    return run_experiment(store, new, progress)
+
+
+def run_noise_experiment(store: Store, dataset_name: str, slice_name: str, bucket: str, rate: float,
+                         progress: Progress | None = None, **options) -> str:
+    return run_experiment(store, noise_config(store, dataset_name, slice_name, bucket, rate, **options), progress)

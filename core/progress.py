@@ -1,0 +1,7 @@
+"""The progress callback every long step accepts: `progress(stage, done, total)`; the CLI draws it with tqdm,
+the dashboard with a Streamlit bar."""
+from __future__ import annotations
+
+from typing import Callable
+
+Progress = Callable[[str, int, int], None]

@@ -1,0 +1,47 @@
+"""The disagreement map: a 2-D UMAP of the data set's text embeddings (once per data set, stored), and
+HDBSCAN clusters over the examples where teacher, student and gold disagree (once per run and teacher),
+each described by its most distinctive terms. Heavy (UMAP compiles with numba on first use), so it is a
+step of its own, never run on a page load."""
+from __future__ import annotations
+
+import pandas as pd
+
+from core.datasets.stored_embeddings import stored_encoder
+from core.progress import Progress
+from core.datasets.terms import top_terms
+from core.review.disagreements import cluster_points, with_patterns
+from core.store import Store
+
+METHOD = "umap"
+
+
+def project_dataset(store: Store, dataset_id: str, seed: int = 0) -> None:
+    import umap  # imported here: it takes seconds (numba) and only this step needs it
+
+    examples = store.examples(dataset_id)
+    vectors = stored_encoder(store, dataset_id, examples)(examples["text"])
+    xy = umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=seed).fit_transform(vectors)
+    store.write_projection(dataset_id, METHOD, pd.DataFrame({"example_id": examples["example_id"], "x": xy[:, 0], "y": xy[:, 1]}))
+
+
+def cluster_disagreements(store: Store, run_id: str, teacher_name: str) -> None:
+    view = with_patterns(store.example_view(run_id, teacher_name, METHOD))
+    disagreeing = ~view["pattern"].isin(["all right", "teacher and student agree"])
+    points = view[disagreeing & view["x"].notna()].reset_index(drop=True)
+    labels = cluster_points(points)
+    terms = top_terms(points["text"], labels) if (labels >= 0).any() else {}
+    store.write_clusters(run_id, teacher_name, pd.DataFrame({"example_id": points["example_id"], "cluster": labels}),
+                         pd.DataFrame({"cluster": list(terms), "terms": list(terms.values())}, columns=["cluster", "terms"]))
+
+
+def build_map(store: Store, run_id: str, progress: Progress | None = None, force: bool = False) -> None:
+    run = store.run(run_id)
+    teachers = list(store.run_teachers(run_id)["teacher_name"])
+    if force or not store.has_projection(run["dataset_id"], METHOD):
+        if progress:
+            progress("projecting texts with UMAP", 0, 1)
+        project_dataset(store, run["dataset_id"])
+    for step, teacher in enumerate(teachers, start=1):
+        cluster_disagreements(store, run_id, teacher)
+        if progress:
+            progress("clustering disagreements", step, len(teachers))

@@ -1,0 +1,53 @@
+"""Human review: verdicts, examples picked by hand for the queue, stored rankings and budget curves."""
+from __future__ import annotations
+
+import pandas as pd
+
+from core.store.database import Database, now
+
+
+class ReviewTables(Database):
+    def add_verdicts(self, dataset_id: str, verdicts: pd.DataFrame) -> int:
+        """Adds verdicts (verdict_id, example_id, reviewer, verdict, label, note) in one transaction, skipping
+        ids already stored; returns how many were new."""
+        count = "SELECT count(*) FROM verdicts WHERE dataset_id = ?"
+        with self.transaction():
+            before = self.scalar(count, [dataset_id])
+            self.insert_frame(verdicts.astype(object), "INSERT INTO verdicts SELECT verdict_id, ?, example_id, reviewer, "
+                              "verdict, label, note, ? FROM frame ON CONFLICT DO NOTHING", [dataset_id, now()])
+            return self.scalar(count, [dataset_id]) - before
+
+    def verdicts(self, dataset_id: str) -> pd.DataFrame:
+        return self.query("""SELECT v.verdict_id, v.example_id, e.text, v.reviewer, v.verdict, v.label, v.note, v.created_at
+                             FROM verdicts v JOIN examples e USING (dataset_id, example_id)
+                             WHERE v.dataset_id = ? ORDER BY v.created_at""", [dataset_id])
+
+    def pin(self, dataset_id: str, example_ids, source: str) -> None:
+        self.insert_frame(pd.DataFrame({"example_id": list(example_ids)}),
+                          "INSERT INTO pinned SELECT ?, example_id, ?, ? FROM frame ON CONFLICT DO NOTHING",
+                          [dataset_id, source, now()])
+
+    def write_rankings(self, run_id: str, teacher_name: str, rankings: dict[str, pd.DataFrame]) -> None:
+        """Replaces a teacher's rankings, one frame (best first) per strategy, in one transaction."""
+        rows = pd.concat([ranked.assign(strategy=name, rank=range(1, len(ranked) + 1)) for name, ranked in rankings.items()],
+                         ignore_index=True)
+        with self.transaction():
+            self.execute("DELETE FROM rankings WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            self.insert_frame(rows, "INSERT INTO rankings SELECT ?, ?, strategy, example_id, rank, score, reason FROM frame",
+                              [run_id, teacher_name])
+
+    def ranking_strategies(self, run_id: str, teacher_name: str) -> list[str]:
+        return [r[0] for r in self.rows("SELECT DISTINCT strategy FROM rankings WHERE run_id = ? AND teacher_name = ? "
+                                        "ORDER BY 1", [run_id, teacher_name])]
+
+    def write_budget_curve(self, run_id: str, teacher_name: str, summary: pd.DataFrame) -> None:
+        rows = summary.astype({"checks_to_half_gap": "Int64"})
+        with self.transaction():
+            self.execute("DELETE FROM budget_curves WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            self.insert_frame(rows, """INSERT INTO budget_curves SELECT ?, ?, strategy, budget, accuracy, lo, hi,
+                                       label_error, precision, n_seeds, n_test, gold_accuracy, checks_to_half_gap
+                                       FROM frame""", [run_id, teacher_name])
+
+    def budget_curve(self, run_id: str, teacher_name: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id, teacher_name) FROM budget_curves WHERE run_id = ? "
+                          "AND teacher_name = ? ORDER BY strategy, budget", [run_id, teacher_name])

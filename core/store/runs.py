@@ -1,0 +1,114 @@
+"""Runs and what they produce: the teachers of a run, each student fit with its test predictions, the
+aggregate summaries, and every example's held-out student prediction."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from core.errors import NotFound
+from core.store.database import Database, now
+
+SUMMARY_TABLES = ("teacher_scores", "curve_points", "comparisons")
+
+
+class RunTables(Database):
+    def start_run(self, *, run_id, name, dataset_id, config: dict, code_version, teachers: dict[str, str]) -> str:
+        """Creates the run, or reopens an unfinished one with the same id. Returns its status before this call."""
+        with self.transaction() as con:
+            rows = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchall()
+            if not rows:
+                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL)",
+                            [run_id, name, dataset_id, json.dumps(config, sort_keys=True), code_version, now()])
+                for teacher_name, teacher_id in teachers.items():
+                    con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
+                return "new"
+            if rows[0][0] != "finished":
+                con.execute("UPDATE runs SET status = 'running', error = NULL WHERE run_id = ?", [run_id])
+            return rows[0][0]
+
+    def finish_run(self, run_id: str, status: str, timings: dict | None = None, error: str | None = None) -> None:
+        self.execute("UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ? WHERE run_id = ?",
+                     [status, error, json.dumps(timings or {}), now(), run_id])
+
+    def runs(self) -> pd.DataFrame:
+        return self.query(
+            """SELECT r.run_id, r.name, d.name AS dataset, r.status, r.created_at, r.finished_at, r.code_version,
+                      r.config, r.timings, r.error,
+                      (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
+                       WHERE rt.run_id = r.run_id) AS teachers
+               FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.created_at""")
+
+    def run(self, run_id: str) -> dict:
+        frame = self.query("SELECT r.*, d.name AS dataset FROM runs r JOIN datasets d USING (dataset_id) WHERE run_id = ?",
+                           [run_id])
+        if frame.empty:
+            raise NotFound(f"no run {run_id!r} in {self.path}")
+        record = frame.iloc[0].to_dict()
+        record["config"] = json.loads(record["config"])
+        record["timings"] = json.loads(record["timings"]) if record["timings"] else {}
+        return record
+
+    def run_teachers(self, run_id: str) -> pd.DataFrame:
+        return self.query("""SELECT rt.teacher_name, rt.teacher_id, t.kind, t.simulated, t.config
+                             FROM run_teachers rt JOIN teachers t USING (teacher_id) WHERE rt.run_id = ? ORDER BY 1""",
+                          [run_id])
+
+    # -- fits ------------------------------------------------------------------------------------
+
+    def finished_fits(self, run_id: str) -> set[tuple[str, str, int, int]]:
+        return {tuple(r) for r in self.rows("SELECT trained_on, label_mode, size, seed FROM fits WHERE run_id = ?",
+                                            [run_id])}
+
+    def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
+        """One student fit and its test predictions, atomically, so a resumed run never sees half a fit."""
+        key = [fit["run_id"], fit["trained_on"], fit["label_mode"], fit["size"], fit["seed"]]
+        with self.transaction():
+            self.insert_frame(pd.DataFrame([fit]),
+                              "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, n_train, n_test, "
+                              "accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, macro_f1_hi, seconds FROM frame")
+            self.insert_frame(predictions, "INSERT INTO predictions SELECT ?, ?, ?, ?, ?, example_id, predicted, "
+                                           "confidence FROM frame", key)
+
+    def fits(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? ORDER BY trained_on, label_mode, size, seed",
+                          [run_id])
+
+    def predictions(self, run_id: str, trained_on: str | None = None, label_mode: str | None = None) -> pd.DataFrame:
+        return self.query(
+            """SELECT trained_on, label_mode, size, seed, example_id, predicted, confidence FROM predictions
+               WHERE run_id = ? AND (? IS NULL OR trained_on = ?) AND (? IS NULL OR label_mode = ?)
+               ORDER BY trained_on, label_mode, size, seed, example_id""",
+            [run_id, trained_on, trained_on, label_mode, label_mode])
+
+    # -- summaries -------------------------------------------------------------------------------
+
+    def write_summary(self, run_id: str, teacher_scores: pd.DataFrame, curve: pd.DataFrame,
+                      comparisons: pd.DataFrame) -> None:
+        """Replaces a run's aggregate tables in one transaction."""
+        with self.transaction() as con:
+            for table, frame in zip(SUMMARY_TABLES, (teacher_scores, curve, comparisons)):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                if len(frame):
+                    columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
+                    self.insert_frame(frame.assign(run_id=run_id), f"INSERT INTO {table} SELECT {columns} FROM frame")
+
+    def teacher_scores(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM teacher_scores WHERE run_id = ? ORDER BY teacher_name", [run_id])
+
+    def curve(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM curve_points WHERE run_id = ? "
+                          "ORDER BY trained_on, label_mode, metric, size", [run_id])
+
+    def comparisons(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? "
+                          "ORDER BY teacher_name, label_mode, metric, versus, size", [run_id])
+
+    # -- held-out predictions for every example ----------------------------------------------------
+
+    def example_prediction_teachers(self, run_id: str) -> set[str]:
+        return {r[0] for r in self.rows("SELECT DISTINCT teacher_name FROM example_predictions WHERE run_id = ?", [run_id])}
+
+    def write_example_predictions(self, run_id: str, teacher_name: str, views: pd.DataFrame) -> None:
+        self.insert_frame(views, "INSERT INTO example_predictions SELECT ?, ?, example_id, role, predicted, confidence, "
+                                 "probs FROM frame", [run_id, teacher_name])

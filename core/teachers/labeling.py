@@ -1,0 +1,69 @@
+"""Running a teacher over a data set: only over what it has not labeled yet, writing each batch as it
+arrives, so an interrupted run keeps every finished label and a rerun asks only for the rest."""
+from __future__ import annotations
+
+import asyncio
+from typing import Sequence
+
+import pandas as pd
+
+from core.datasets.labelset import LabelSet
+from core.datasets.recorded import LABEL_COLUMNS, label_frame
+from core.progress import Progress
+from core.store import Store
+from core.teachers.base import Teacher, TeacherLabel, TextItem, close_teacher, teacher_id
+
+
+def labels_frame(teacher_key: str, dataset_id: str, labels: Sequence[TeacherLabel]) -> pd.DataFrame:
+    return label_frame(teacher_key, dataset_id, [label.example_id for label in labels],
+                       [{column: getattr(label, column) for column in LABEL_COLUMNS} for label in labels])
+
+
+def register(store: Store, teacher: Teacher) -> str:
+    key = teacher_id(teacher)
+    store.ensure_teacher(teacher_id=key, name=teacher.name, kind=teacher.kind, simulated=teacher.simulated,
+                         config=teacher.config())
+    return key
+
+
+def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
+                  batch_size: int = 1000, progress: Progress | None = None) -> int:
+    """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled.
+    A teacher that works best on everything at once (a Message Batch) says so in `labels_per_batch`."""
+    batch_size = getattr(teacher, "labels_per_batch", None) or batch_size
+    key = register(store, teacher)
+    done = store.labeled_example_ids(key, dataset_id)
+    todo = [TextItem(r.example_id, r.text) for r in examples.itertuples() if r.example_id not in done]
+    stage = f"labeling with {teacher.name}"
+    if progress:
+        progress(stage, 0, len(todo))
+
+    async def run() -> None:
+        try:
+            await label_all()
+        finally:
+            await close_teacher(teacher)
+
+    async def write(labels: list[TeacherLabel], done: int) -> None:
+        await asyncio.to_thread(store.write_teacher_labels, labels_frame(key, dataset_id, labels))
+        if progress:  # from the loop's thread, which a dashboard's progress bar needs
+            progress(stage, done, len(todo))
+
+    async def label_all() -> None:
+        writing = None  # a batch is written in a thread while the teacher labels the next one
+        try:
+            for start in range(0, len(todo), batch_size):
+                batch = todo[start:start + batch_size]
+                labels = await teacher.label_batch(batch, label_set)
+                returned = {l.example_id for l in labels}
+                if returned != {item.example_id for item in batch}:
+                    raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
+                if writing:
+                    await writing
+                writing = asyncio.create_task(write(labels, start + len(batch)))
+        finally:  # a failing teacher must not lose the batch before it
+            if writing:
+                await writing
+
+    asyncio.run(run())
+    return len(todo)
