@@ -14,7 +14,8 @@ _API = {
     "LabelSet": "core.datasets.labelset", "import_dataset": "core.datasets.importing",
     # teachers
     "TEACHERS": "core.teachers", "build_teacher": "core.teachers", "TeacherContext": "core.teachers",
-    "NoiseModel": "core.teachers", "label_missing": "core.teachers.labeling",
+    "NoiseModel": "core.teachers", "label_texts": "core.teachers.base",
+    "label_missing": "core.teachers.labeling",
     # slices
     "SLICERS": "core.slices", "SliceInputs": "core.slices", "compute_slices": "core.slices.service",
     "default_slicers": "core.slices.service", "slice_frame": "core.slices.service",

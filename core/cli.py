@@ -201,11 +201,11 @@ def _taxonomy(args) -> int:
 
 def _slices(args) -> int:
     from core.datasets.reading import read_flags, read_texts
-    from core.slices.service import compute_slices, default_slicers
-    from core.teachers.call_cache import StoreCallCache
     from core.slices.detector import DetectorSlicer, FlagDetector
+    from core.slices.service import compute_slices, default_slicers
     from core.store import Store
     from core.teachers import llm_teacher
+    from core.teachers.call_cache import StoreCallCache
 
     store = Store(args.db)
     dataset = store.dataset(args.dataset)

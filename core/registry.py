@@ -7,8 +7,8 @@ read, naming the nearest valid parameter, long before a constructor sees it."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError

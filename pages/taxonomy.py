@@ -67,7 +67,7 @@ left, right = st.columns(2)
 if left.button("Save as an edited taxonomy"):
     try:
         taxonomy_id = save_taxonomy(ui.writer(), edited(chosen, records), row["source"])
-    except TaxonomyError as exc:
+    except PseudolensError as exc:
         st.error(str(exc))
     else:
         show_stored(taxonomy_id, f"Saved as taxonomy {taxonomy_id}; choose it when importing on the Runs page.")

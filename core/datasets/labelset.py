@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import LabelSetError
+from core.files import read_text, yaml_problem
 
 
 @dataclass(frozen=True)
@@ -72,23 +73,14 @@ class LabelSet:
     def from_file(cls, path: str | Path) -> "LabelSet":
         """Reads a label file: YAML or JSON (a list, or a mapping with a 'labels' list), or plain text, one label per line."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise LabelSetError(f"{path}: label file not found") from None
-        except IsADirectoryError:
-            raise LabelSetError(f"{path}: is a folder, not a label file") from None
-        except UnicodeDecodeError as exc:
-            raise LabelSetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        text = read_text(path, "label file", LabelSetError)
         if path.suffix.lower() in {".yaml", ".yml", ".json"}:
             import yaml  # YAML is a superset of JSON, so one parser reads both
 
             try:
                 content = yaml.safe_load(text)
             except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-                raise LabelSetError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+                raise LabelSetError(f"{path}: {yaml_problem(exc)}") from None
             if isinstance(content, dict):
                 content = content.get("labels")
             if not isinstance(content, list):

@@ -85,8 +85,8 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = _row_of_offset(raw, exc.start)
-        raise DataError(path, [f"line {line}: bytes that are not UTF-8 at byte offset {exc.start} "
+        line_number = _row_of_offset(raw, exc.start)
+        raise DataError(path, [f"line {line_number}: bytes that are not UTF-8 at byte offset {exc.start} "
                                f"({raw[exc.start:exc.start + 4]!r}); re-save the file as UTF-8"]) from exc
     if fmt == "jsonl":
         records, problems = [], []

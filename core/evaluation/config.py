@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.errors import ConfigError
 from core.evaluation.splits import pool_and_test
+from core.files import read_text, yaml_problem
 from core.fingerprints import full_digest
 from core.students import STUDENTS
 from core.teachers import TEACHERS
@@ -117,17 +118,13 @@ class RunConfig(Strict):
 
 def load_config(path: str | Path) -> RunConfig:
     path = Path(path)
+    text = read_text(path, "config file", ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'YAML'}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {yaml_problem(exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a run config is a table of settings (name, dataset, teachers, ...), "
                           f"not {type(raw).__name__}")

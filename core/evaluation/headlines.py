@@ -29,7 +29,7 @@ class Headline:
         name = METRIC_NAMES[self.metric]
         who = f"{self.teacher} (SIMULATED)" if self.simulated else self.teacher
         parts = [f"Trained on {who} {self.label_mode} labels, the student reaches {name} {_fmt(self.student)}"]
-        if self.gold_student is not None:
+        if self.gold_student is not None and self.gap is not None:
             parts.append(f" vs {_fmt(self.gold_student)} with human labels at N = {self.size}"
                          f" (gap {self.gap.value:+.3f}, 95% CI {self.gap.lo:+.3f} to {self.gap.hi:+.3f})")
         else:

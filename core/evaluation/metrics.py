@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import InputError
+
 CI_LEVEL = 0.95
 
 
@@ -63,7 +65,7 @@ class Bootstrap:
 
     def __init__(self, n: int, resamples: int = 1000, seed: int = 0):
         if n == 0:
-            raise ValueError("cannot bootstrap an empty test set")
+            raise InputError("cannot bootstrap an empty test set")
         self.n, self.resamples, self.seed = n, resamples, seed
         draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
         rows = np.repeat(np.arange(resamples), n)

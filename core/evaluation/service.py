@@ -37,5 +37,7 @@ def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
 
 def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
     """Errors per bucket of `option` on the run's test split (see `slice_table_from`)."""
-    edges = store.quantile_edges(store.run(run_id)["dataset_id"], option.column) if option.slice_by == "quantile" else None
+    edges = None
+    if option.slice_by == "quantile" and option.column is not None:
+        edges = store.quantile_edges(store.run(run_id)["dataset_id"], option.column)
     return slice_table_from(store.slice_rows(run_id, teacher, label_mode, GOLD, option.slice_by, option.column, edges))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from core.datasets.reading import DataError
 from core.datasets.labelset import LabelSet
+from core.datasets.reading import DataError
 from core.store import Store
 
 QUESTION = "label"  # the name of the choice question / control in both tools
@@ -33,11 +34,11 @@ def label_studio_config(label_set: LabelSet) -> str:
 def to_label_studio(queue: pd.DataFrame, teacher: str) -> list[dict]:
     tasks = []
     for row in queue.itertuples():
-        task = {"data": {TEXT_FIELD: row.text, "example_id": row.example_id}}
+        task: dict[str, Any] = {"data": {TEXT_FIELD: row.text, "example_id": row.example_id}}
         if isinstance(row.teacher_label, str):
-            prediction = {"model_version": teacher,
-                          "result": [{"from_name": QUESTION, "to_name": TEXT_FIELD, "type": "choices",
-                                      "value": {"choices": [row.teacher_label]}}]}
+            prediction: dict[str, Any] = {"model_version": teacher,
+                                          "result": [{"from_name": QUESTION, "to_name": TEXT_FIELD, "type": "choices",
+                                                      "value": {"choices": [row.teacher_label]}}]}
             if pd.notna(row.teacher_confidence):
                 prediction["score"] = float(row.teacher_confidence)
             task["predictions"] = [prediction]
@@ -48,9 +49,10 @@ def to_label_studio(queue: pd.DataFrame, teacher: str) -> list[dict]:
 def to_argilla(queue: pd.DataFrame, teacher: str) -> list[dict]:
     records = []
     for row in queue.itertuples():
-        record = {"id": row.example_id, "fields": {TEXT_FIELD: row.text}, "metadata": {"reason": row.reason}}
+        record: dict[str, Any] = {"id": row.example_id, "fields": {TEXT_FIELD: row.text},
+                                  "metadata": {"reason": row.reason}}
         if isinstance(row.teacher_label, str):
-            suggestion = {"question_name": QUESTION, "value": row.teacher_label, "agent": teacher}
+            suggestion: dict[str, Any] = {"question_name": QUESTION, "value": row.teacher_label, "agent": teacher}
             if pd.notna(row.teacher_confidence):
                 suggestion["score"] = float(row.teacher_confidence)
             record["suggestions"] = [suggestion]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from core.datasets.stored_embeddings import stored_encoder
-from core.progress import Progress
 from core.datasets.terms import top_terms
+from core.progress import Progress
 from core.review.disagreements import cluster_points, with_patterns
 from core.store import Store
 

@@ -6,7 +6,6 @@ Strategies never read the gold labels of the examples they rank; `slice_risk` re
 measured on the test split, to estimate where the teacher errs."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Callable
 

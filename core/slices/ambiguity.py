@@ -12,7 +12,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint
+from core.errors import ConfigError
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint
 
 
 def entropy(probs: dict | None, n_labels: int) -> float:
@@ -48,7 +49,7 @@ class TeacherDisagreementSlicer:
 
     def __init__(self, teacher_ids: dict[str, str]):
         if len(teacher_ids) < 2:
-            raise ValueError("disagreement between teachers needs two or more teachers")
+            raise ConfigError("disagreement between teachers needs two or more teachers")
         self.teacher_ids = dict(sorted(teacher_ids.items()))
 
     def fingerprint(self, inputs: SliceInputs) -> str:

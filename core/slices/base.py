@@ -37,7 +37,7 @@ class SliceResult:
 
     name: str
     example_ids: Sequence[str]
-    scores: Sequence[float]
+    scores: Sequence[float] | np.ndarray
     buckets: Sequence[str]
 
     def frame(self) -> pd.DataFrame:

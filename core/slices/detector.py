@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint, flag
 
 
 class FlagDetector(ClassifierMixin, BaseEstimator):

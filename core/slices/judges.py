@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pandas as pd
 
+from core.errors import ConfigError
+from core.slices.base import FLAG_BUCKETS, SLICERS, Progress, SliceInputs, SliceResult, fingerprint
 from core.teachers.llm import LLMTeacher, delimit, describe_labels
-from core.slices.base import SLICERS, SliceInputs, FLAG_BUCKETS, Progress, SliceResult, fingerprint
 
 QUESTIONS = {
     "ambiguity": ("""You check texts for a classification task with these labels:
@@ -36,7 +36,7 @@ Answer with `presupposition` and `false`.""",
 class JudgeSlicer:
     def __init__(self, question: str, judge: LLMTeacher, batch_size: int = 500):
         if question not in QUESTIONS:
-            raise ValueError(f"unknown judge question {question!r}; choose one of {list(QUESTIONS)}")
+            raise ConfigError(f"unknown judge question {question!r}; choose one of {list(QUESTIONS)}")
         self.question = question
         self.name = f"{question}_judge:{judge.name}"
         self.judge = judge

@@ -10,9 +10,8 @@ import json
 import re
 
 import numpy as np
-import pandas as pd
 
-from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint, flag
 
 
 def zipf(label: str) -> float:

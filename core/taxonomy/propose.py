@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.cluster import KMeans
 
 from core.datasets.labelset import LabelSet
-from core.errors import InputError
 from core.datasets.terms import top_terms
+from core.errors import InputError
 from core.store import Store
 from core.teachers.llm import LLMTeacher, delimit
 
@@ -67,8 +67,8 @@ def propose(store: Store, texts: Sequence[str], source: str, method: str = "clus
     if method == "clusters":
         taxonomy = propose_from_clusters(texts, n_labels=max_labels)
     else:
-        from core.teachers.call_cache import StoreCallCache
         from core.teachers import llm_teacher
+        from core.teachers.call_cache import StoreCallCache
 
         teacher = llm_teacher(method, model, base_url, prices, StoreCallCache(store))
         taxonomy = propose_with_llm(teacher, texts, use_case, sample_size=sample_size, max_labels=max_labels)
@@ -167,13 +167,15 @@ def propose_from_clusters(texts: Sequence[str], n_labels: int = 8, sample_size: 
     if len(texts) < 2 * n_labels:
         raise TaxonomyError(f"{len(texts)} texts are too few for {n_labels} clusters (need at least {2 * n_labels})")
     if encode is None:
-        from core.datasets.embeddings import encode
+        from core.datasets.embeddings import encode as default_encode
+        encode = default_encode
     rows = _sample(texts, sample_size, seed)
     sample = pd.Series([texts[i] for i in rows])
     vectors = encode(sample.tolist())
     kmeans = KMeans(n_clusters=n_labels, n_init=4, random_state=seed).fit(vectors)
     terms = top_terms(sample, kmeans.labels_, n_terms=5)
-    records, clusters = [], []
+    records: list[dict[str, str]] = []
+    clusters: list[dict] = []
     for cluster in range(n_labels):
         members = np.flatnonzero(kmeans.labels_ == cluster)
         central = members[np.argmin(np.linalg.norm(vectors[members] - kmeans.cluster_centers_[cluster], axis=1))]
@@ -184,6 +186,6 @@ def propose_from_clusters(texts: Sequence[str], n_labels: int = 8, sample_size: 
         records.append({"name": name, "description": f"Texts about {', '.join(words)}; for example: "
                                                       f"{sample[central][:160]!r}"})
         clusters.append({"label": name, "size": int(len(members)), "terms": words, "central_row": rows[central]})
-    provenance = {"encoder": "all-MiniLM-L6-v2 (int8 ONNX)" if encode.__module__ == "core.embeddings" else encode.__name__,
+    provenance = {"encoder": "all-MiniLM-L6-v2 (int8 ONNX)" if encode.__module__ == "core.datasets.embeddings" else encode.__name__,
                   "n_labels": n_labels, "seed": seed, "sample_rows": rows, "clusters": clusters}
     return Taxonomy(LabelSet.from_records(records), "clusters", provenance)

@@ -53,6 +53,23 @@ class Teacher(Protocol):
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]: ...
 
 
+def label_texts(teacher: Teacher, examples, label_set: LabelSet):
+    """A teacher's answers for a frame of `example_id`, `text`, as a frame (one row per example: the fields of
+    `TeacherLabel`), without a store: for a notebook. Runs use `labeling.label_missing`, which caches and resumes."""
+    import asyncio
+
+    import pandas as pd
+
+    async def ask() -> list[TeacherLabel]:
+        try:
+            return await teacher.label_batch([TextItem(i, t) for i, t in zip(examples["example_id"], examples["text"])],
+                                             label_set)
+        finally:
+            await close_teacher(teacher)
+
+    return pd.DataFrame([vars(label) for label in asyncio.run(ask())]).drop(columns="extra")
+
+
 async def close_teacher(teacher: Teacher) -> None:
     """Teachers that hold network connections may define `async close()`; the labeling loop calls it last."""
     close = getattr(teacher, "close", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import anthropic
 from pydantic import Field
@@ -16,6 +16,9 @@ from pydantic import Field
 from core.errors import ConfigError
 from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
 from core.teachers.registry import TEACHERS, TeacherContext
+
+if TYPE_CHECKING:
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # USD per million tokens (input, output), only for models whose list price we know; any other model needs
@@ -35,7 +38,12 @@ class BatchLedger(Protocol):
     def end_batch(self, batch_id: str) -> None: ...
 
 
-class ClaudeTeacher(LLMTeacher):
+@runtime_checkable
+class BatchCallCache(CallCache, BatchLedger, Protocol):
+    """A call cache that also remembers submitted batches, which the Message Batches path needs."""
+
+
+class ClaudeTeacher(LLMTeacher[anthropic.AsyncAnthropic]):
     kind = "claude"
     default_template = TASK + f"""Answer only by calling the tool `{LABEL_TOOL}`. If no label fits, or you cannot tell, use ABSTAIN and say why.
 Give your confidence that the label is correct, from 0 to 1."""
@@ -52,19 +60,23 @@ Give your confidence that the label is correct, from 0 to 1."""
             raise ConfigError(f"no price known for model {model!r}: add params.prices = {{ \"{model}\" = "
                              "[input_usd_per_million_tokens, output_usd_per_million_tokens] } to the teacher's config")
         super().__init__(name, model, prices=known[model], cache=cache, **params)
-        if batch_threshold is not None and cache is None:
-            raise ConfigError("the Message Batches path needs the call cache, which remembers pending batches")
+        # `cache` again, typed for the batch path; set exactly when `batch_threshold` is
+        self.batch_cache: BatchCallCache | None = None
+        if batch_threshold is not None:
+            if not isinstance(cache, BatchCallCache):
+                raise ConfigError("the Message Batches path needs the call cache, which remembers pending batches")
+            self.batch_cache = cache
         self.batch_threshold = batch_threshold
         self.batch_poll_seconds = batch_poll_seconds
         self.batches_submitted = 0
         # one Message Batch per run is the point, so the labeling loop hands over everything at once
         self.labels_per_batch = MAX_BATCH_REQUESTS // self.k if batch_threshold is not None else None
 
-    def _new_client(self):
+    def _new_client(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(base_url=self.base_url, max_retries=0, timeout=self.timeout)
 
     async def _send(self, request: dict):
-        return await self.client.messages.create(**request)
+        return await self._connect().messages.create(**request)
 
     def structured_request(self, system: str, user: str, tool: str, schema: dict) -> dict:
         request = {"model": self.model, "max_tokens": self.max_tokens, "system": system,
@@ -101,49 +113,52 @@ Give your confidence that the label is correct, from 0 to 1."""
     # -- the Message Batches path ---------------------------------------------------------------------
 
     async def _answer(self, todo: dict[str, dict]) -> dict[str, dict]:
-        if self.batch_threshold is None or len(todo) < self.batch_threshold:
+        cache = self.batch_cache
+        if cache is None or self.batch_threshold is None or len(todo) < self.batch_threshold:
             return await super()._answer(todo)
-        self._connect()
-        records = await self._collect_open_batches(set(todo))
+        client = self._connect()
+        records = await self._collect_open_batches(cache, set(todo))
         rest = [key for key in todo if key not in records]
         for start in range(0, len(rest), MAX_BATCH_REQUESTS):
             chunk = rest[start:start + MAX_BATCH_REQUESTS]
-            batch = await self.client.messages.batches.create(
+            batch = await client.messages.batches.create(
                 requests=[{"custom_id": key, "params": _batch_params(todo[key])} for key in chunk])
-            self.cache.add_batch(self.kind, batch.id, chunk)
+            cache.add_batch(self.kind, batch.id, chunk)
             self.batches_submitted += 1
-            records.update(await self._collect(batch.id))
+            records.update(await self._collect(cache, batch.id))
         # requests the batch could not answer (errored, expired, canceled) are asked directly
         return {**records, **await super()._answer({k: r for k, r in todo.items() if k not in records})}
 
-    async def _collect_open_batches(self, wanted: set[str]) -> dict[str, dict]:
-        records = {}
-        for batch_id, keys in self.cache.open_batches(self.kind):
+    async def _collect_open_batches(self, cache: BatchCallCache, wanted: set[str]) -> dict[str, dict]:
+        records: dict[str, dict] = {}
+        for batch_id, keys in cache.open_batches(self.kind):
             if wanted.intersection(keys):
-                records.update(await self._collect(batch_id))
+                records.update(await self._collect(cache, batch_id))
         return records
 
-    async def _collect(self, batch_id: str) -> dict[str, dict]:
+    async def _collect(self, cache: BatchCallCache, batch_id: str) -> dict[str, dict]:
         """Waits for the batch to end, caches every succeeded answer (at the batch price), marks it ended."""
+        client = self._connect()
         started = time.perf_counter()
-        while (await self.client.messages.batches.retrieve(batch_id)).processing_status != "ended":
+        while (await client.messages.batches.retrieve(batch_id)).processing_status != "ended":
             await asyncio.sleep(self.batch_poll_seconds)
         latency = (time.perf_counter() - started) * 1000
         records = {}
-        async for entry in await self.client.messages.batches.results(batch_id):
+        async for entry in await client.messages.batches.results(batch_id):
             if entry.result.type == "succeeded":
                 record = self.record(entry.result.message, latency)
                 record["cost_usd"] *= BATCH_DISCOUNT
                 records[entry.custom_id] = record
-                self.cache.put(entry.custom_id, record)
-        self.cache.flush()
-        self.cache.end_batch(batch_id)
+                cache.put(entry.custom_id, record)
+        cache.flush()
+        cache.end_batch(batch_id)
         return records
 
 
-def _batch_params(request: dict) -> dict:
+def _batch_params(request: dict) -> MessageCreateParamsNonStreaming:
     params = {key: value for key, value in request.items() if key != "extra_body"}
-    return {**params, **request.get("extra_body", {})}
+    # structured_request builds exactly the keyword arguments of messages.create, only as a plain dict
+    return cast("MessageCreateParamsNonStreaming", {**params, **request.get("extra_body", {})})
 
 
 class ClaudeParams(LLMParams):

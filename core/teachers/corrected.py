@@ -14,7 +14,7 @@ from pydantic import Field
 from core.datasets.labelset import LabelSet
 from core.registry import Params
 from core.teachers.base import TeacherLabel, TextItem
-from core.teachers.registry import TEACHERS
+from core.teachers.registry import register_kind
 
 
 class CorrectedParams(Params):
@@ -41,8 +41,8 @@ def verdict_fingerprint(corrections: dict) -> str:
     return hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()[:12]
 
 
-@TEACHERS.register("corrected", params=CorrectedParams, simulated=None, llm=False, source="verdicts",
-                   description="another teacher of the run with human verdicts applied (simulated if its base is)")
+@register_kind("corrected", params=CorrectedParams, simulated=None, llm=False, source="verdicts",
+               description="another teacher of the run with human verdicts applied (simulated if its base is)")
 class CorrectedTeacher:
     kind = "corrected"
 

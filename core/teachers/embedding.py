@@ -65,4 +65,4 @@ class EmbeddingParams(Params):
                    description="offline zero-shot MiniLM: similarity of each text to each label's description; "
                                "a real model, but not an LLM")
 def _zero_shot(name: str, params: EmbeddingParams, context: TeacherContext) -> EmbeddingTeacher:
-    return EmbeddingTeacher(name, **params.model_dump(), **({"encode": context.encode} if context.encode else {}))
+    return EmbeddingTeacher(name, **params.model_dump(), encode=context.encode or embeddings.encode)

@@ -12,12 +12,13 @@ import hashlib
 import json
 import random
 import time
-from typing import Protocol, Sequence
+from typing import Generic, Protocol, Sequence, TypeVar, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 from pydantic import Field
 
 from core.datasets.labelset import LabelSet
+from core.errors import ConfigError
 from core.registry import Params
 from core.teachers.base import TeacherLabel, TextItem
 
@@ -38,6 +39,35 @@ class CallCache(Protocol):
     def put(self, key: str, record: dict) -> None: ...
 
     def flush(self) -> None: ...
+
+
+class AsyncClient(Protocol):
+    """What the shared machinery needs of a provider's SDK client; the rest is the provider's own."""
+
+    async def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=AsyncClient)
+
+
+class Headers(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+
+class Response(Protocol):
+    @property
+    def headers(self) -> Headers: ...
+
+
+@runtime_checkable
+class StatusError(Protocol):
+    """What the SDKs' HTTP status errors (anthropic's and openai's APIStatusError) carry, with no common base."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def response(self) -> Response: ...
 
 
 def delimit(text: str) -> str:
@@ -77,9 +107,10 @@ def llm_arguments(params: LLMParams) -> dict:
     return params.model_dump(exclude={"few_shot"})
 
 
-class LLMTeacher:
-    """Base of the chat-model teachers. Subclasses set `kind`, `default_template`, `status_error`,
-    `transient_errors` and implement the provider hooks below."""
+class LLMTeacher(Generic[ClientT]):
+    """Base of the chat-model teachers, over the provider's SDK client. Subclasses set `kind`,
+    `default_template`, `status_error` (which must be a `StatusError`), `transient_errors` and implement the
+    provider hooks below."""
 
     simulated = False
     kind: str
@@ -93,7 +124,7 @@ class LLMTeacher:
                  timeout: float = 60.0, prices: tuple[float, float] = (0.0, 0.0), base_url: str | None = None,
                  few_shot: Sequence[tuple[str, str]] = (), cache: CallCache | None = None):
         if k < 1:
-            raise ValueError("k (samples per text) must be at least 1")
+            raise ConfigError("k (samples per text) must be at least 1")
         self.name = name
         self.model = model
         self.k = k
@@ -111,12 +142,12 @@ class LLMTeacher:
         self.base_url = base_url
         self.few_shot = [(str(text), str(label)) for text, label in few_shot]
         self.cache = cache
-        self.client = None  # made inside the event loop that uses it
+        self.client: ClientT | None = None  # made inside the event loop that uses it
         self.api_calls = 0
 
     # -- provider hooks -----------------------------------------------------------------------
 
-    def _new_client(self):
+    def _new_client(self) -> ClientT:
         raise NotImplementedError
 
     async def _send(self, request: dict):
@@ -164,12 +195,14 @@ class LLMTeacher:
             await self.client.close()
             self.client = None
 
-    def _connect(self) -> None:
+    def _connect(self) -> ClientT:
+        """The client, made with the limits on first use (inside the event loop that uses them)."""
         if self.client is None:
             self.client = self._new_client()
             self._slots = asyncio.Semaphore(self.concurrency)
             self._requests = AsyncLimiter(self.requests_per_minute, 60) if self.requests_per_minute else None
             self._tokens = AsyncLimiter(self.tokens_per_minute, 60) if self.tokens_per_minute else None
+        return self.client
 
     async def _call(self, request: dict):
         self._connect()
@@ -181,10 +214,12 @@ class LLMTeacher:
                     if self._requests:
                         await self._requests.acquire()
                     if self._tokens:
-                        await self._tokens.acquire(min(tokens, self.tokens_per_minute))
+                        await self._tokens.acquire(min(tokens, self._tokens.max_rate))
                     self.api_calls += 1
                     return await self._send(request)
             except self.status_error as exc:
+                # by contract of `status_error`; a provider whose error lacks these fails here, not on a retry
+                assert isinstance(exc, StatusError), f"{self.kind}: {type(exc).__name__} is not a StatusError"
                 if attempt == self.max_retries or exc.status_code not in RETRYABLE_STATUS:
                     raise
                 retry_after = exc.response.headers.get("retry-after")

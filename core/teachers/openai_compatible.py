@@ -17,7 +17,7 @@ from core.teachers.llm import TASK, CallCache, LLMParams, LLMTeacher, llm_argume
 from core.teachers.registry import TEACHERS, TeacherContext
 
 
-class OpenAICompatibleTeacher(LLMTeacher):
+class OpenAICompatibleTeacher(LLMTeacher[openai.AsyncOpenAI]):
     kind = "openai_compatible"
     default_template = TASK + """Answer only with a JSON object with the fields label, confidence and reason. If no label fits,
 or you cannot tell, use the label ABSTAIN and say why. Give your confidence that the label is correct, from 0 to 1."""
@@ -26,19 +26,20 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
 
     def __init__(self, name: str, model: str, base_url: str, prices: tuple[float, float] | list[float] = (0.0, 0.0),
                  api_key_env: str = "OPENAI_API_KEY", cache: CallCache | None = None, **params):
-        super().__init__(name, model, prices=tuple(prices), base_url=base_url, cache=cache, **params)
+        price_in, price_out = prices
+        super().__init__(name, model, prices=(price_in, price_out), base_url=base_url, cache=cache, **params)
         self.api_key_env = api_key_env
 
     def config(self) -> dict:
         # on a local server the model name alone does not say which weights answered
         return {**super().config(), "base_url": self.base_url}
 
-    def _new_client(self):
+    def _new_client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "not-needed",
                                   max_retries=0, timeout=self.timeout)
 
     async def _send(self, request: dict):
-        return await self.client.chat.completions.create(**request)
+        return await self._connect().chat.completions.create(**request)
 
     def structured_request(self, system: str, user: str, tool: str, schema: dict) -> dict:
         request = {"model": self.model, "max_tokens": self.max_tokens,

@@ -7,11 +7,11 @@ from typing import Sequence
 from core.datasets.labelset import LabelSet
 from core.datasets.recorded import RECORDED, interpret
 from core.teachers.base import TeacherLabel, TextItem
-from core.teachers.registry import TEACHERS
+from core.teachers.registry import register_kind
 
 
-@TEACHERS.register(RECORDED, simulated=False, llm=False, source="import",
-                   description="labels you already have from an LLM, imported with the data set (--llm-label)")
+@register_kind(RECORDED, simulated=False, llm=False, source="import",
+               description="labels you already have from an LLM, imported with the data set (--llm-label)")
 class RecordedTeacher:
     kind = RECORDED
     simulated = False
@@ -25,5 +25,8 @@ class RecordedTeacher:
         return {"source": self.source}
 
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]:
-        return [TeacherLabel(item.example_id, **interpret(*self.answers.get(item.example_id, (None, None)), label_set))
-                for item in items]
+        labels = []
+        for item in items:
+            raw, confidence = self.answers.get(item.example_id, (None, None))
+            labels.append(TeacherLabel(item.example_id, **interpret(raw, confidence, label_set)))
+        return labels

@@ -3,14 +3,18 @@ the dashboard's pickers and the docs read one list, and a misspelled parameter f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from core.datasets.labelset import LabelSet
-from core.registry import Params, Registry
+from core.registry import NoParams, Params, Registry
 from core.teachers.base import Teacher
+
+if TYPE_CHECKING:
+    # for the annotation only: the LLM teachers import this module, so it never imports theirs at run time
+    from core.teachers.llm import CallCache
 
 
 @dataclass(frozen=True)
@@ -23,16 +27,32 @@ class TeacherContext:
     label_set: LabelSet | None = None
     truth: pd.DataFrame | None = None
     encode: Callable[[list[str]], np.ndarray] | None = None
-    cache: object | None = None
+    cache: CallCache | None = None
     few_shot: Sequence[tuple[str, str]] = ()
 
 
-TeacherFactory = Callable[[str, Params, TeacherContext], Teacher]
+# the parameters are typed Any because each factory takes its own kind's model, which `build_teacher` validates
+# against the plug-in's registered `params` before the call
+TeacherFactory = Callable[[str, Any, TeacherContext], Teacher]
 
 # `info` of each kind: `simulated` (a noise model, never an LLM), `llm` (a chat model behind an API, with
 # calls, cost and a key), and `source`: "config" (built from its parameters), "import" (labels recorded with
 # the data set) or "verdicts" (another teacher corrected by human verdicts).
 TEACHERS: Registry[TeacherFactory | None] = Registry("teacher kind")
+
+C = TypeVar("C")
+
+
+def register_kind(name: str, *, description: str, params: type[Params] = NoParams,
+                  **info: Any) -> Callable[[C], C]:
+    """Class decorator for a kind a run builds itself rather than from parameters (its `source` is not
+    "config"): the kind is listed with its parameters and info, without a factory, and the class is unchanged."""
+    add = TEACHERS.register(name, description=description, params=params, **info)
+
+    def decorate(cls: C) -> C:
+        add(None)
+        return cls
+    return decorate
 
 
 def build_teacher(kind: str, name: str, params: dict, context: TeacherContext = TeacherContext()) -> Teacher:

@@ -35,7 +35,6 @@ from core.registry import Params
 from core.teachers.base import TeacherLabel, TextItem
 from core.teachers.registry import TEACHERS, TeacherContext
 
-
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -142,4 +141,7 @@ class SimulatedTeacher:
                    description="SIMULATED: a documented noise model over the gold labels (structured or uniform "
                                "error at a known rate), for controlled experiments; not a language model")
 def _simulated(name: str, noise: NoiseModel, context: TeacherContext) -> SimulatedTeacher:
+    if context.truth is None or context.label_set is None:
+        # the run hands both to every simulated kind; without them there is no gold to corrupt
+        raise TypeError(f"simulated teacher {name!r} needs the context's truth and label_set")
     return SimulatedTeacher(name, noise, context.truth, context.label_set)
