@@ -1,4 +1,8 @@
-"""pseudolens dashboard: `streamlit run app.py` (database: $PSEUDOLENS_DB or data/pseudolens.duckdb)."""
+"""pseudolens dashboard: `streamlit run app.py` (database: $PSEUDOLENS_DB or data/pseudolens.duckdb).
+
+The views live in views/, a folder Streamlit does not discover by itself, so a deep link (/slices) is routed by
+the navigation below and lands on its page. The run picker and the metric are drawn here, in the entry file, on
+every page: their keyed widgets keep the user's choice when the page changes."""
 import streamlit as st
 
 import ui
@@ -6,14 +10,10 @@ import ui
 st.set_page_config(page_title="pseudolens", layout="wide")
 ui.export_api_keys()
 
-pages = [
-    st.Page("pages/overview.py", title="Overview", default=True),
-    st.Page("pages/learning_curves.py", title="Learning curves"),
-    st.Page("pages/slices.py", title="Slice error maps"),
-    st.Page("pages/disagreements.py", title="Disagreement map"),
-    st.Page("pages/spot_check.py", title="Spot-check queue"),
-    st.Page("pages/budget.py", title="Budget curves"),
-    st.Page("pages/taxonomy.py", title="Label set"),
-    st.Page("pages/runs.py", title="Runs"),
-]
-st.navigation(pages).run()
+VIEWS = [("overview", "Overview"), ("learning_curves", "Learning curves"), ("slices", "Slice error maps"),
+         ("disagreements", "Disagreement map"), ("spot_check", "Spot-check queue"), ("budget", "Budget curves"),
+         ("taxonomy", "Label set"), ("runs", "Runs")]
+pages = [st.Page(f"views/{name}.py", title=title, url_path=name, default=name == "overview") for name, title in VIEWS]
+navigation = st.navigation(pages)
+ui.sidebar_controls()
+navigation.run()

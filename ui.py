@@ -2,6 +2,7 @@
 instead of tracebacks. Pages stay thin: they ask `core` and draw."""
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 import time
@@ -17,6 +18,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.errors import InputError, StoreBusyError, StoreError
 from core.paths import DEFAULT_DB
+from core.report.words import teacher_tag, teacher_title
 from core.store import Store
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -79,30 +81,122 @@ def cached_runs(_version: float) -> pd.DataFrame:
     return reader().runs()
 
 
-def pick_run(finished_only: bool = True) -> dict:
-    """The run the user is looking at, chosen in the sidebar and kept across pages."""
-    runs = cached_runs(version_key())
-    if finished_only:
-        runs = runs[runs["status"] == "finished"]
+RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
+METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
+
+
+def sidebar_controls() -> None:
+    """The run picker and the metric, drawn by the entry file on every page. They are keyed widgets: a keyed
+    widget keeps its value from run to run, where one placed by `index=` loses every second change, and being
+    drawn on every page they survive page changes. Without a database or a finished run nothing is drawn (the
+    Runs page is where one is made)."""
+    if not db_path().exists():
+        return
+    try:
+        runs = cached_runs(version_key())
+    except StoreError:
+        return  # the page says what is wrong with the file
+    runs = runs[runs["status"] == "finished"]
     if runs.empty:
+        return
+    ids = list(runs["run_id"])
+    # a page that made a new run asks for it here: a widget's value can only be set before it is drawn
+    wanted = st.session_state.pop(NEXT_RUN_KEY, st.session_state.get(RUN_KEY))
+    st.session_state[RUN_KEY] = wanted if wanted in ids else ids[0]
+    labels = {r.run_id: f"{r.name} · {r.dataset} · {r.run_id}" for r in runs.itertuples()}
+    st.sidebar.selectbox("Run", ids, key=RUN_KEY, format_func=labels.get)
+    st.sidebar.radio("Metric", list(METRICS), key=METRIC_KEY, format_func=METRICS.get,
+                     help="for the Overview, the learning curves and the report")
+
+
+def pick_run() -> dict:
+    """The run chosen in the sidebar, or a message saying how to make one, and the page stops."""
+    reader()  # a busy or damaged file is reported before anything else
+    run_id = st.session_state.get(RUN_KEY)
+    if run_id is None:
         st.info("No finished run in this database yet. Start the demo or an import on the **Runs** page, "
                 "or run `python -m core demo`.")
         st.stop()
-    ids = list(runs["run_id"])
-    if st.session_state.get("run_id") not in ids:
-        st.session_state["run_id"] = ids[0]
-    labels = {r.run_id: f"{r.name} · {r.dataset} · {r.teachers}" for r in runs.itertuples()}
-    run_id = st.sidebar.selectbox("Run", ids, index=ids.index(st.session_state["run_id"]), format_func=labels.get)
-    st.session_state["run_id"] = run_id
     return reader().run(run_id)
 
 
+def select_run(run_id: str) -> None:
+    """Makes `run_id` the sidebar's run on the next rerun."""
+    st.session_state[NEXT_RUN_KEY] = run_id
+
+
+def metric() -> str:
+    return st.session_state.get(METRIC_KEY, "accuracy")
+
+
+@st.cache_data(show_spinner=False)
+def _run_teachers(run_id: str, _version: float) -> pd.DataFrame:
+    teachers = reader().run_teachers(run_id)
+    return teachers.assign(tag=[teacher_tag(k) for k in teachers["kind"]],
+                           title=[teacher_title(n, k) for n, k in zip(teachers["teacher_name"], teachers["kind"])])
+
+
+def run_teachers(run_id: str) -> pd.DataFrame:
+    """The run's teachers with `tag` (what it is: SIMULATED, LLM, offline model, ...) and `title` ("name (tag)")."""
+    return _run_teachers(run_id, version_key())
+
+
+def teacher_titles(teachers: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(teachers["teacher_name"], teachers["title"]))
+
+
+def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:
+    """A teacher of the run, offered with what kind it is; the choice is kept per run while the page is open."""
+    teachers = run_teachers(run_id)
+    titles = teacher_titles(teachers)
+    return container.selectbox(label, list(titles), format_func=titles.get, key=f"teacher-{run_id}")
+
+
 def show_figure(fig: go.Figure, name: str) -> None:
-    """A chart, with PNG from the chart's camera button and a standalone HTML download for slides."""
+    """A chart, with PNG from the chart's camera button and a self-contained HTML download for slides: plotly
+    is embedded in the file (about 4.6 MB), which opens offline; it is built only when the button is pressed."""
     st.plotly_chart(fig, width="stretch", config={**PLOT_CONFIG, "toImageButtonOptions": {
         **PLOT_CONFIG["toImageButtonOptions"], "filename": name}})
-    st.download_button("Download chart (HTML)", fig.to_html(include_plotlyjs="cdn"), file_name=f"{name}.html",
-                       mime="text/html", key=f"html-{name}")
+    html_download(fig, name)
+
+
+def html_download(fig: go.Figure, name: str) -> None:
+    st.download_button("Download chart (HTML)", lambda: fig.to_html(include_plotlyjs=True, full_html=True),
+                       file_name=f"{name}.html", mime="text/html", key=f"html-{name}", on_click="ignore")
+
+
+TONES = {"hurts": ("#d62728", "#fdecea"), "helps": ("#1f77b4", "#e8f1fa"), "same": ("#7f7f7f", "#f3f3f3"),
+         "warning": ("#e6a700", "#fff8e1")}
+
+
+def plain_box(text: str, tone: str = "same", size: str = "1rem", over: str = "") -> None:
+    """Text that may hold user-given names (teachers, data sets, labels) in a coloured box, with an optional small
+    line `over` it: escaped HTML, so a name is shown as typed and never rendered as markdown, a link or an image."""
+    edge, fill = TONES[tone]
+    small = f'<div style="font-size:0.8rem;color:#555;letter-spacing:0.02em">{html.escape(over)}</div>' if over else ""
+    st.html(f'<div style="border-left:6px solid {edge};background:{fill};padding:0.5rem 0.9rem;margin:0.1rem 0;'
+            f'line-height:1.45;border-radius:4px">{small}<div style="font-size:{size}">{html.escape(text)}</div></div>')
+
+
+def answer(sentence: str, tone: str, over: str) -> None:
+    """A headline sentence, large enough to read out from a projected screen, under what teacher it is about."""
+    plain_box(sentence, tone, size="1.2rem", over=over)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report(run_id: str, metric: str, _version: float) -> str:
+    from core.report.service import html_report
+
+    return html_report(reader(), run_id, metric)
+
+
+def report_button(run_id: str, metric: str) -> None:
+    """The run's self-contained HTML report (`python -m core report --format html`), built when pressed."""
+    st.download_button("Download the report (HTML)", lambda: _report(run_id, metric, version_key()),
+                       file_name=f"{run_id}-report.html", mime="text/html", key="report", on_click="ignore",
+                       type="primary", icon=":material/description:",
+                       help="One HTML file with the answer, every chart (plotly embedded; opens offline), the slice "
+                            "findings, the spot-check budget, the config and data provenance. Print it to PDF from the browser.")
 
 
 def show_table(frame: pd.DataFrame, name: str, **kwargs) -> None:
@@ -157,7 +251,3 @@ def show_data_error(file_name: str, error, outcome: str) -> None:
     """A file's problems (row and column named) under what did not happen because of them."""
     st.error(f"{file_name}: {outcome}")
     st.code("\n".join(error.problems[:20]), language=None)
-
-
-def simulated_marker(simulated: bool) -> str:
-    return " (SIMULATED)" if simulated else ""

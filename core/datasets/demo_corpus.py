@@ -229,4 +229,7 @@ def write_label_file(path: Path) -> Path:
 
 
 SLICE_COLUMNS = ("kind", "depth", "ambiguous", "alt_label", "false_premise", "negation", "distractor_label")
+# the generator's answer key (which wrong label the simulated teacher picks): imported for that teacher, never
+# offered as a slice to look at or rank by
+ANSWER_KEY_COLUMNS = ("alt_label", "distractor_label")
 DEMO_MAPPING = ColumnMapping(text="text", id="id", gold="label", split="split", slices=SLICE_COLUMNS)

@@ -1,0 +1,146 @@
+"""The figures the dashboard draws and the report embeds, from the frames the store and the evaluation stage
+return. Every figure carries its title, so a downloaded chart says what it shows; user-given names are
+escaped (`chart_text`)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.report.words import chart_text
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
+
+
+def _band(fig: go.Figure, x, lo, hi, colour: str) -> None:
+    fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
+                             line=dict(width=0), fillcolor=colour, opacity=0.15, hoverinfo="skip", showlegend=False))
+
+
+def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
+    """One row per teacher (and label mode): the paired gap between the student on its labels and the student on
+    human labels, with its 95% interval; left of zero, teacher labels cost the student. `rows`: `who`, `value`,
+    `lo`, `hi`, `size`."""
+    rows = rows.iloc[::-1]  # plotly draws the first category at the bottom; read top-down in the given order
+    fig = go.Figure(go.Scatter(
+        x=rows["value"], y=[chart_text(w) for w in rows["who"]], mode="markers",
+        marker=dict(size=11, color=["#d62728" if h < 0 else "#1f77b4" if lo > 0 else "#555555"
+                                    for lo, h in zip(rows["lo"], rows["hi"])]),
+        error_x=dict(type="data", symmetric=False, array=rows["hi"] - rows["value"],
+                     arrayminus=rows["value"] - rows["lo"], thickness=2, width=6),
+        customdata=np.stack([rows["lo"], rows["hi"], rows["size"]], axis=1),
+        hovertemplate="%{y}<br>gap %{x:+.3f} (95% CI %{customdata[0]:+.3f} to %{customdata[1]:+.3f})"
+                      "<br>N = %{customdata[2]}<extra></extra>", showlegend=False))
+    fig.add_vline(x=0, line=dict(color="black", dash="dot"))
+    fig.update_layout(title=title, height=120 + 48 * len(rows), margin=dict(l=10, r=30, t=60, b=50),
+                      xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus student on human "
+                                       "labels (95% CI)", zeroline=False, tickformat="+.2f"))
+    return fig
+
+
+def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: dict[str, str], modes: list[str],
+                   metric: str, title: str) -> go.Figure:
+    """Mean over seeds with its 95% band per label source, on a log axis whose ticks are the run's sizes; each
+    teacher's own score is a dashed line named in the legend (so two close scores never print over each other)."""
+    fig = go.Figure()
+    series = [("gold", "hard", "#111111", "student on human labels")] + [
+        (t, m, PALETTE[i % len(PALETTE)], f"student on {title_} labels ({m})")
+        for i, (t, title_) in enumerate(titles.items()) for m in modes]
+    for trained_on, mode, colour, name in series:
+        points = curve[(curve["trained_on"] == trained_on) & (curve["label_mode"] == mode)].sort_values("size")
+        if points.empty:
+            continue
+        _band(fig, points["size"].to_numpy(), points["lo"].to_numpy(), points["hi"].to_numpy(), colour)
+        fig.add_trace(go.Scatter(
+            x=points["size"], y=points["mean"], mode="lines+markers", name=chart_text(name),
+            line=dict(color=colour, dash="dot" if mode == "soft" else "solid"),
+            customdata=np.stack([points["lo"], points["hi"], points["n_train"], points["n_seeds"]], axis=1),
+            hovertemplate="N=%{x}<br>%{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]"
+                          "<br>n_train=%{customdata[2]}, seeds=%{customdata[3]}<extra></extra>"))
+    sizes = sorted(set(curve["size"]))
+    for i, (t, title_) in enumerate(titles.items()):
+        score = teacher_scores[teacher_scores["teacher_name"] == t]
+        if score.empty or not sizes:
+            continue
+        s = score.iloc[0]
+        fig.add_trace(go.Scatter(
+            x=[sizes[0], sizes[-1]], y=[s[metric]] * 2, mode="lines", hoverinfo="name",
+            line=dict(color=PALETTE[i % len(PALETTE)], dash="dash", width=1),
+            name=chart_text(f"teacher {title_} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]")))
+    n_test = int(curve["n_test"].iloc[0]) if len(curve) else 0
+    fig.update_layout(title=title, height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
+                      xaxis=dict(type="log", title="training examples (log scale)", tickvals=sizes,
+                                 ticktext=[f"{s:,}" for s in sizes], minor=dict(showgrid=False)),
+                      yaxis=dict(title=f"{METRIC_NAMES[metric]} on the gold test set (n={n_test})"))
+    return fig
+
+
+def slice_heatmap(table: pd.DataFrame, teacher: str, slice_title: str, min_cell: int, title: str) -> go.Figure:
+    models = _slice_models(teacher)
+    z = np.array([[r if ok else np.nan for r, ok in zip(table[col], table["enough"])] for col, _ in models])
+    text = [[f"{r:.2f}<br>n={n}" if ok else f"too few<br>n={n}" for r, n, ok in zip(table[col], table["n"], table["enough"])]
+            for col, _ in models]
+    top = max(0.5, float(np.nanmax(z))) if np.isfinite(z).any() else 0.5
+    heat = go.Figure(go.Heatmap(z=z, x=_buckets(table), y=[name for _, name in models], text=text,
+                                texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=top,
+                                colorbar=dict(title="error"), hoverongaps=False))
+    heat.update_layout(title=title, xaxis_title=chart_text(slice_title), xaxis_type="category", height=340,
+                       plot_bgcolor="#eeeeee")
+    return heat
+
+
+def slice_bars(table: pd.DataFrame, teacher: str, slice_title: str, title: str) -> go.Figure:
+    bars = go.Figure()
+    for col, name in _slice_models(teacher):
+        bars.add_trace(go.Bar(name=name, x=_buckets(table, with_n=True), y=table[col], error_y=_error(table, col)))
+    bars.update_layout(title=title, barmode="group", yaxis_title="error rate", xaxis_title=chart_text(slice_title),
+                       xaxis_type="category", height=400)
+    return bars
+
+
+def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Figure:
+    """P(student wrong | teacher wrong) against P(student wrong | teacher right) per bucket; the counts behind
+    each pair are in the tick label, clear of the error bars."""
+    fig = go.Figure()
+    for col, name in (("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)"),
+                      ("student_wrong_if_teacher_right", "P(student wrong | teacher right)")):
+        fig.add_trace(go.Bar(name=name, x=[f"{chart_text(b)}<br>n={w} wrong / {r} right" for b, w, r in
+                                           zip(table["bucket"], table["n_teacher_wrong"], table["n_teacher_right"])],
+                             y=table[col], error_y=_error(table, col)))
+    fig.update_layout(title=title, barmode="group", yaxis_title="probability", xaxis_title=chart_text(slice_title),
+                      xaxis_type="category", height=420)
+    return fig
+
+
+def budget_curves(curve: pd.DataFrame, title: str) -> go.Figure:
+    """Student accuracy after correcting the first B labels in each strategy's order, with 95% bands, against
+    the student on all human labels."""
+    palette = ["#7f7f7f", *PALETTE]
+    fig = go.Figure()
+    for i, (strategy, points) in enumerate(curve.groupby("strategy", sort=True)):
+        colour = palette[i % len(palette)]
+        _band(fig, points["budget"].to_numpy(), points["lo"].to_numpy(), points["hi"].to_numpy(), colour)
+        fig.add_trace(go.Scatter(x=points["budget"], y=points["accuracy"], name=strategy, mode="lines+markers",
+                                 line=dict(color=colour, dash="dash" if strategy == "random" else "solid")))
+    gold = curve["gold_accuracy"].iloc[0]
+    fig.add_hline(y=gold, line=dict(color="black", dash="dot"),
+                  annotation_text=f"student on all human labels: {gold:.3f}", annotation_position="top left")
+    fig.update_layout(title=title, xaxis_title="human checks (budget)", height=520,
+                      yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
+                      legend=dict(orientation="h", y=-0.2, yanchor="top"))
+    return fig
+
+
+def _slice_models(teacher: str) -> list[tuple[str, str]]:
+    return [("teacher_error", chart_text(f"teacher {teacher}")), ("student_error", "student on teacher labels"),
+            ("gold_student_error", "student on human labels")]
+
+
+def _buckets(table: pd.DataFrame, with_n: bool = False) -> list[str]:
+    return [f"{chart_text(b)}<br>n={n}" if with_n else chart_text(b) for b, n in zip(table["bucket"], table["n"])]
+
+
+def _error(table: pd.DataFrame, col: str) -> dict:
+    return dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
+                arrayminus=table[col] - table[f"{col}_lo"])

@@ -1,0 +1,98 @@
+"""A run's report, loaded from the store: the answer (`run_report`), the learning curves, where each teacher's
+mistakes concentrate, what spot-checks buy, and the run's config and data provenance, as one HTML page."""
+from __future__ import annotations
+
+from core.evaluation.report import run_report
+from core.evaluation.service import slice_options, slice_table
+from core.evaluation.slice_errors import MIN_CELL, structure_sentence
+from core.report import charts, tables
+from core.report.html import Section, Sentence, pretty, render
+from core.report.words import gap_tone, structure_words, teacher_tag, visible_slices
+from core.store import Store
+
+MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structured ones
+
+
+def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
+    run = store.run(run_id)
+    dataset = store.dataset(run["dataset_id"])
+    teachers = store.run_teachers(run_id)
+    tags = {n: teacher_tag(k) for n, k in zip(teachers["teacher_name"], teachers["kind"])}
+    titles = {n: f"{n} ({t})" for n, t in tags.items()}
+    report = run_report(store, run_id)
+    lines = tables.headlines_for(report, metric)
+    sentences = [Sentence(h["sentence"], gap_tone(h.get("gap"))) for h in lines]
+    simulated = [n for n, t in tags.items() if t == "SIMULATED"]
+    note = (f"SIMULATED teachers in this run: {', '.join(simulated)}. They are noise models over the human labels, "
+            "built for controlled experiments; their numbers say nothing about any LLM." if simulated else None)
+
+    sections = [Section("The gap per teacher", figures=[charts.gap_forest(
+        tables.forest_rows(lines, tags), metric, "What training on teacher labels costs the student")]
+        if any(h.get("gap") for h in lines) else [],
+        paragraphs=["Each row: the student trained on the teacher's labels minus the student trained on human labels, "
+                    "at the largest training size, with its paired 95% bootstrap interval."],
+        tables=[tables.statistics(lines, tags)])]
+    sections.append(Section("Teachers", tables=[tables.teachers_at_a_glance(store.teacher_scores(run_id),
+                                                                            store.teacher_costs(run_id), metric)]))
+    curve = store.curve(run_id)
+    curve = curve[curve["metric"] == metric]
+    sections.append(Section("Learning curves", figures=[charts.learning_curve(
+        curve, store.teacher_scores(run_id), titles, run["config"]["student"]["label_modes"], metric,
+        f"Student {charts.METRIC_NAMES[metric]} by training size")],
+        paragraphs=["Bands: 95% intervals, a two-level bootstrap over seeds and test examples. "
+                    "Dashed lines: each teacher scored on the same test set."]))
+    sections.append(_slice_findings(store, run, titles))
+    sections.append(_budget(store, run_id, titles))
+    sections.append(Section("Run config and data provenance", code=pretty({
+        "run": {"id": run_id, "name": run["name"], "status": run["status"], "code_version": run["code_version"],
+                "created_at": run["created_at"], "finished_at": run["finished_at"]},
+        "data set": {"name": dataset.name, "id": dataset.dataset_id, "source file": dataset.source_path,
+                     "examples": dataset.n_examples, "imported at": dataset.created_at,
+                     "columns": dataset.column_mapping, "labels": dataset.label_set.names},
+        "evaluation": report["evaluation"], "teachers": {n: tags[n] for n in titles}, "config": run["config"]})))
+    return render(f"pseudolens report: {run['name']} on {dataset.name}",
+                  f"run {run_id} · finished {run['finished_at']:%Y-%m-%d %H:%M} · metric {charts.METRIC_NAMES[metric]}",
+                  sentences, list(report["warnings"]), note, sections)
+
+
+def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
+    """Per teacher, the slices where its mistakes concentrate most clearly (structured-error test), in words, with
+    the error map of the clearest one."""
+    section = Section("Where the teachers are wrong", paragraphs=[
+        "Test examples only; students at their largest training size. A slice is listed when the teacher's error "
+        "rate differs between its groups beyond chance (chi-square p < 0.05), clearest first."])
+    mode = run["config"]["student"]["label_modes"][0]
+    options = [o for o in visible_slices(slice_options(store, run["dataset_id"])) if o.slice_by != "teacher_label"]
+    for teacher, title in titles.items():
+        found = []
+        for option in options:
+            table = slice_table(store, run["run_id"], teacher, mode, option)
+            if len(table) > 1 and table["homogeneity_p"].iloc[0] < 0.05:
+                found.append((table["homogeneity_p"].iloc[0], option, table))
+        found.sort(key=lambda f: f[0])
+        if not found:
+            section.paragraphs.append(f"{title}: no slice shows its mistakes concentrated.")
+            continue
+        for _, option, table in found[:MAX_FINDINGS]:
+            section.paragraphs.append(structure_words(table, option.title, title)
+                                      + f" (Statistics: {structure_sentence(table, option.title)})")
+        _, option, table = found[0]
+        section.figures.append(charts.slice_heatmap(table, title, option.title, MIN_CELL,
+                                                    f"Error rate by {option.title}: {title}"))
+    return section
+
+
+def _budget(store: Store, run_id: str, titles: dict[str, str]) -> Section:
+    section = Section("What spot-checks buy", paragraphs=[
+        "With the human labels as the oracle: correct the first B teacher labels of the training pool in each "
+        "strategy's order, retrain, and score on the test split."])
+    for teacher, title in titles.items():
+        curve = store.budget_curve(run_id, teacher)
+        if curve.empty:
+            section.paragraphs.append(f"{title}: no budget curves computed "
+                                      f"(python -m core budget --run {run_id} --teacher {teacher}).")
+            continue
+        section.figures.append(charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}"))
+        section.tables.append(curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]]
+                              .assign(teacher=title))
+    return section

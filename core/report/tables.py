@@ -1,0 +1,66 @@
+"""The frames behind the Overview and the report, from `run_report`'s dict and the store's teacher tables: what
+the forest plot draws, the teachers at a glance, and the statistics folded under the answer."""
+from __future__ import annotations
+
+import pandas as pd
+
+from core.report.words import teacher_tag
+
+
+def headlines_for(report: dict, metric: str) -> list[dict]:
+    """The report's headlines in `metric` (all of them when the report states one metric only)."""
+    mine = [h for h in report["headlines"] if h.get("metric") == metric]
+    return mine or list(report["headlines"])
+
+
+def who(headline: dict, tags: dict[str, str]) -> str:
+    """A headline's teacher with what it is, and the label mode it taught with."""
+    return f"{headline['teacher']} ({tags.get(headline['teacher'], headline['teacher_kind'])}) · {headline['label_mode']} labels"
+
+
+def forest_rows(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+    """One row per headline with a gap to the human-label student: `who`, `value`, `lo`, `hi`, `size`."""
+    return pd.DataFrame([{"who": who(h, tags), "size": h["size"], **h["gap"]} for h in headlines if h.get("gap")],
+                        columns=["who", "value", "lo", "hi", "size"])
+
+
+def _ci(e: dict | None, digits: int = 3) -> str:
+    return "" if not e else f"{e['value']:.{digits}f} [{e['lo']:.{digits}f}, {e['hi']:.{digits}f}]"
+
+
+def statistics(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+    """The numbers behind each sentence, 95% intervals in brackets."""
+    return pd.DataFrame([{
+        "teacher": who(h, tags), "training size": h["size"], "student on teacher labels": _ci(h["student"]),
+        "student on human labels": _ci(h.get("gold_student")), "gap": _ci(h.get("gap")),
+        "teacher itself (test)": _ci(h["teacher_score"]),
+        "teacher on all gold": f"{h['teacher_all_gold']['value']:.3f} (n={h['teacher_all_gold']['n']}, "
+                               f"{h['teacher_all_gold']['n_invalid']} invalid, {h['teacher_all_gold']['n_abstained']} abstained)",
+        "n (teacher arm / gold arm)": f"{h['n_teacher_arm']} / {h['n_gold_arm']}",
+        "learns different errors in": ", ".join(h.get("different_errors") or []) or "-"} for h in headlines])
+
+
+def per_class(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+    """Recall per gold class of the teacher, the student on its labels and the student on human labels."""
+    rows = []
+    for h in headlines:
+        for c in h.get("per_class") or []:
+            rows.append({"teacher": who(h, tags), "label": c["label"], "n": c["n"],
+                         "teacher recall": _ci(c["teacher"].get("recall")),
+                         "student recall": _ci((c.get("student") or {}).get("recall")),
+                         "human-label student recall": _ci((c.get("gold_student") or {}).get("recall"))})
+    return pd.DataFrame(rows)
+
+
+def teachers_at_a_glance(scores: pd.DataFrame, costs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Each teacher's score on the test split, what it cost and how fast it answered, in a few readable columns."""
+    t = scores.merge(costs, on="teacher_name")
+    return pd.DataFrame({
+        "teacher": t["teacher_name"], "what it is": [teacher_tag(k) for k in t["kind"]],
+        f"{metric} on test [95% CI]": [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                                       zip(t[metric], t[f"{metric}_lo"], t[f"{metric}_hi"])],
+        "test answered": [f"{a} / {n}" for a, n in zip(t["n_answered"], t["n_test"])],
+        "labels answered": [f"{a} / {n}" for a, n in zip(t["n_labels_answered"], t["n_labels"])],
+        "tokens in / out": [f"{int(i):,} / {int(o):,}" for i, o in zip(t["input_tokens"], t["output_tokens"])],
+        "cost (USD)": [f"${c:,.2f}" for c in t["cost_usd"]],
+        "mean latency": ["-" if pd.isna(ms) else f"{ms:,.0f} ms" for ms in t["mean_latency_ms"]]})

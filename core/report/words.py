@@ -1,0 +1,74 @@
+"""Plain words for what a page or a report shows: what kind of teacher a name is, which slices to offer, and
+the structured-error test said so a person can repeat it."""
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
+from core.teachers.registry import TEACHERS
+
+
+def teacher_tag(kind: str) -> str:
+    """What a teacher of `kind` is, in the words every picker, legend, table and export uses: a simulated noise
+    model is never mistaken for an LLM, and an offline embedding model is not sold as one either."""
+    info = TEACHERS.plugin(kind).info if kind in TEACHERS else {}
+    if info.get("simulated"):
+        return "SIMULATED"
+    if info.get("llm"):
+        return "LLM"
+    return {"import": "recorded labels", "verdicts": "corrected by reviewers"}.get(info.get("source", ""),
+                                                                                   "offline model, not an LLM")
+
+
+def teacher_title(name: str, kind: str) -> str:
+    return f"{name} ({teacher_tag(kind)})"
+
+
+def teacher_titles(teachers: pd.DataFrame) -> dict[str, str]:
+    """Name -> "name (TAG)" for a frame of teachers with `teacher_name` and `kind`."""
+    return {n: teacher_title(n, k) for n, k in zip(teachers["teacher_name"], teachers["kind"])}
+
+
+def gap_tone(gap: dict | None) -> str:
+    """Whether a paired gap's 95% interval says teacher labels hurt, help, or make no shown difference."""
+    if not gap:
+        return "same"
+    return "hurts" if gap["hi"] < 0 else "helps" if gap["lo"] > 0 else "same"
+
+
+def chart_text(text: str) -> str:
+    """A user-given name inside a chart: plotly renders a subset of HTML in titles and labels (links included),
+    so names are escaped to show as typed."""
+    return html.escape(str(text))
+
+
+def visible_slices(options: list) -> list:
+    """Slice options with each name once (a computed slice wins over an imported column of the same name) and
+    without the demo generator's answer key (`ANSWER_KEY_COLUMNS`: which label a simulated teacher errs to),
+    which is how the demo's noise was made, not a property of the texts."""
+    computed = {o.column for o in options if o.slice_by == "stored"}
+    return [o for o in options if o.column not in ANSWER_KEY_COLUMNS
+            and not (o.slice_by != "stored" and o.column in computed)]
+
+
+def structure_words(table: pd.DataFrame, slice_title: str, teacher: str) -> str:
+    """The structured-error test of a slice table (`core.evaluation.slice_errors.slice_table_from`) as a sentence
+    without statistics; the numbers behind it are `structure_sentence`'s."""
+    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
+    p = table["homogeneity_p"].iloc[0] if len(table) else float("nan")
+    if not wrong or math.isnan(p):
+        return f"{teacher} makes too few mistakes on these {n} test examples to say where they sit."
+    overall = wrong / n
+    if p >= 0.05:
+        return (f"{teacher} is wrong on {overall:.0%} of test examples, and about as often in every group of "
+                f"{slice_title}: its mistakes are not concentrated by this slice.")
+    excess = table[(table["teacher_excess_p"] < 0.05) & table["enough"]].sort_values("teacher_error", ascending=False)
+    if excess.empty:
+        return (f"{teacher}'s error rate differs between groups of {slice_title}, but no single group with enough "
+                f"examples stands out from the rest (overall {overall:.0%} wrong).")
+    where = "; ".join(f"in {b} it is wrong {r:.0%} of the time ({l:.1f} times its usual rate)"
+                      for b, r, l in zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"]))
+    return f"{teacher}'s mistakes are concentrated by {slice_title}: {where}. Overall it is wrong {overall:.0%} of the time."

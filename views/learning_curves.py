@@ -1,0 +1,33 @@
+import streamlit as st
+
+import ui
+from core.report import charts
+
+st.title("Learning curves")
+run = ui.pick_run()
+metric = ui.metric()
+
+
+@st.cache_data(show_spinner=False)
+def load(run_id, _version):
+    s = ui.reader()
+    return s.curve(run_id), s.teacher_scores(run_id)
+
+
+curve, teacher_scores = load(run["run_id"], ui.version_key())
+titles = ui.teacher_titles(ui.run_teachers(run["run_id"]))
+curve = curve[curve["metric"] == metric]
+left, right = st.columns([2, 1])
+chosen = left.multiselect("Teachers", list(titles), default=list(titles), format_func=titles.get)
+all_modes = sorted(set(curve["label_mode"]) - {"hard"} | {"hard"})
+modes = right.multiselect("Teacher label modes", all_modes, default=all_modes,
+                          help="hard: the teacher's label; soft: its probabilities")
+fig = charts.learning_curve(curve, teacher_scores, {t: titles[t] for t in chosen}, modes, metric,
+                            f"Student {ui.METRICS[metric]} by training size: teacher labels against human labels")
+ui.show_figure(fig, f"{run['run_id']}-learning-curve-{metric}")
+st.caption("Bands: 95% CIs, a two-level bootstrap over seeds and test examples. Dashed lines: each teacher scored on "
+           "the same test set (named in the legend).")
+
+table = curve[curve["trained_on"].isin(["gold", *chosen]) & curve["label_mode"].isin(["hard", *modes])]
+ui.show_table(table.assign(trained_on=table["trained_on"].map({**titles, "gold": "gold (human)"})),
+              f"{run['run_id']}-curve-{metric}")
