@@ -3,6 +3,7 @@ instead of tracebacks. Pages stay thin: they ask `core` and draw."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import tempfile
 import time
@@ -17,7 +18,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.errors import InputError, StoreBusyError, StoreError
-from core.paths import DEFAULT_DB
+from core.paths import DEFAULT_DB, derived_status_path
 from core.report.words import teacher_tag, teacher_title
 from core.store import Store
 
@@ -85,6 +86,27 @@ RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
 METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
+@st.fragment(run_every=5)
+def background_steps() -> None:
+    """How far `./scripts/start`'s background steps are (slices, noise experiment, budget curves, map), in the
+    sidebar every page shows; looked at again every 5 s, and the page reloads when they finish."""
+    path = derived_status_path(db_path())
+    if not path.exists():
+        return
+    try:
+        status = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # being written this instant; the next look reads it whole
+    if status["step"] == "done":
+        if st.session_state.pop("background-running", False):
+            st.cache_data.clear()
+            st.rerun(scope="app")
+        return
+    st.session_state["background-running"] = True
+    st.info(f"Preparing the demo in the background ({status['done']} of {status['total']} steps done): "
+            f"{status['step']} {status.get('detail', '')}. Pages without them say so until then.")
+
+
 def sidebar_controls() -> None:
     """The run picker and the metric, drawn by the entry file on every page. They are keyed widgets: a keyed
     widget keeps its value from run to run, where one placed by `index=` loses every second change, and being
@@ -107,6 +129,8 @@ def sidebar_controls() -> None:
     st.sidebar.selectbox("Run", ids, key=RUN_KEY, format_func=labels.get)
     st.sidebar.radio("Metric", list(METRICS), key=METRIC_KEY, format_func=METRICS.get,
                      help="for the Overview, the learning curves and the report")
+    with st.sidebar:
+        background_steps()
 
 
 def pick_run() -> dict:

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="build the demo database from scratch (corpus, offline teachers, runs)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
+    demo.add_argument("--derived", action="store_true", help="on the built demo database: compute its slices, noise "
+                      "experiment, budget curves and maps (what ./scripts/start runs after opening the dashboard)")
 
     imp = commands.add_parser("import", parents=[common], help="import a labeled or unlabeled data set (CSV, TSV, Parquet, JSONL)",
                               description="Import a data set. Only --text is required; every other column is optional.")
@@ -147,9 +149,13 @@ def _print_headlines(store, run_id: str) -> None:
 
 
 def _demo(args) -> int:
-    from core.demo import build_demo_database
+    from core.demo import build_demo_database, derive_demo
     from core.store import Store
 
+    if args.derived:
+        derive_demo(args.db, progress=TqdmProgress())
+        print(f"slices, noise experiment, budget curves and maps of {args.db} are stored")
+        return 0
     if args.if_missing and args.db.exists():
         print(f"{args.db} exists; keeping it")
         return 0

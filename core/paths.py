@@ -3,3 +3,9 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_DB = DATA_DIR / "pseudolens.duckdb"
+
+
+def derived_status_path(db: Path) -> Path:
+    """Where the demo's background steps (`python -m core demo --derived`) say how far they are, for the
+    dashboard to show."""
+    return Path(db).with_name(Path(db).name + ".derived.json")

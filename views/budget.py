@@ -1,14 +1,15 @@
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 import ui
+from core.report import charts
+from core.report.words import chart_text
 from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
 run = ui.pick_run()
-store = ui.reader()
-teacher = st.selectbox("Teacher", list(store.run_teachers(run["run_id"])["teacher_name"]))
+teacher = ui.pick_teacher(run["run_id"])
+title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
 
 
 @st.cache_data(show_spinner=False)
@@ -21,8 +22,8 @@ st.caption("With the gold labels as the oracle: correct the first B teacher labe
            "strategy's order, retrain the student on the whole pool, and score it on the gold test split.")
 if curve.empty:
     st.info("No budget curves for this run and teacher yet. Computing them retrains the student once per strategy, "
-            "budget and seed (about a minute on the demo). From a shell: "
-            f"`python -m core budget --run {run['run_id']} --teacher {teacher}`.")
+            "budget and seed (about a minute on the demo). From a shell:")
+    st.code(f"python -m core budget --run {run['run_id']} --teacher {teacher}", language="bash")
     if st.button("Compute budget curves"):
         from core.review.budget import budget_curves
 
@@ -31,24 +32,13 @@ if curve.empty:
         st.rerun()
     st.stop()
 
-palette = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
-fig = go.Figure()
-for i, (strategy, points) in enumerate(curve.groupby("strategy", sort=True)):
-    colour = palette[i % len(palette)]
-    fig.add_trace(go.Scatter(x=np.concatenate([points["budget"], points["budget"][::-1]]),
-                             y=np.concatenate([points["hi"], points["lo"][::-1]]), fill="toself", line=dict(width=0),
-                             fillcolor=colour, opacity=0.12, hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=points["budget"], y=points["accuracy"], name=strategy, mode="lines+markers",
-                             line=dict(color=colour, dash="dash" if strategy == "random" else "solid")))
-gold = curve["gold_accuracy"].iloc[0]
-fig.add_hline(y=gold, line=dict(color="black", dash="dot"), annotation_text=f"student on all human labels: {gold:.3f}")
-fig.update_layout(xaxis_title="human checks (budget)", yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
-                  height=520, legend=dict(orientation="h", y=-0.2))
+fig = charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}")
 ui.show_figure(fig, f"{run['run_id']}-{teacher}-budget")
 
 errors = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers")
                     for s, p in curve.groupby("strategy", sort=True)])
-errors.update_layout(xaxis_title="human checks (budget)", yaxis_title="teacher labels still wrong in the pool", height=380)
+errors.update_layout(title=chart_text(f"Teacher labels still wrong in the training pool after B checks: {title}"),
+                     xaxis_title="human checks (budget)", yaxis_title="teacher labels still wrong in the pool", height=380)
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")
 
 summary = curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]].copy()

@@ -8,10 +8,13 @@ from core.review.disagreements import PATTERNS, with_patterns
 
 st.title("Disagreement map")
 run = ui.pick_run()
-store = ui.reader()
-teacher = st.selectbox("Teacher", list(store.run_teachers(run["run_id"])["teacher_name"]))
+teacher = ui.pick_teacher(run["run_id"])
 MAX_POINTS = 20000
 PATTERN_COLOURS = ["#c7c7c7", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"]
+# clusters by size, largest first: strong colours for the big ones, far from the light grey of "no cluster"
+CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+                   "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
+NO_CLUSTER = "#e3e3e3"
 
 
 @st.cache_data(show_spinner=False)
@@ -23,8 +26,8 @@ def load(run_id, teacher, _version):
 view, terms = load(run["run_id"], teacher, ui.version_key())
 if view["x"].isna().all():
     st.info("The map for this run has not been computed yet. It takes about a minute (UMAP over the text "
-            "embeddings), once per data set; then it is stored and opens instantly. "
-            "From a shell: `python -m core map --run " + run["run_id"] + "`.")
+            "embeddings), once per data set; then it is stored and opens instantly. From a shell:")
+    st.code(f"python -m core map --run {run['run_id']}", language="bash")
     if st.button("Compute the map now"):
         from core.review.map import build_map
 
@@ -38,35 +41,47 @@ view = view.dropna(subset=["x"]).assign(
     cluster_name=lambda v: [f"cluster {c}" if c >= 0 else "no cluster" for c in v["cluster"].fillna(-1).astype(int)],
     hover=lambda v: [html.escape(t[:200]) for t in v["text"]],
 )
+by_size = [c for c in view["cluster_name"].value_counts().index if c != "no cluster"]
+cluster_colours = {c: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(by_size)}
 fig = px.scatter(view, x="x", y="y", color="pattern" if colour_by == "agreement pattern" else "cluster_name",
-                 category_orders={"pattern": list(PATTERNS)}, custom_data=["example_id"],
-                 color_discrete_map={**dict(zip(PATTERNS, PATTERN_COLOURS)), "no cluster": "#d0d0d0"},
-                 hover_name="hover", hover_data={"x": False, "y": False, "gold": True, "teacher_label": True,
-                                                 "student_label": True, "role": True})
-fig.update_traces(marker=dict(size=5, opacity=0.7))
-fig.update_layout(height=600, dragmode="lasso", xaxis=dict(showticklabels=False, title=""),
+                 category_orders={"pattern": list(PATTERNS), "cluster_name": [*by_size, "no cluster"]},
+                 custom_data=["example_id"],
+                 color_discrete_map={**dict(zip(PATTERNS, PATTERN_COLOURS)), **cluster_colours, "no cluster": NO_CLUSTER},
+                 hover_name="hover", hover_data={"x": False, "y": False, "teacher_label": True,
+                                                 "student_label": True, "role": True, "cluster_name": False},
+                 title=f"Where the teacher, the student and the human labels disagree ({len(view)} texts)",
+                 labels={"cluster_name": "cluster (largest first)"})
+fig.update_traces(marker=dict(size=5, opacity=0.75))
+fig.update_layout(height=620, dragmode="lasso", xaxis=dict(showticklabels=False, title=""),
                   yaxis=dict(showticklabels=False, title=""))
-st.caption(f"{len(view)} examples; each point a text placed by its MiniLM embedding (UMAP). "
-           "Draw a lasso or box to list examples and send them to the spot-check queue.")
+st.caption("Each point a text placed by its MiniLM embedding (UMAP). Draw a lasso or box to list examples and send "
+           "them to the spot-check queue.")
 event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode=("lasso", "box"),
                         config=ui.PLOT_CONFIG, key="map")
-st.download_button("Download chart (HTML)", fig.to_html(include_plotlyjs="cdn"), file_name=f"{run['run_id']}-map.html")
+ui.html_download(fig, f"{run['run_id']}-map")
 
 st.subheader("Clusters of disagreement")
 summary = (view[view["cluster"].fillna(-1) >= 0].groupby("cluster")
            .agg(n=("example_id", "size"), teacher_error=("pattern", lambda p: p.isin(["teacher wrong", "both wrong"]).mean()),
                 student_error=("pattern", lambda p: p.isin(["student wrong", "both wrong"]).mean()))
-           .reset_index().merge(terms, on="cluster", how="left"))
+           .reset_index().merge(terms, on="cluster", how="left").sort_values("n", ascending=False))
 ui.show_table(summary, f"{run['run_id']}-{teacher}-clusters")
 st.caption("Error rates count only examples with a gold label; n is all examples in the cluster.")
 
 selected_ids = [p["customdata"][0] for p in (event.selection.points if event and event.selection else [])]
 if selected_ids:
     chosen = view[view["example_id"].isin(selected_ids)]
+    pool = chosen[chosen["role"] != "test"]
     st.subheader(f"Selected: {len(chosen)} examples")
-    ui.show_table(chosen[["example_id", "text", "gold", "teacher_label", "student_label", "pattern", "cluster"]],
+    # gold stays hidden here as in the queue, so it cannot sway whoever reviews these next
+    ui.show_table(chosen[["example_id", "text", "teacher_label", "student_label", "role", "cluster"]],
                   f"{run['run_id']}-selection")
-    if st.button("Send to the spot-check queue"):
-        ui.writer().pin(run["dataset_id"], chosen["example_id"], f"on the map ({teacher})")
+    left_out = len(chosen) - len(pool)
+    if left_out:
+        st.caption(f"{left_out} of them are test examples: their gold labels score the students, so they are not "
+                   "queued for checking (a corrected test label would change the scoreboard, not the training data).")
+    if st.button(f"Send {len(pool)} training-pool examples to the spot-check queue", disabled=pool.empty):
+        ui.writer().pin(run["dataset_id"], pool["example_id"], f"on the map ({teacher})")
         st.cache_data.clear()
-        st.success(f"Queued {len(chosen)} examples at the top of the spot-check queue.")
+        st.success(f"Queued {len(pool)} examples at the top of the spot-check queue"
+                   + (f"; {left_out} test examples left out." if left_out else "."))

@@ -1,18 +1,18 @@
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.evaluation.service import slice_options, slice_table
+from core.report import charts
+from core.report.words import structure_words, visible_slices
 
 st.title("Slice error maps")
 run = ui.pick_run()
 store = ui.reader()
-teachers = store.run_teachers(run["run_id"])
-options = slice_options(store, run["dataset_id"])
+options = visible_slices(slice_options(store, run["dataset_id"]))
 left, middle, right = st.columns(3)
-teacher = left.selectbox("Teacher", list(teachers["teacher_name"]))
+teacher = ui.pick_teacher(run["run_id"], container=left)
+title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
 mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
 titles = [o.title for o in options]
 depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect
@@ -38,39 +38,22 @@ def load(run_id, teacher, mode, title, _version):
 
 
 table = load(run["run_id"], teacher, mode, option.title, ui.version_key())
+ui.plain_box(structure_words(table, option.title, title), "warning" if table["homogeneity_p"].lt(0.05).any() else "same",
+             size="1.1rem")
+with st.expander("The statistics behind this sentence"):
+    st.text(structure_sentence(table, option.title))
+    st.caption("A chi-square test of equal teacher error rates across the groups, and per group a one-sided Fisher "
+               "exact test of its rate against the rest (Holm-adjusted).")
 st.caption(f"Test examples only. Students at their largest training size, error averaged over seeds. "
            f"95% Wilson intervals. Cells with fewer than {MIN_CELL} examples are greyed out and say so.")
-
-models = [("teacher_error", f"teacher {teacher}"), ("student_error", "student on teacher labels"),
-          ("gold_student_error", "student on human labels")]
-z = np.array([[r if ok else np.nan for r, ok in zip(table[col], table["enough"])] for col, _ in models])
-text = [[f"{r:.2f}<br>n={n}" if ok else f"too few<br>n={n}" for r, n, ok in zip(table[col], table["n"], table["enough"])]
-        for col, _ in models]
-heat = go.Figure(go.Heatmap(z=z, x=[str(b) for b in table["bucket"]], y=[name for _, name in models], text=text,
-                            texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=max(0.5, np.nanmax(z) if np.isfinite(z).any() else 0.5),
-                            colorbar=dict(title="error"), hoverongaps=False))
-heat.update_layout(xaxis_title=option.title, xaxis_type="category", height=320, plot_bgcolor="#eeeeee")
-ui.show_figure(heat, f"{run['run_id']}-slices-heatmap")
-st.markdown(structure_sentence(table, option.title))
-
-bars = go.Figure()
-for col, name in models:
-    bars.add_trace(go.Bar(name=name, x=[str(b) for b in table["bucket"]], y=table[col],
-                          error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
-                                       arrayminus=table[col] - table[f"{col}_lo"])))
-bars.update_layout(barmode="group", yaxis_title="error rate", xaxis_title=option.title, xaxis_type="category", height=380)
-ui.show_figure(bars, f"{run['run_id']}-slices-bars")
+ui.show_figure(charts.slice_heatmap(table, title, option.title, MIN_CELL, f"Error rate by {option.title}"),
+               f"{run['run_id']}-slices-heatmap")
+ui.show_figure(charts.slice_bars(table, title, option.title, f"Error rate by {option.title}, with 95% intervals"),
+               f"{run['run_id']}-slices-bars")
 
 st.subheader("Inheritance: does the student copy its teacher's mistakes?")
 st.caption("If the student only learned the task, P(student wrong | teacher wrong) would be close to "
            "P(student wrong | teacher right). A large gap means the teacher's errors were learned.")
-inherit = go.Figure()
-for col, name, n_col in (("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)", "n_teacher_wrong"),
-                         ("student_wrong_if_teacher_right", "P(student wrong | teacher right)", "n_teacher_right")):
-    inherit.add_trace(go.Bar(name=name, x=[str(b) for b in table["bucket"]], y=table[col],
-                             text=[f"n={n}" for n in table[n_col]], textposition="outside",
-                             error_y=dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
-                                          arrayminus=table[col] - table[f"{col}_lo"])))
-inherit.update_layout(barmode="group", yaxis_title="probability", xaxis_title=option.title, xaxis_type="category", height=380)
-ui.show_figure(inherit, f"{run['run_id']}-inheritance")
-ui.show_table(table, f"{run['run_id']}-slices")
+ui.show_figure(charts.inheritance_bars(table, option.title, "Does the student copy its teacher's mistakes? "
+                                       f"By {option.title}"), f"{run['run_id']}-inheritance")
+ui.show_table(table, f"{run['run_id']}-{teacher}-slices")

@@ -1,94 +1,145 @@
+import json
+
 import streamlit as st
 
 import ui
-import json
-
-from core.review import exchange
 from core.errors import DataError, PseudolensError
-from core.review.verdicts import VERDICTS, record_verdict, reviewer_agreement
+from core.evaluation.service import slice_options
+from core.report.words import visible_slices
+from core.review import exchange
 from core.review.queue import spot_check_queue
 from core.review.strategies import STRATEGIES
+from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
 st.title("Spot-check queue")
 run = ui.pick_run()
 store = ui.reader()
 dataset = store.dataset(run["dataset_id"])
-
-
+REVIEWER = "reviewer"  # the name stays for the session, across examples and pages
 
 
 @st.cache_data(show_spinner=False)
 def choices(run_id, dataset_id, teacher, _version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
-    return (s.ranking_strategies(run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]),
-            list(s.slice_columns(dataset_id)["column_name"]))
+    slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
+    return s.ranking_strategies(run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
 
 
 left, right = st.columns([1, 2])
-teacher = left.selectbox("Teacher whose labels to check", list(store.run_teachers(run["run_id"])["teacher_name"]))
-strategies, cluster_ids, slice_names = choices(run["run_id"], dataset.dataset_id, teacher, ui.version_key())
+teacher = ui.pick_teacher(run["run_id"], "Teacher whose labels to check", container=left)
+strategies, cluster_ids, slices = choices(run["run_id"], dataset.dataset_id, teacher, ui.version_key())
 strategy = right.selectbox("Rank by", strategies, index=strategies.index("disagreement") if "disagreement" in strategies else 0,
                            format_func=lambda s: f"{s}: {STRATEGIES.description(s) if s in STRATEGIES else ''}")
 
 with st.expander("Filter by slice or cluster"):
     clusters = st.multiselect("Clusters (from the disagreement map)", cluster_ids)
-    slice_column = st.selectbox("Slice column", ["(none)", *slice_names])
-    values = (st.multiselect("Values", store.column_values(dataset.dataset_id, slice_column))
-              if slice_column != "(none)" else [])
+    slice_title = st.selectbox("Slice (imported columns and computed slices)", ["(none)", *slices])
+    option = slices.get(slice_title)
+    values = []
+    if option is not None:
+        values = st.multiselect("Values", store.slice_buckets(dataset.dataset_id, option.column) if option.slice_by == "stored"
+                                else store.column_values(dataset.dataset_id, option.column))
     include_reviewed = st.checkbox("Include examples that already have a verdict")
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, strategy, clusters, slice_column, values, include_reviewed, _version):
-    return spot_check_queue(ui.reader(), run_id, teacher, strategy, clusters=clusters, slice_column=slice_column,
-                            slice_values=values, include_reviewed=include_reviewed)
+def load(run_id, teacher, strategy, clusters, slice_title, values, include_reviewed, _version):
+    s = ui.reader()
+    option = slices.get(slice_title)
+    by_column = option is not None and option.slice_by == "column" and values
+    queue = spot_check_queue(s, run_id, teacher, strategy, clusters=clusters,
+                             slice_column=option.column if by_column else None, slice_values=values if by_column else None,
+                             include_reviewed=include_reviewed, limit=None if option is not None and not by_column and values else 500)
+    if option is not None and option.slice_by == "stored" and values:
+        # computed slices live in their own table; the queue is cut to their members here
+        queue = queue[queue["example_id"].isin(s.slice_members(s.run(run_id)["dataset_id"], option.column, values))]
+        queue = queue.assign(total=len(queue), rank=range(1, len(queue) + 1)).head(500)
+    return queue
 
 
-queue = load(run["run_id"], teacher, strategy, clusters, None if slice_column == "(none)" else slice_column,
-             values, include_reviewed, ui.version_key())
+queue = load(run["run_id"], teacher, strategy, clusters, slice_title, values, include_reviewed, ui.version_key())
 total = int(queue["total"].iloc[0]) if len(queue) else 0
 st.caption(f"{total} training-pool examples in the queue (the labels that teach the student); the first {len(queue)} "
-           "are listed. "
+           "are listed. Test examples are never queued: their gold labels score the students. "
            "Gold labels are hidden here so they cannot sway the reviewer.")
-shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
-               "student_confidence", "cluster", "n_verdicts"]]
-ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
 
-left, middle, right = st.columns(3)
-left.download_button("Label Studio tasks (JSON)", json.dumps(exchange.to_label_studio(queue, teacher), indent=1),
-                     file_name=f"{run['run_id']}-label-studio.json", help="Labeling config: "
-                     + exchange.label_studio_config(dataset.label_set))
-middle.download_button("Argilla records (JSON)", json.dumps(exchange.to_argilla(queue, teacher), indent=1),
-                       file_name=f"{run['run_id']}-argilla.json")
-right.download_button("Blank review sheet (CSV)", exchange.to_csv(queue), file_name=f"{run['run_id']}-review.csv")
 
-st.subheader("Record a verdict")
-if queue.empty:
-    st.info("Nothing left to review with these filters.")
-else:
-    pick = st.selectbox("Example", list(queue["example_id"]),
-                        format_func=lambda i: f"#{int(queue.loc[queue.example_id == i, 'rank'].iloc[0])} · {i}")
-    row = queue[queue["example_id"] == pick].iloc[0]
-    st.text(row["text"])  # plain text: markup in a text is shown, not rendered
-    st.caption(f"Teacher: {row['teacher_label']} · held-out student: {row['student_label']} · {row['reason']}")
-    with st.form("verdict", clear_on_submit=True):
-        reviewer = st.text_input("Reviewer", value=st.session_state.get("reviewer", ""), key="verdict-reviewer")
-        verdict = st.radio("Verdict", VERDICTS, horizontal=True,
-                           format_func={"label": "the correct label is", "ambiguous": "ambiguous", "skip": "skip"}.get,
-                           key="verdict-kind")
-        label = st.selectbox("Correct label", dataset.label_set.names, key="verdict-label")
-        note = st.text_input("Note (optional)", key="verdict-note")
-        if st.form_submit_button("Save verdict"):
-            try:
-                record_verdict(ui.writer(), dataset.dataset_id, pick, reviewer, verdict,
-                               label if verdict == "label" else None, note)
-            except PseudolensError as exc:
-                st.error(str(exc))
-            else:
-                st.session_state["reviewer"] = reviewer
-                st.cache_data.clear()
-                st.success(f"Saved: {verdict} {label if verdict == 'label' else ''} for {pick}")
+@st.fragment
+def review(queue, run_id: str, teacher: str) -> None:
+    """One example at a time, text beside the teacher's label. Saving records the verdict and shows the next example
+    without rerunning the page (the queue's table refreshes on the next page run)."""
+    done = st.session_state.setdefault(f"reviewed-{run_id}-{teacher}", set())
+    remaining = queue[~queue["example_id"].isin(done)]
+    if remaining.empty:
+        st.info("Nothing left to review with these filters.")
+        return
+    ids = list(remaining["example_id"])
+    if st.session_state.get("review-current") not in ids:
+        st.session_state["review-current"] = ids[0]
+    row = remaining.set_index("example_id").loc[st.session_state["review-current"]]
+    example_id = st.session_state["review-current"]
+    message = st.session_state.pop("review-saved", None)
+    if message:
+        st.toast(message)
+
+    text, decide = st.columns([3, 2], gap="large")
+    with text:
+        st.text(f"#{int(row['rank'])} of {len(queue)} listed · {example_id} · {len(remaining) - 1} after this one")
+        with st.container(border=True):
+            st.text(row["text"])  # plain text: markup in a text is shown, not rendered
+        st.text(f"Why it is here: {row['reason']}")
+    with decide:
+        ui.plain_box(f"Teacher's label: {row['teacher_label']}", "same", size="1.3rem",
+                     over=f"{teacher} · confidence {row['teacher_confidence']:.2f}" if row["teacher_confidence"] == row["teacher_confidence"] else teacher)
+        st.text(f"Held-out student says: {row['student_label']}")
+        name = st.text_input("Reviewer", value=st.session_state.get(REVIEWER, ""), key="reviewer-box",
+                             placeholder="your name (kept for this session)")
+        st.session_state[REVIEWER] = name
+        names = dataset.label_set.names
+        teacher_label = row["teacher_label"] if row["teacher_label"] in names else None
+        label = st.selectbox("Correct label", names, index=names.index(teacher_label) if teacher_label else 0,
+                             key=f"label-{example_id}")
+        note = st.text_input("Note (optional)", key=f"note-{example_id}")
+        right_col, label_col = st.columns(2)
+        actions = {
+            "teacher": right_col.button("Teacher is right", type="primary", shortcut="T", width="stretch",
+                                        disabled=teacher_label is None, help="Keyboard: T"),
+            "label": label_col.button("Save this label", shortcut="L", width="stretch", help="Keyboard: L"),
+            "ambiguous": right_col.button("Ambiguous", shortcut="A", width="stretch", help="Keyboard: A"),
+            "skip": label_col.button("Skip", shortcut="S", width="stretch", help="Keyboard: S")}
+        pressed = next((a for a, clicked in actions.items() if clicked), None)
+        if pressed is None:
+            return
+        verdict = "label" if pressed in ("teacher", "label") else pressed
+        chosen = teacher_label if pressed == "teacher" else label if pressed == "label" else None
+        try:
+            record_verdict(ui.writer(), dataset.dataset_id, example_id, name, verdict, chosen, note)
+        except PseudolensError as exc:
+            st.error(str(exc))
+            return
+        done.add(example_id)
+        st.session_state["review-saved"] = f"Saved {verdict} {chosen or ''} for {example_id}"
+        st.session_state["review-current"] = next((i for i in ids if i not in done), None)
+        st.rerun(scope="fragment")
+
+
+st.subheader("Review")
+review(queue, run["run_id"], teacher)
+
+with st.expander(f"The queue ({len(queue)} listed) and exports"):
+    shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
+                   "student_confidence", "cluster", "n_verdicts"]]
+    ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
+    # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
+    title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
+    left, middle, right = st.columns(3)
+    left.download_button("Label Studio tasks (JSON)", json.dumps(exchange.to_label_studio(queue, title), indent=1),
+                         file_name=f"{run['run_id']}-label-studio.json", help="Labeling config: "
+                         + exchange.label_studio_config(dataset.label_set))
+    middle.download_button("Argilla records (JSON)", json.dumps(exchange.to_argilla(queue, title), indent=1),
+                           file_name=f"{run['run_id']}-argilla.json")
+    right.download_button("Blank review sheet (CSV)", exchange.to_csv(queue), file_name=f"{run['run_id']}-review.csv")
 
 st.subheader("Verdicts so far")
 verdicts = ui.reader().verdicts(dataset.dataset_id)
@@ -96,20 +147,42 @@ if verdicts.empty:
     st.info("No verdicts yet.")
 else:
     agreement = reviewer_agreement(verdicts)
-    st.caption(f"{len(verdicts)} verdicts from {verdicts['reviewer'].nunique()} reviewers on "
-               f"{verdicts['example_id'].nunique()} examples. " + (
-                   f"{agreement['n_examples']} examples were reviewed by two or more people; all agreed on "
-                   f"{agreement['all_agree']:.0%} of them." if agreement["n_examples"] else
-                   "No example has two reviewers yet, so agreement cannot be shown."))
-    ui.show_table(verdicts, f"{dataset.name}-verdicts")
-    if st.button(f"Apply verdicts: rerun with {teacher}'s labels corrected", help="A new run that trains on the "
+    st.text(f"{len(verdicts)} verdicts from {verdicts['reviewer'].nunique()} reviewers on "
+            f"{verdicts['example_id'].nunique()} examples. " + (
+                f"{agreement['n_examples']} examples were reviewed by two or more people; all agreed on "
+                f"{agreement['all_agree']:.0%} of them." if agreement["n_examples"] else
+                "No example has two reviewers yet, so agreement cannot be shown."))
+    conflicts = reviewer_disagreements(verdicts)
+    if not conflicts.empty:
+        tied = conflicts[conflicts["tied"]]
+        (st.warning if len(tied) else st.info)(
+            f"Reviewers disagree on {len(conflicts)} examples. {len(tied)} are tied: applying the verdicts now would "
+            "leave a tied example out of training when one side says ambiguous, or take the first label in label-set "
+            "order. Decide them below: your verdict breaks the tie.")
+        ui.show_table(conflicts, f"{dataset.dataset_id}-disagreements")
+        if len(tied):
+            with st.form("decide"):
+                pick = st.selectbox("Tied example", list(tied["example_id"]))
+                final = st.selectbox("Final label", [*dataset.label_set.names, "ambiguous"])
+                if st.form_submit_button("Record the deciding verdict"):
+                    try:
+                        record_verdict(ui.writer(), dataset.dataset_id, pick, st.session_state.get(REVIEWER, ""),
+                                       "ambiguous" if final == "ambiguous" else "label",
+                                       None if final == "ambiguous" else final, "decides a tie between reviewers")
+                    except PseudolensError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.cache_data.clear()
+                        st.rerun()
+    ui.show_table(verdicts, f"{dataset.dataset_id}-verdicts")
+    if st.button("Apply verdicts: rerun with this teacher's labels corrected", help="A new run that trains on the "
                  "teacher's labels and on the corrected labels side by side (Learning curves shows both)."):
         from core.pipeline import apply_verdicts
 
         new_run = apply_verdicts(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
-        st.session_state["run_id"] = new_run
-        st.success(f"Run {new_run} finished; it is now selected in the sidebar.")
+        ui.select_run(new_run)
+        st.rerun()
 
 with st.expander("Import completed annotations"):
     fmt = st.selectbox("Format", ["label_studio", "argilla", "csv"])
@@ -120,8 +193,7 @@ with st.expander("Import completed annotations"):
             with ui.saved_upload(upload) as saved:
                 added = exchange.import_verdicts(ui.writer(), dataset.dataset_id, saved, fmt)
         except DataError as exc:
-            st.error(f"{upload.name} was not imported; nothing changed.")
-            st.code("\n".join(exc.problems[:20]), language=None)
+            ui.show_data_error(upload.name, exc, "was not imported; nothing changed.")
         else:
             st.cache_data.clear()
             st.success(f"{added} new verdicts (verdicts already imported are not added twice).")

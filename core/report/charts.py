@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from core.report.words import chart_text
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+# the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
+MODEL_COLOURS = {"teacher_error": "#ff7f0e", "student_error": "#d62728", "gold_student_error": "#555555"}
 METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
@@ -33,7 +35,7 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
         hovertemplate="%{y}<br>gap %{x:+.3f} (95% CI %{customdata[0]:+.3f} to %{customdata[1]:+.3f})"
                       "<br>N = %{customdata[2]}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line=dict(color="black", dash="dot"))
-    fig.update_layout(title=title, height=120 + 48 * len(rows), margin=dict(l=10, r=30, t=60, b=50),
+    fig.update_layout(title=chart_text(title), height=120 + 48 * len(rows), margin=dict(l=10, r=30, t=60, b=50),
                       xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus student on human "
                                        "labels (95% CI)", zeroline=False, tickformat="+.2f"))
     return fig
@@ -69,7 +71,7 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
             line=dict(color=PALETTE[i % len(PALETTE)], dash="dash", width=1),
             name=chart_text(f"teacher {title_} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]")))
     n_test = int(curve["n_test"].iloc[0]) if len(curve) else 0
-    fig.update_layout(title=title, height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
+    fig.update_layout(title=chart_text(title), height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
                       xaxis=dict(type="log", title="training examples (log scale)", tickvals=sizes,
                                  ticktext=[f"{s:,}" for s in sizes], minor=dict(showgrid=False)),
                       yaxis=dict(title=f"{METRIC_NAMES[metric]} on the gold test set (n={n_test})"))
@@ -85,7 +87,7 @@ def slice_heatmap(table: pd.DataFrame, teacher: str, slice_title: str, min_cell:
     heat = go.Figure(go.Heatmap(z=z, x=_buckets(table), y=[name for _, name in models], text=text,
                                 texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=top,
                                 colorbar=dict(title="error"), hoverongaps=False))
-    heat.update_layout(title=title, xaxis_title=chart_text(slice_title), xaxis_type="category", height=340,
+    heat.update_layout(title=chart_text(title), xaxis_title=chart_text(slice_title), xaxis_type="category", height=340,
                        plot_bgcolor="#eeeeee")
     return heat
 
@@ -93,8 +95,9 @@ def slice_heatmap(table: pd.DataFrame, teacher: str, slice_title: str, min_cell:
 def slice_bars(table: pd.DataFrame, teacher: str, slice_title: str, title: str) -> go.Figure:
     bars = go.Figure()
     for col, name in _slice_models(teacher):
-        bars.add_trace(go.Bar(name=name, x=_buckets(table, with_n=True), y=table[col], error_y=_error(table, col)))
-    bars.update_layout(title=title, barmode="group", yaxis_title="error rate", xaxis_title=chart_text(slice_title),
+        bars.add_trace(go.Bar(name=name, x=_buckets(table, with_n=True), y=table[col], error_y=_error(table, col),
+                              marker_color=MODEL_COLOURS[col]))
+    bars.update_layout(title=chart_text(title), barmode="group", yaxis_title="error rate", xaxis_title=chart_text(slice_title),
                        xaxis_type="category", height=400)
     return bars
 
@@ -103,12 +106,12 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Fi
     """P(student wrong | teacher wrong) against P(student wrong | teacher right) per bucket; the counts behind
     each pair are in the tick label, clear of the error bars."""
     fig = go.Figure()
-    for col, name in (("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)"),
-                      ("student_wrong_if_teacher_right", "P(student wrong | teacher right)")):
+    for col, name, colour in (("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)", "#d62728"),
+                              ("student_wrong_if_teacher_right", "P(student wrong | teacher right)", "#9e9e9e")):
         fig.add_trace(go.Bar(name=name, x=[f"{chart_text(b)}<br>n={w} wrong / {r} right" for b, w, r in
                                            zip(table["bucket"], table["n_teacher_wrong"], table["n_teacher_right"])],
-                             y=table[col], error_y=_error(table, col)))
-    fig.update_layout(title=title, barmode="group", yaxis_title="probability", xaxis_title=chart_text(slice_title),
+                             y=table[col], error_y=_error(table, col), marker_color=colour))
+    fig.update_layout(title=chart_text(title), barmode="group", yaxis_title="probability", xaxis_title=chart_text(slice_title),
                       xaxis_type="category", height=420)
     return fig
 
@@ -126,7 +129,7 @@ def budget_curves(curve: pd.DataFrame, title: str) -> go.Figure:
     gold = curve["gold_accuracy"].iloc[0]
     fig.add_hline(y=gold, line=dict(color="black", dash="dot"),
                   annotation_text=f"student on all human labels: {gold:.3f}", annotation_position="top left")
-    fig.update_layout(title=title, xaxis_title="human checks (budget)", height=520,
+    fig.update_layout(title=chart_text(title), xaxis_title="human checks (budget)", height=520,
                       yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
                       legend=dict(orientation="h", y=-0.2, yanchor="top"))
     return fig

@@ -42,7 +42,7 @@ def gap_tone(gap: dict | None) -> str:
 def chart_text(text: str) -> str:
     """A user-given name inside a chart: plotly renders a subset of HTML in titles and labels (links included),
     so names are escaped to show as typed."""
-    return html.escape(str(text))
+    return html.escape(str(text), quote=False)
 
 
 def visible_slices(options: list) -> list:

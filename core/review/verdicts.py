@@ -35,3 +35,20 @@ def reviewer_agreement(verdicts: pd.DataFrame) -> dict:
     per_example = decided.groupby("example_id").agg(reviewers=("reviewer", "nunique"), answers=("answer", "nunique"))
     shared = per_example[per_example["reviewers"] >= 2]
     return {"n_examples": len(shared), "all_agree": float((shared["answers"] == 1).mean()) if len(shared) else float("nan")}
+
+
+def reviewer_disagreements(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Examples whose reviewers gave different answers (a label, or `ambiguous`; skips are no answer), each with
+    every answer and whether a majority decides it (`tied`: no answer has more votes than every other, so applying
+    the verdicts would fall back to a tie rule unless someone decides)."""
+    answered = verdicts[verdicts["verdict"] != "skip"]
+    answered = answered.assign(answer=answered["label"].fillna(answered["verdict"]))
+    rows = []
+    for example_id, group in answered.groupby("example_id"):
+        counts = group["answer"].value_counts()
+        if len(counts) < 2:
+            continue
+        rows.append({"example_id": example_id, "answers": ", ".join(f"{r}: {a}" for r, a in zip(group["reviewer"], group["answer"])),
+                     "majority": None if counts.iloc[0] == counts.iloc[1] else counts.index[0],
+                     "tied": bool(counts.iloc[0] == counts.iloc[1])})
+    return pd.DataFrame(rows, columns=["example_id", "answers", "majority", "tied"])

@@ -8,6 +8,7 @@ from core.store.database import MIGRATIONS, SCHEMA_VERSION
 from core.store.datasets import DatasetInfo, DatasetTables
 from core.store.labels import LabelTables
 from core.store.maps import MapTables
+from core.store.pages import PageLookups
 from core.store.review import ReviewTables
 from core.store.runs import RunTables
 from core.store.slices import SliceTables
@@ -17,5 +18,5 @@ __all__ = ["Store", "DatasetInfo", "ExampleFilter", "DEFAULT_DB", "MIGRATIONS", 
            "StoreError", "StoreBusyError"]
 
 
-class Store(DatasetTables, LabelTables, SliceTables, RunTables, ReviewTables, MapTables, PageQueries):
+class Store(DatasetTables, LabelTables, SliceTables, RunTables, ReviewTables, MapTables, PageQueries, PageLookups):
     """A pseudolens DuckDB file with every aggregate's reads and writes."""
