@@ -17,8 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-PAGES = {"overview": "", "learning_curves": "learning_curves", "slices": "slices", "disagreements": "disagreements",
-         "spot_check": "spot_check", "budget": "budget", "taxonomy": "taxonomy", "runs": "runs"}
+# page -> its title in the sidebar's navigation
+PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices": "Slice error maps",
+         "disagreements": "Disagreement map", "spot_check": "Spot-check queue", "budget": "Budget curves",
+         "taxonomy": "Label set", "runs": "Runs"}
+VIEWPORT = {"width": 1440, "height": 900}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -31,7 +34,7 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(db: Path, timeout: float = 60.0):
-    """`streamlit run app.py` on 127.0.0.1 against `db`; yields the base URL."""
+    """`streamlit run app.py` on 127.0.0.1 against `db` (a fresh server each time); yields the base URL."""
     port = free_port()
     env = {**os.environ, "PSEUDOLENS_DB": str(db)}
     process = subprocess.Popen(
@@ -56,26 +59,28 @@ def running_app(db: Path, timeout: float = 60.0):
         process.wait(timeout=10)
 
 
-def shoot(url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
-    """Visits each page, waits for its content, saves `<page>.png`; returns exception texts per page."""
-    from playwright.sync_api import sync_playwright
+def settle(page, timeout: float = 120000) -> None:
+    """Waits until the app has drawn: a heading is there and Streamlit's running indicator has gone."""
+    page.wait_for_selector("h1", timeout=timeout)
+    page.wait_for_timeout(300)  # a rerun's indicator appears a moment after the click that starts it
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout)
+    page.wait_for_timeout(500)  # plotly draws its charts after the script has finished
 
+
+def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
+    """Visits each page through the sidebar as a person would (so the session, and the run picked in it, carry
+    over), waits for it to draw, saves `<page>.png` (what a 1440x900 window shows); returns the exception texts
+    per page."""
     out.mkdir(parents=True, exist_ok=True)
+    if not page.url.startswith(url):
+        page.goto(url)
+        settle(page)
     problems: dict[str, list[str]] = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        for name, path in pages.items():
-            page.goto(f"{url}/{path}", wait_until="networkidle")
-            page.wait_for_selector("h1", timeout=60000)
-            try:  # charts draw after the heading; a page without charts simply has none
-                page.wait_for_selector(".js-plotly-plot, [data-testid='stDataFrame'], [data-testid='stAlert']", timeout=30000)
-            except Exception:
-                pass
-            page.wait_for_timeout(1500)
-            problems[name] = [e.inner_text() for e in page.query_selector_all("[data-testid='stException']")]
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
-        browser.close()
+    for name, title in pages.items():
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        settle(page)
+        problems[name] = [e.inner_text() for e in page.query_selector_all("[data-testid='stException']")]
+        page.screenshot(path=str(out / f"{name}.png"))
     return problems
 
 
@@ -84,8 +89,12 @@ def main() -> int:
     parser.add_argument("--db", type=Path, default=ROOT / "data" / "pseudolens.duckdb")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
-    with running_app(args.db) as url:
-        problems = shoot(url, args.out)
+    from playwright.sync_api import sync_playwright
+
+    with running_app(args.db) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        problems = shoot(browser.new_page(viewport=VIEWPORT), url, args.out)
+        browser.close()
     for name, errors in problems.items():
         print(f"{name}: {'OK' if not errors else errors}")
     return 1 if any(problems.values()) else 0

@@ -1,4 +1,5 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
+import html
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +15,7 @@ from core.pipeline import run_experiment
 from core.datasets.importing import import_dataset
 from core.review.budget import budget_curves
 from core.review.map import build_map
-from core.evaluation.service import headlines
+from core.evaluation.report import run_report
 from core.slices.service import compute_slices
 from core.slices.syntax import SyntaxSlicer
 from core.store import Store
@@ -41,6 +42,10 @@ def dashboard_db(tmp_path_factory):
     run_id = run_experiment(store, config)
     build_map(store, run_id)
     budget_curves(store, run_id, "sim", budgets=(0, 50, 150), seeds=(0, 1))
+    # a second, smaller run, for switching runs in the browser and seeing every page draw it
+    run_experiment(store, parse_config({"name": "dash-second", "dataset": "dash", "sizes": [100, "all"], "seeds": [0, 1, 2],
+                                        "bootstrap": 200, "student": {"label_modes": ["hard"]},
+                                        "teachers": [{"name": "uniform", "kind": "simulated", "params": {"mode": "uniform"}}]}))
     return folder / "dash.duckdb", run_id
 
 
@@ -53,22 +58,36 @@ def app(dashboard_db, monkeypatch, tmp_path):
 
     def open_page(page):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     open_page.db = copy
     return open_page
 
 
-def test_overview_states_the_headline_numbers_that_are_in_the_store(app, dashboard_db):
+def test_overview_opens_with_one_sentence_per_teacher_from_the_report(app, dashboard_db):
     at = app("overview")
-    shown = [a.value for a in (*at.warning, *at.success)]
+    boxes = [e.proto.body for e in at.get("html")]
     store = Store(dashboard_db[0], read_only=True)
-    expected = [h.sentence() for h in headlines(store, dashboard_db[1])]
-    assert shown == expected and len(expected) == 4
-    assert any("(SIMULATED)" in line for line in shown)
-    teacher_table = at.dataframe[0].value
-    assert set(teacher_table["teacher"]) == {"sim (SIMULATED)", "zs"}
+    expected = [h for h in run_report(store, dashboard_db[1])["headlines"] if h.get("metric", "accuracy") == "accuracy"]
+    assert expected and all(any(html.escape(h["sentence"]) in box for box in boxes) for h in expected)
+    assert any("sim (SIMULATED)" in box for box in boxes) and any("zs (offline model, not an LLM)" in box for box in boxes)
+    assert "forest" not in str(at.exception) and len(at.get("plotly_chart")) >= 1
+    teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
+    assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
+    assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
+
+
+def test_the_metric_and_the_run_are_kept_across_pages(app, dashboard_db):
+    at = app("overview")
+    at.sidebar.radio(key="metric").set_value("macro_f1").run()
+    second = next(r for r in Store(dashboard_db[0], read_only=True).runs()["run_id"] if r.startswith("dash-second"))
+    at.session_state["run"] = second  # AppTest cannot pick a formatted option; the browser test clicks it
+    at.run()
+    at.switch_page("views/learning_curves.py").run()
+    assert at.sidebar.radio(key="metric").value == "macro_f1"
+    assert at.session_state["run"].startswith("dash-second")
+    assert set(at.dataframe[0].value["metric"]) == {"macro_f1"}
 
 
 def test_learning_curve_table_holds_every_curve_point(app, dashboard_db):
@@ -102,7 +121,10 @@ def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard
     examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
     assert table["n"].sum() == (examples["split"] == "test").sum()
     assert set(table["bucket"]) <= {"0", "1", "2", "3+"} and "homogeneity_p" in table.columns
-    assert any("chi-square p" in m.value for m in at.markdown)
+    assert any("chi-square p" in t.value for t in at.text)  # the statistics, folded under the plain sentence
+    options = at.selectbox[2].options
+    assert not any("alt_label" in o or "distractor_label" in o for o in options)  # the generator's answer key
+    assert len(options) == len(set(options))
 
 
 def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashboard_db):
@@ -114,23 +136,54 @@ def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashbo
     assert {"cluster", "n", "teacher_error", "student_error", "terms"} <= set(clusters.columns)
 
 
-def test_a_verdict_is_saved_to_duckdb_and_survives_a_rerun(app):
+def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     at = app("spot_check")
     queue = at.dataframe[0].value
-    first = queue["example_id"].iloc[0]
+    first, second = queue["example_id"].iloc[:2]
     assert queue["rank"].tolist()[:3] == [1, 2, 3] and queue["reason"].str.len().min() > 0
-    at.text_input(key="verdict-reviewer").input("Ada")
-    at.radio(key="verdict-kind").set_value("label")
-    at.selectbox(key="verdict-label").set_value("billing")
-    at.text_input(key="verdict-note").input("looks like billing to me")
-    at.button[-1].click().run()
+    assert at.selectbox(key=f"label-{first}").value == queue["teacher_label"].iloc[0]  # the teacher's label by default
+    at.text_input(key="reviewer-box").input("Ada")
+    at.selectbox(key=f"label-{first}").set_value("billing")
+    at.text_input(key=f"note-{first}").input("looks like billing to me")
+    next(b for b in at.button if b.label == "Save this label").click().run()
     assert not at.exception
-    verdicts = Store(app.db, read_only=True).verdicts(Store(app.db, read_only=True).datasets()["dataset_id"][0])
+    store = Store(app.db, read_only=True)
+    verdicts = store.verdicts(store.datasets()["dataset_id"][0])
     assert verdicts[["example_id", "reviewer", "verdict", "label", "note"]].values.tolist() == [
         [first, "Ada", "label", "billing", "looks like billing to me"]]
+    assert at.text_input(key="reviewer-box").value == "Ada"  # the name stays
+    assert f"label-{second}" in [s.key for s in at.selectbox]  # and the next example is up
+    next(b for b in at.button if b.label == "Teacher is right").click().run()
+    verdicts = Store(app.db, read_only=True).verdicts(store.datasets()["dataset_id"][0])
+    assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher_label"].iloc[1]
     at.run()
     assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
     assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+
+
+def test_reviewers_who_disagree_are_shown_and_a_tie_is_decided_explicitly(app):
+    from core.review.verdicts import record_verdict
+
+    store = Store(app.db)
+    dataset_id = store.datasets()["dataset_id"][0]
+    example = store.examples(dataset_id)["example_id"].iloc[5]
+    record_verdict(store, dataset_id, example, "Ada", "label", "billing")
+    record_verdict(store, dataset_id, example, "Bo", "ambiguous")
+    at = app("spot_check")
+    assert any("1 are tied" in w.value for w in at.warning)
+    at.text_input(key="reviewer-box").input("Cy")
+    at.selectbox(key="decide-final").set_value("billing")
+    next(b for b in at.button if b.label == "Record the deciding verdict").click().run()
+    assert not at.exception and not any("tied" in w.value for w in at.warning)
+    assert sorted(Store(app.db, read_only=True).verdicts(dataset_id)["reviewer"]) == ["Ada", "Bo", "Cy"]
+
+
+def test_the_html_report_is_self_contained_and_marks_simulated_teachers(dashboard_db):
+    from core.report.service import html_report
+
+    page = html_report(Store(dashboard_db[0], read_only=True), dashboard_db[1])
+    assert "<script src=" not in page and "<link" not in page  # plotly is inside the page; nothing is fetched
+    assert page.count('class="chart"') >= 4 and "SIMULATED teachers in this run: sim" in page
 
 
 def test_budget_page_shows_the_stored_curves_and_checks_to_half_gap(app, dashboard_db):
@@ -179,20 +232,81 @@ def test_runs_page_lists_runs_and_missing_database_gets_instructions(app, monkey
 
 
 @pytest.mark.browser
-def test_every_page_in_a_real_browser(dashboard_db, tmp_path):
+def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
+    """Chromium on a fresh server: a deep link lands on its page; every page draws both runs; five run switches in
+    a row each take effect; a verdict is recorded with the keyboard; the report downloads and draws every chart
+    with no network."""
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
     pytest.importorskip("playwright", reason="pip install playwright (in requirements-test.txt)")
     import sys
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from screenshots import running_app, shoot
+    from playwright.sync_api import sync_playwright
 
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES as LINKS, VIEWPORT, running_app, settle, shoot
+
+    db = tmp_path / "browser.duckdb"
+    shutil.copy(dashboard_db[0], db)
     out = ROOT / "tests" / "artifacts" / "screenshots"
-    with running_app(dashboard_db[0]) as url:
-        problems = shoot(url, out)
-    assert problems == {page: [] for page in PAGES}
-    assert all((out / f"{page}.png").stat().st_size > 10_000 for page in PAGES)
+    with running_app(db) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+
+        page.goto(f"{url}/slices")  # the first request this server gets
+        settle(page)
+        assert page.locator("h1").first.inner_text() == "Slice error maps"
+        assert page.get_by_test_id("stSidebarNav").get_by_text("Spot-check queue").count() == 1
+
+        def pick_run(name: str) -> None:
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option").filter(has_text=name).first.click()
+            settle(page)
+
+        assert shoot(page, url, out) == {name: [] for name in LINKS}  # every page on the first run
+        pick_run("dash-second")
+        assert shoot(page, url, out / "second") == {name: [] for name in LINKS}
+
+        page.goto(url)
+        settle(page)
+        for name in ["dash ·", "dash-second", "dash ·", "dash-second", "dash ·"]:
+            pick_run(name)
+            meta = page.get_by_test_id("stText").first.inner_text()
+            assert f"run {name.rstrip(' ·')} ·" in meta, (name, meta)
+
+        page.goto(f"{url}/spot_check")
+        settle(page)
+        page.get_by_label("Reviewer").fill("Keyboard Kim")
+        page.get_by_label("Reviewer").press("Tab")
+        page.locator("body").click(position={"x": 5, "y": 5})  # focus off the inputs, where letters are typed
+        page.keyboard.press("t")
+        settle(page)
+        store = Store(db, read_only=True)
+        verdicts = store.verdicts(store.datasets()["dataset_id"][0])
+        assert verdicts["reviewer"].tolist() == ["Keyboard Kim"] and verdicts["verdict"].tolist() == ["label"]
+
+        page.goto(url)
+        settle(page)
+        with page.expect_download(timeout=120000) as download:
+            page.get_by_role("button", name="Download the report (HTML)").click()
+        report = tmp_path / "report.html"
+        download.value.save_as(report)
+        offline = browser.new_page(viewport=VIEWPORT)
+        outside = []
+
+        def only_the_file(route):
+            if not route.request.url.startswith("file://"):
+                outside.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+        offline.route("**/*", only_the_file)
+        offline.goto(report.as_uri(), wait_until="load")
+        charts = offline.locator("div.chart").count()
+        offline.wait_for_function(f"document.querySelectorAll('div.chart .main-svg').length >= {charts}", timeout=30000)
+        assert charts >= 4 and outside == []
+        offline.screenshot(path=str(out / "report.png"))
+        browser.close()
 
 
 def test_a_busy_database_gets_a_message_not_a_traceback(app):

@@ -24,7 +24,7 @@ if path.exists():
                              "code_version", "error"]], "runs")
         with st.expander("Configs and timings"):
             for r in runs.itertuples():
-                st.markdown(f"**{r.run_id}**")
+                st.text(r.run_id)
                 st.json({"config": json.loads(r.config), "timings": json.loads(r.timings) if r.timings else {}})
 else:
     st.info(f"No database at {path} yet. Build the demo below, or import a file.")
@@ -32,7 +32,13 @@ else:
 st.header("Build the demo database")
 st.caption("Generates the demo corpus, labels it with two SIMULATED teachers and a zero-shot embedding model, and "
            "runs the demo experiments (about two minutes). Replaces the database file when it finishes.")
-if st.button("Build the demo database"):
+runs_now = ui.cached_runs(ui.version_key()) if path.exists() else None
+confirmed = True
+if runs_now is not None:
+    # replacing the file loses everything in it; say what, and build only once the user has said so
+    st.text(f"This replaces {path}: its {len(runs_now)} runs, every imported data set, verdict and taxonomy in it.")
+    confirmed = st.checkbox("I understand: replace the database and lose what is in it", key="confirm-demo")
+if st.button("Build the demo database", disabled=not confirmed):
     from core.demo import build_demo_database
 
     build_demo_database(path, progress=ui.progress_bar())
@@ -70,7 +76,8 @@ if upload is not None:
                 st.error(str(exc))
             else:
                 st.cache_data.clear()
-                st.success(f"Imported {info.n_examples} examples as {info.name!r}.")
+                st.success(f"Imported {info.n_examples} examples.")
+                st.text(f"Data set name: {info.name}")
 
 st.header("Run an experiment")
 example = (Path(__file__).resolve().parent.parent / "data" / "demo_run.toml").read_text()
@@ -91,4 +98,6 @@ if st.button("Start the run"):
             st.error(str(exc))
         else:
             st.cache_data.clear()
-            st.success(f"Run {run_id} finished.")
+            ui.select_run(run_id)
+            st.success("Run finished; it is now selected in the sidebar.")
+            st.text(f"Run id: {run_id}")

@@ -16,6 +16,7 @@ run = ui.pick_run()
 store = ui.reader()
 dataset = store.dataset(run["dataset_id"])
 REVIEWER = "reviewer"  # the name stays for the session, across examples and pages
+CHOSEN = "(the label chosen in the box)"
 
 
 @st.cache_data(show_spinner=False)
@@ -98,30 +99,42 @@ def review(queue, run_id: str, teacher: str) -> None:
         st.session_state[REVIEWER] = name
         names = dataset.label_set.names
         teacher_label = row["teacher_label"] if row["teacher_label"] in names else None
-        label = st.selectbox("Correct label", names, index=names.index(teacher_label) if teacher_label else 0,
+        st.selectbox("Correct label", names, index=names.index(teacher_label) if teacher_label else 0,
                              key=f"label-{example_id}")
-        note = st.text_input("Note (optional)", key=f"note-{example_id}")
+        st.text_input("Note (optional)", key=f"note-{example_id}")
         right_col, label_col = st.columns(2)
-        actions = {
-            "teacher": right_col.button("Teacher is right", type="primary", shortcut="T", width="stretch",
-                                        disabled=teacher_label is None, help="Keyboard: T"),
-            "label": label_col.button("Save this label", shortcut="L", width="stretch", help="Keyboard: L"),
-            "ambiguous": right_col.button("Ambiguous", shortcut="A", width="stretch", help="Keyboard: A"),
-            "skip": label_col.button("Skip", shortcut="S", width="stretch", help="Keyboard: S")}
-        pressed = next((a for a, clicked in actions.items() if clicked), None)
-        if pressed is None:
-            return
-        verdict = "label" if pressed in ("teacher", "label") else pressed
-        chosen = teacher_label if pressed == "teacher" else label if pressed == "label" else None
-        try:
-            record_verdict(ui.writer(), dataset.dataset_id, example_id, name, verdict, chosen, note)
-        except PseudolensError as exc:
-            st.error(str(exc))
-            return
-        done.add(example_id)
-        st.session_state["review-saved"] = f"Saved {verdict} {chosen or ''} for {example_id}"
-        st.session_state["review-current"] = next((i for i in ids if i not in done), None)
-        st.rerun(scope="fragment")
+        # the verdict is saved in the button's callback, before the fragment draws again, so the next draw is
+        # already the next example
+        args = dict(example_id=example_id, ids=ids, done=done)
+        right_col.button("Teacher is right", type="primary", shortcut="T", width="stretch", disabled=teacher_label is None,
+                         help="Keyboard: T", on_click=save, kwargs={**args, "verdict": "label", "label": teacher_label})
+        label_col.button("Save this label", shortcut="L", width="stretch", help="Keyboard: L", on_click=save,
+                         kwargs={**args, "verdict": "label", "label": CHOSEN})
+        right_col.button("Ambiguous", shortcut="A", width="stretch", help="Keyboard: A", on_click=save,
+                         kwargs={**args, "verdict": "ambiguous", "label": None})
+        label_col.button("Skip", shortcut="S", width="stretch", help="Keyboard: S", on_click=save,
+                         kwargs={**args, "verdict": "skip", "label": None})
+        if "review-error" in st.session_state:
+            st.error(st.session_state.pop("review-error"))
+
+
+def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> None:
+    # the widgets' values as the user left them when pressing the button (the callback runs before the next draw)
+    name = st.session_state.get("reviewer-box", "")
+    st.session_state[REVIEWER] = name
+    if label is CHOSEN:
+        label = st.session_state[f"label-{example_id}"]
+    try:
+        record_verdict(ui.writer(), dataset.dataset_id, example_id, name, verdict, label,
+                       st.session_state.get(f"note-{example_id}", ""))
+    except PseudolensError as exc:
+        st.session_state["review-error"] = str(exc)
+        return
+    done.add(example_id)
+    st.cache_data.clear()  # the queue and the verdicts table, when the page draws again
+    # ids and labels are user data, and a toast renders markdown: the message names neither
+    st.session_state["review-saved"] = f"Verdict saved ({len(done)} this session); here is the next example."
+    st.session_state["review-current"] = next((i for i in ids if i not in done), None)
 
 
 st.subheader("Review")
@@ -163,7 +176,7 @@ else:
         if len(tied):
             with st.form("decide"):
                 pick = st.selectbox("Tied example", list(tied["example_id"]))
-                final = st.selectbox("Final label", [*dataset.label_set.names, "ambiguous"])
+                final = st.selectbox("Final label", [*dataset.label_set.names, "ambiguous"], key="decide-final")
                 if st.form_submit_button("Record the deciding verdict"):
                     try:
                         record_verdict(ui.writer(), dataset.dataset_id, pick, st.session_state.get(REVIEWER, ""),
