@@ -63,7 +63,7 @@ def main() -> None:
             at.run()
             if page != "overview":
                 t0 = time.perf_counter()
-                at.switch_page(f"pages/{page}.py").run()
+                at.switch_page(f"views/{page}.py").run()
             seconds = time.perf_counter() - t0
             loads.setdefault(page, {})[attempt] = round(seconds, 3)
             if at.exception:

@@ -60,11 +60,14 @@ def running_app(db: Path, timeout: float = 60.0):
 
 
 def settle(page, timeout: float = 120000) -> None:
-    """Waits until the app has drawn: a heading is there and Streamlit's running indicator has gone."""
+    """Waits until the app has drawn: a heading is there and Streamlit says its script is not running, twice
+    in a row (a rerun starts a moment after the click that asks for it)."""
     page.wait_for_selector("h1", timeout=timeout)
-    page.wait_for_timeout(300)  # a rerun's indicator appears a moment after the click that starts it
-    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout)
-    page.wait_for_timeout(500)  # plotly draws its charts after the script has finished
+    idle = "[data-testid=stApp][data-test-script-state=notRunning]"
+    for _ in range(2):
+        page.wait_for_timeout(400)
+        page.wait_for_selector(idle, timeout=timeout)
+    page.wait_for_timeout(300)  # plotly draws its charts after the script has finished
 
 
 def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:

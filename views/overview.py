@@ -13,15 +13,15 @@ config = run["config"]
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, _version):
+def load(run_id, metric, _version):
     from core.evaluation.report import run_report
 
     s = ui.reader()
-    return (run_report(s, run_id), s.teacher_scores(run_id), s.teacher_costs(run_id),
+    return (run_report(s, run_id, metric), s.teacher_scores(run_id), s.teacher_costs(run_id),
             s.teacher_label_distribution(run_id), s.gold_distribution(s.run(run_id)["dataset_id"]))
 
 
-report, scores, costs, distribution, gold = load(run["run_id"], ui.version_key())
+report, scores, costs, distribution, gold = load(run["run_id"], metric, ui.version_key())
 teachers = ui.run_teachers(run["run_id"])
 tags = dict(zip(teachers["teacher_name"], teachers["tag"]))
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "

@@ -35,7 +35,8 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
         hovertemplate="%{y}<br>gap %{x:+.3f} (95% CI %{customdata[0]:+.3f} to %{customdata[1]:+.3f})"
                       "<br>N = %{customdata[2]}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line=dict(color="black", dash="dot"))
-    fig.update_layout(title=chart_text(title), height=120 + 48 * len(rows), margin=dict(l=10, r=30, t=60, b=50),
+    fig.update_layout(title=chart_text(title), height=120 + 48 * len(rows), margin=dict(r=30, t=60, b=50),
+                      yaxis=dict(automargin=True),
                       xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus student on human "
                                        "labels (95% CI)", zeroline=False, tickformat="+.2f"))
     return fig

@@ -15,7 +15,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.8rem;margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
 .meta{color:#555} .sentence{font-size:1.2rem;border-left:6px solid #7f7f7f;background:#f3f3f3;padding:.6rem .9rem;margin:.4rem 0}
-.hurts{border-color:#d62728;background:#fdecea} .helps{border-color:#1f77b4;background:#e8f1fa}
+.about{font-size:.8rem;color:#555} .hurts{border-color:#d62728;background:#fdecea} .helps{border-color:#1f77b4;background:#e8f1fa}
 .warning{border-left:6px solid #e6a700;background:#fff8e1;padding:.5rem .9rem;margin:.3rem 0}
 .simulated{border:2px solid #d62728;color:#d62728;font-weight:600;padding:.5rem .9rem;margin:1rem 0}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}
@@ -38,6 +38,7 @@ class Section:
 class Sentence:
     text: str
     tone: str  # "hurts", "helps" or "same"
+    about: str  # the teacher, what it is, and the label mode
 
 
 def render(title: str, meta: str, sentences: list[Sentence], warnings: list[str], simulated_note: str | None,
@@ -46,7 +47,7 @@ def render(title: str, meta: str, sentences: list[Sentence], warnings: list[str]
     body = [f"<h1>{_e(title)}</h1>", f'<p class="meta">{_e(meta)}</p>']
     if simulated_note:
         body.append(f'<div class="simulated">{_e(simulated_note)}</div>')
-    body += [f'<div class="sentence {s.tone}">{_e(s.text)}</div>' for s in sentences]
+    body += [f'<div class="sentence {s.tone}"><div class="about">{_e(s.about)}</div>{_e(s.text)}</div>' for s in sentences]
     body += [f'<div class="warning">{_e(w)}</div>' for w in warnings]
     for section in sections:
         body.append(f"<h2>{_e(section.title)}</h2>")

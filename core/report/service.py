@@ -19,9 +19,9 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     teachers = store.run_teachers(run_id)
     tags = {n: teacher_tag(k) for n, k in zip(teachers["teacher_name"], teachers["kind"])}
     titles = {n: f"{n} ({t})" for n, t in tags.items()}
-    report = run_report(store, run_id)
+    report = run_report(store, run_id, metric)
     lines = tables.headlines_for(report, metric)
-    sentences = [Sentence(h["sentence"], gap_tone(h.get("gap"))) for h in lines]
+    sentences = [Sentence(h["sentence"], gap_tone(h.get("gap")), tables.who(h, tags)) for h in lines]
     simulated = [n for n, t in tags.items() if t == "SIMULATED"]
     note = (f"SIMULATED teachers in this run: {', '.join(simulated)}. They are noise models over the human labels, "
             "built for controlled experiments; their numbers say nothing about any LLM." if simulated else None)
