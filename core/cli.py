@@ -248,7 +248,7 @@ def _print_slice_verdicts(store, dataset) -> None:
         for option in slice_options(store, dataset.dataset_id):
             if option.slice_by == "stored":
                 table = slice_table(store, run["run_id"], teacher, mode, option)
-                print(f"  {teacher} by {option.column}: {structure_sentence(table, option.column)}")
+                print(f"  {teacher} by {option.title}: {structure_sentence(table, option.title)}")
 
 
 def _noise_experiment(args) -> int:
