@@ -23,7 +23,7 @@ from sklearn.model_selection import GroupKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.evaluation.slice_errors import wilson  # noqa: E402
+from core.evaluation.metrics import wilson  # noqa: E402
 from core.evaluation.metrics import error_structure  # noqa: E402
 from core.slices import count_buckets  # noqa: E402
 from core.slices.detector import FlagDetector  # noqa: E402

@@ -1,5 +1,5 @@
-"""Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | budget |
-export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
+"""Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | report |
+budget | export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
 (nothing was written); 4 database problem (busy, damaged, not a pseudolens file, newer schema); 5 a teacher
@@ -136,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--run", required=True)
     apply.add_argument("--teacher", required=True)
 
+    report = commands.add_parser("report", parents=[common], help="a run's answer: headlines with intervals, per-class "
+                                 "errors, teacher scores over all gold rows, warnings")
+    report.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
+    report.add_argument("--format", choices=["json"], default="json")
+    report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
+
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -179,6 +185,8 @@ def _import(args) -> int:
     label_set = LabelSet.from_file(args.labels) if args.labels else None
     loaded = read_dataset(args.file, mapping, label_set)
     info = import_dataset(Store(args.db), loaded, args.name)
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"imported {info.n_examples} examples as {info.name!r} ({info.dataset_id}) with labels {info.label_set.names}")
     for teacher in mapping.llm_labels:
         print(f"  recorded teacher {teacher!r} from column {mapping.llm_labels[teacher]!r}")
@@ -225,7 +233,28 @@ def _slices(args) -> int:
     counts = store.slices(dataset.dataset_id).groupby(["slice", "bucket"]).size()
     for (name, bucket), n in counts.items():
         print(f"  {name} = {bucket}: {n}")
+    _print_slice_verdicts(store, dataset)
     return 0
+
+
+def _print_slice_verdicts(store, dataset) -> None:
+    """Whether each teacher's error is structured by each computed slice, on the data set's latest finished run."""
+    from core.evaluation.service import slice_options, slice_table
+    from core.evaluation.slice_errors import structure_sentence
+
+    runs = store.runs()
+    runs = runs[(runs["dataset"] == dataset.name) & (runs["status"] == "finished")]
+    if runs.empty:
+        print("no finished run on this data set yet: the structured-error verdicts need one (python -m core run)")
+        return
+    run = store.run(runs["run_id"].iloc[-1])
+    mode = run["config"]["student"]["label_modes"][0]
+    print(f"where each teacher errs, on run {run['run_id']}:")
+    for teacher in store.run_teachers(run["run_id"])["teacher_name"]:
+        for option in slice_options(store, dataset.dataset_id):
+            if option.slice_by == "stored":
+                table = slice_table(store, run["run_id"], teacher, mode, option)
+                print(f"  {teacher} by {option.title}: {structure_sentence(table, option.title)}")
 
 
 def _noise_experiment(args) -> int:
@@ -331,6 +360,15 @@ def _apply_verdicts(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from core.evaluation.report import find_run, run_report
+    from core.store import Store
+
+    store = Store(args.db, read_only=True)
+    print(json.dumps(run_report(store, find_run(store, args.run), args.metric), indent=1, default=str))
+    return 0
+
+
 def _runs(args) -> int:
     from core.store import Store
 
@@ -356,7 +394,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
                 "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
-                "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts}
+                "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts,
+                "report": _report}
     try:
         return handlers[args.command](args)
     except PseudolensError as exc:

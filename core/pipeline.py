@@ -9,12 +9,30 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
-from core.evaluation.runs import code_version, evaluate_run, run_id_for
+from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
 from core.progress import Progress
 from core.review.ranking import rank_pool
 from core.store import Store
+from core.teachers import TEACHERS
 from core.teachers.corrected import majority_corrections, verdict_fingerprint
 from core.teachers.service import estimate_cost, label_with_teachers
+
+
+def label_mode_warnings(store: Store, config: RunConfig, dataset) -> list[str]:
+    """Soft labels need a teacher's probabilities: a config that asks only for soft labels from a teacher that
+    gives none cannot run (an error before any work); with hard labels too, the soft arm is left out, said."""
+    messages = []
+    for spec in config.teachers:
+        if TEACHERS.plugin(spec.kind).info["source"] != "import" or "soft" not in config.student.label_modes:
+            continue
+        if store.teachers_with_probabilities(dataset.dataset_id, spec.name):
+            continue
+        if config.student.label_modes == ["soft"]:
+            raise InputError(f"teacher {spec.name!r} has no probabilities or confidences (its column was imported "
+                             "without --llm-confidence), so student.label_modes = ['soft'] cannot train on it; "
+                             "add 'hard' or import a confidence column")
+        messages.append(f"soft labels skipped for {spec.name}: it gives no probabilities or confidences")
+    return messages
 
 
 def run_experiment(store: Store, config: RunConfig, progress: Progress | None = None) -> str:
@@ -23,9 +41,11 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     timings: dict[str, float] = {}
     dataset = store.dataset(config.dataset)
     examples = store.examples(dataset.dataset_id)
-    pool, test = config.test.split(examples)
+    warnings = label_mode_warnings(store, config, dataset)
     encode = stored_encoder(store, dataset.dataset_id, examples)
-    teacher_ids = label_with_teachers(store, config.teachers, dataset, examples, pool, encode, progress, timings)
+    teacher_ids = label_with_teachers(store, config.teachers, dataset, examples, prompt_pool(examples, config),
+                                      encode, progress, timings)
+    scored_examples, plan = scoring_plan(examples, config, dataset.label_set.names)
 
     run_id = run_id_for(config, dataset)
     status = store.start_run(run_id=run_id, name=config.name, dataset_id=dataset.dataset_id,
@@ -33,7 +53,8 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     if status == "finished":
         return run_id
     try:
-        evaluate_run(store, run_id, config, dataset, pool, test, teacher_ids, encode, timings, progress)
+        warnings += evaluate_run(store, run_id, config, dataset, scored_examples, plan, teacher_ids, encode, timings,
+                                 progress)
         ranking_started = time.perf_counter()
         for name in teacher_ids:
             rank_pool(store, run_id, name)
@@ -42,7 +63,7 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
         raise
     timings["total"] = round(time.perf_counter() - started, 3)
-    store.finish_run(run_id, "finished", timings)
+    store.finish_run(run_id, "finished", timings, warnings=warnings)
     return run_id
 
 
@@ -50,8 +71,7 @@ def dry_run(store: Store, config: RunConfig):
     """The calls, tokens and cost labeling would take, per LLM teacher, without calling anything."""
     dataset = store.dataset(config.dataset)
     examples = store.examples(dataset.dataset_id)
-    pool, _ = config.test.split(examples)
-    return estimate_cost(store, config.teachers, dataset, examples, pool)
+    return estimate_cost(store, config.teachers, dataset, examples, prompt_pool(examples, config))
 
 
 def apply_verdicts(store: Store, run_id: str, teacher: str, progress: Progress | None = None) -> str:

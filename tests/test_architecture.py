@@ -18,7 +18,7 @@ FOUNDATION = {"core", "core.errors", "core.registry", "core.progress", "core.fin
 # Thin services: they load, call the pure functions of their stage and write. Nothing else opens the store.
 SERVICES = {"core.datasets.importing", "core.datasets.stored_embeddings", "core.teachers.service",
             "core.teachers.labeling", "core.teachers.call_cache", "core.taxonomy.propose", "core.slices.service",
-            "core.evaluation.runs", "core.evaluation.service", "core.evaluation.noise_experiment",
+            "core.evaluation.runs", "core.evaluation.service", "core.evaluation.report", "core.evaluation.noise_experiment",
             "core.review.ranking", "core.review.queue", "core.review.verdicts", "core.review.budget",
             "core.review.map", "core.review.exchange", "core.report.service", "core.pipeline", "core.demo", "core.cli"}
 

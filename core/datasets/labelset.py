@@ -11,8 +11,11 @@ from core.files import read_text, yaml_problem
 
 @dataclass(frozen=True)
 class Label:
+    """A label; `values` are other raw spellings in the data that mean it (a label file's `values: [0, "0.0"]`)."""
+
     name: str
     description: str = ""
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class LabelSet:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
+    def canonical(self, raw: str) -> str:
+        """The label a raw value names: itself, or the label that lists it among its `values`; else unchanged."""
+        for label in self.labels:
+            if raw == label.name or raw in label.values:
+                return label.name
+        return raw
+
     def spread(self, label: str, confidence: float) -> dict[str, float]:
         """A label with a stated confidence as a distribution: the rest shared evenly by the other labels."""
         others = len(self.labels) - 1
@@ -64,7 +74,11 @@ class LabelSet:
             if isinstance(record, dict):
                 if "name" not in record:
                     raise LabelSetError(f"label entry {record!r} has no 'name'")
-                labels.append(Label(str(record["name"]), str(record.get("description") or "")))
+                values = record.get("values") or []
+                if not isinstance(values, list):
+                    raise LabelSetError(f"label {record['name']!r}: values must be a list of raw values, like [0, \"0.0\"]")
+                labels.append(Label(str(record["name"]), str(record.get("description") or ""),
+                                    tuple(str(v) for v in values)))
             else:
                 labels.append(Label(str(record)))
         return cls(tuple(labels))
@@ -92,7 +106,8 @@ class LabelSet:
         return cls.from_names([line.strip() for line in text.splitlines() if line.strip()])
 
     def to_json(self) -> str:
-        return json.dumps([{"name": l.name, "description": l.description} for l in self.labels])
+        return json.dumps([{"name": label.name, "description": label.description,
+                            **({"values": list(label.values)} if label.values else {})} for label in self.labels])
 
     @classmethod
     def from_json(cls, text: str) -> "LabelSet":

@@ -51,6 +51,7 @@ class LoadedDataset:
     extra_columns: pd.DataFrame  # example_id, column_name, value (long form)
     llm_labels: dict[str, pd.DataFrame]  # teacher name -> example_id, value, confidence
     content_hash: str
+    warnings: list[str] = field(default_factory=list)  # said at import, where the user looks
 
 
 def _row_of_offset(raw: bytes, offset: int) -> int:
@@ -200,6 +201,8 @@ def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet |
             raise DataError(path, ["no label set given and no labels in the data to infer one from; pass a label file"])
         label_set = LabelSet.from_names(observed)
     elif mapping.gold:
+        gold = gold.map(label_set.canonical, na_action="ignore")
+        gold = gold.astype(object).where(gold.notna(), None)
         for row, line, value in zip(rows, lines, gold):
             if value is not None and value not in label_set:
                 problems.append(f"{_where(row, line, mapping.gold)}: gold label {value!r} is not in the label set {label_set.names}")
@@ -242,8 +245,40 @@ def read_dataset(path: str | Path, mapping: ColumnMapping, label_set: LabelSet |
         })
         for teacher, column in mapping.llm_labels.items()
     }
+    warnings = [w for teacher, answers in llm_labels.items()
+                for w in [invalid_answer_warning(teacher, answers["value"], label_set)] if w]
     digest = hashlib.sha256()
     digest.update(json.dumps(mapping.to_dict(), sort_keys=True).encode())
     digest.update(label_set.to_json().encode())
     digest.update(pd.util.hash_pandas_object(examples.drop(columns="source_row"), index=False).values.tobytes())
-    return LoadedDataset(path, mapping, label_set, examples, extra, llm_labels, digest.hexdigest())
+    return LoadedDataset(path, mapping, label_set, examples, extra, llm_labels, digest.hexdigest(), warnings)
+
+
+def normalized(value: str) -> str:
+    """A raw label as a person would read it: case, spaces, quotes and a trailing ".0" on a number dropped."""
+    text = value.strip().strip("\"'.").lower()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def invalid_answer_warning(teacher: str, values: pd.Series, label_set: LabelSet) -> str | None:
+    """How many of a recorded teacher's answers are outside the label set, the most common ones, and a hint when
+    they match labels after normalisation ("1" vs "1.0"), which usually means a column was re-typed on the way."""
+    answered = values.astype(str).str.strip()
+    answered = answered[answered != ""]
+    invalid = answered[[label_set.canonical(v) not in label_set for v in answered]]
+    if invalid.empty:
+        return None
+    common = invalid.value_counts().head(3)
+    message = (f"teacher {teacher!r}: {len(invalid)} of {len(answered)} answers ({len(invalid) / len(answered):.0%}) "
+               f"are not in the label set {label_set.names} and count as invalid (wrong); most common: "
+               + ", ".join(f"{value!r} ({n})" for value, n in common.items()))
+    by_form = {normalized(name): name for name in label_set.names}
+    matches = {value: by_form[normalized(value)] for value in common.index if normalized(value) in by_form}
+    if matches:
+        message += ("; they match labels after normalisation (" + ", ".join(f"{v!r} ~ {n!r}" for v, n in matches.items())
+                    + "): list them as `values:` of those labels in a label file, or clean the column")
+    return message

@@ -19,7 +19,7 @@ def interpret(raw: str | None, confidence: float | None, label_set: LabelSet) ->
     """One recorded answer as a teacher label's fields: a label from the set, or no label and why."""
     if raw is None:
         return {"label": None, "abstain_reason": "no recorded answer"}
-    value = raw.strip()
+    value = label_set.canonical(raw.strip())
     if confidence is not None and math.isnan(confidence):
         confidence = None
     if not value:

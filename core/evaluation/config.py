@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.errors import ConfigError
-from core.evaluation.splits import pool_and_test
+from core.evaluation.splits import EvaluationPlan, evaluation_plan, pool_and_test
 from core.files import read_text, yaml_problem
 from core.fingerprints import full_digest
 from core.students import STUDENTS
@@ -77,6 +77,18 @@ class TestSpec(Strict):
         return pool_and_test(examples, self.split_value, self.fraction, self.seed)
 
 
+class EvaluationSpec(Strict):
+    """How students are scored. `crossfit`: repeated stratified K-fold over the gold-labeled rows: every gold
+    row is predicted, once per repeat, by students trained without it, and intervals cover folds, seeds and
+    rows. `split`: the rows of the fixed test split only (see `test`), so intervals cover one split. `auto`:
+    `split` when the data set has rows in a test split, else `crossfit`."""
+
+    scheme: Literal["auto", "crossfit", "split"] = "auto"
+    folds: int = Field(5, ge=2, le=20)
+    repeats: int = Field(2, ge=1, le=20)
+    seed: int = Field(0, ge=0)
+
+
 class RunConfig(Strict):
     name: str
     dataset: str
@@ -85,6 +97,7 @@ class RunConfig(Strict):
     sizes: list[Union[int, Literal["all"]]] = [100, 200, 500, 1000, "all"]
     seeds: list[int] = Field([0, 1, 2], min_length=3)
     test: TestSpec = TestSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
     bootstrap: int = Field(1000, ge=100)
 
     @field_validator("sizes")
@@ -114,6 +127,11 @@ class RunConfig(Strict):
 
     def fingerprint(self) -> str:
         return full_digest(self.model_dump())
+
+    def plan(self, examples) -> EvaluationPlan:
+        """Which rows each round of students learns from and is scored on."""
+        return evaluation_plan(examples, self.evaluation.scheme, self.evaluation.folds, self.evaluation.repeats,
+                               self.evaluation.seed, self.test.split_value, self.test.fraction, self.test.seed)
 
 
 def load_config(path: str | Path) -> RunConfig:

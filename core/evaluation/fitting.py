@@ -1,6 +1,6 @@
 """Students fitted on one label source: the arms a run compares (gold labels, each teacher's hard or soft
-labels), the training sizes, one fit, and the held-out predictions every example gets. Pure functions over
-arrays and frames."""
+labels, each available on some rows), the training sizes, the rows and weights of one fit, and the held-out
+predictions every example gets. Pure functions over arrays and frames."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ class Arm:
 
     trained_on: str
     label_mode: str
-    available: np.ndarray  # over the training pool
+    available: np.ndarray  # over the data set's rows
     targets: np.ndarray  # class indices (hard) or probability rows (soft)
 
 
@@ -32,14 +32,14 @@ def label_indices(labels, label_names: list[str]) -> np.ndarray:
     return np.array([index.get(label, -1) if isinstance(label, str) else -1 for label in labels], dtype=int)
 
 
-def gold_arm(pool: pd.DataFrame, label_names: list[str]) -> Arm:
-    gold = label_indices(pool["gold"], label_names)
+def gold_arm(examples: pd.DataFrame, label_names: list[str]) -> Arm:
+    gold = label_indices(examples["gold"], label_names)
     return Arm(GOLD, "hard", gold >= 0, gold)
 
 
-def teacher_arms(name: str, labels: pd.DataFrame, pool_ids: pd.Series, label_names: list[str], modes) -> list[Arm]:
+def teacher_arms(name: str, labels: pd.DataFrame, example_ids: pd.Series, label_names: list[str], modes) -> list[Arm]:
     """`labels`: the teacher's stored answers, indexed by example id."""
-    by_id = labels.reindex(pool_ids)
+    by_id = labels.reindex(example_ids)
     valid = by_id["label"].notna().to_numpy()
     arms = [Arm(name, "hard", valid, label_indices(by_id["label"], label_names))] if "hard" in modes else []
     has_probs = by_id["probs"].notna().to_numpy()
@@ -54,20 +54,43 @@ def teacher_arms(name: str, labels: pd.DataFrame, pool_ids: pd.Series, label_nam
     return arms
 
 
-def training_sizes(requested, available: int) -> list[int]:
-    """The requested sizes this arm can fill; "all" is every usable example."""
-    sizes = {available if s == "all" else s for s in requested}
-    return sorted(s for s in sizes if s <= available)
+@dataclass(frozen=True)
+class Draw:
+    """Which training rows a fit uses, and with what weights (None: each once)."""
+
+    rows: np.ndarray
+    weights: np.ndarray | None
 
 
-def fit_arm(student: Student, X_pool, arm: Arm, size: int, seed: int, label_names: list[str]):
-    """A student trained on `size` of the arm's usable examples, drawn with `seed`."""
-    order = np.random.default_rng(seed).permutation(len(arm.available))
-    chosen = order[arm.available[order]][:size]
-    targets = arm.targets[chosen]
+def training_sizes(requested, largest: int, common: int | None = None) -> list[int]:
+    """The requested sizes an arm can fill; "all" is `largest`, the rows the arm can use in every fold; `common`,
+    the most rows every arm can use, is added so arms of different sizes also meet at one size."""
+    sizes = {largest if s == "all" else s for s in requested}
+    if common is not None and 2 <= common < largest:
+        sizes.add(common)
+    return sorted(s for s in sizes if s <= largest)
+
+
+def draw_rows(available: np.ndarray, shared: np.ndarray, size: int, weighted: bool, seed: int, repeat: int,
+              fold: int) -> Draw:
+    """`size` training rows for one fit. Sizes every arm can fill are drawn from `shared` (the rows every arm
+    can use) with a generator that does not depend on the arm, so all arms learn from the same texts; larger
+    ones from the arm's own `available` rows. At an arm's largest size (and the common one: `weighted`) every
+    row is used, and seeds differ through Bayesian-bootstrap weights (Dirichlet(1) times n), so a seed changes
+    the fit at every size."""
+    source = shared if size <= len(shared) else available
+    rng = np.random.default_rng([seed, repeat, fold, size, int(source is shared)])
+    rows = np.sort(rng.choice(source, size=min(size, len(source)), replace=False))
+    weights = rng.dirichlet(np.ones(len(rows))) * len(rows) if weighted else None
+    return Draw(rows, weights)
+
+
+def fit_arm(student: Student, X, arm: Arm, draw: Draw, label_names: list[str]):
+    """A fresh copy of the student's classifier trained on the drawn rows of the arm's labels."""
+    targets = arm.targets[draw.rows]
     if targets.ndim == 1:
         targets = np.asarray(label_names)[targets]
-    return clone(student.classifier).fit(X_pool[chosen], targets), len(chosen)
+    return clone(student.classifier).fit(X[draw.rows], targets, sample_weight=draw.weights)
 
 
 def fit_labels(student: Student, X, labels: np.ndarray):
@@ -76,24 +99,25 @@ def fit_labels(student: Student, X, labels: np.ndarray):
     return clone(student.classifier).fit(X[usable], labels[usable].astype(str))
 
 
-def student_views(student: Student, X_pool, X_test, pool, test, teacher_labels: pd.Series, label_names, folds: int = 5):
+def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: pd.Series, label_names: list[str],
+                  held_out: np.ndarray, folds: int = 5) -> pd.DataFrame:
     """What a student trained on this teacher's labels predicts for every example, never having trained on
-    it: out-of-fold on the training pool, from a model of the whole pool on the test split and on pool
-    examples the teacher left unlabeled. The spot-check queue, its rankings and the map read these."""
-    labels = teacher_labels.reindex(pool["example_id"]).to_numpy()
-    labeled = np.flatnonzero([isinstance(label, str) for label in labels])
-    proba = np.zeros((len(pool), len(label_names)))
-    for train, held in KFold(min(folds, len(labeled)), shuffle=True, random_state=0).split(labeled):
-        proba[labeled[held]] = fit_labels(student, X_pool[labeled[train]], labels[labeled[train]]).predict_proba(
-            X_pool[labeled[held]])
-    whole = fit_labels(student, X_pool, labels)
-    unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
-    if len(unlabeled):
-        proba[unlabeled] = whole.predict_proba(X_pool[unlabeled])
-    proba = np.vstack([proba, whole.predict_proba(X_test)])
+    it: out-of-fold where the teacher gave a label, from a model of all of them elsewhere: on unlabeled rows
+    and on the `held_out` rows of a fixed test split (role "test"; empty when cross-fitting, where every row
+    may teach). The spot-check queue, its rankings and the map read these."""
+    labels = teacher_labels.reindex(example_ids).to_numpy()
+    is_held_out = np.isin(np.arange(len(labels)), held_out)
+    trainable = np.flatnonzero([isinstance(label, str) for label in labels] & ~is_held_out)
+    proba = np.zeros((len(labels), len(label_names)))
+    for train, held in KFold(min(folds, len(trainable)), shuffle=True, random_state=0).split(trainable):
+        proba[trainable[held]] = fit_labels(student, X[trainable[train]], labels[trainable[train]]).predict_proba(
+            X[trainable[held]])
+    rest = np.setdiff1d(np.arange(len(labels)), trainable)
+    if len(rest):
+        proba[rest] = fit_labels(student, X[trainable], labels[trainable]).predict_proba(X[rest])
     return pd.DataFrame({
-        "example_id": np.concatenate([pool["example_id"].to_numpy(), test["example_id"].to_numpy()]),
-        "role": ["train"] * len(pool) + ["test"] * len(test),
+        "example_id": example_ids.to_numpy(),
+        "role": np.where(is_held_out, "test", "train"),
         "predicted": np.asarray(label_names)[proba.argmax(axis=1)],
         "confidence": proba.max(axis=1),
         "probs": list(proba),

@@ -1,13 +1,15 @@
 """The evaluation of a run: students learn from teacher labels and from gold labels over growing training
-sizes and seeds, and everything is scored on a held-out gold test split.
+sizes and seeds, and are scored on gold rows they never trained on: in every fold of repeated cross-fitting,
+or on a user's fixed test split.
 
-The test split is fixed per run and never trained on; the gold labels of the test split are read only to
-score. Each fit is written with its predictions as soon as it finishes, so a run that is stopped resumes
-where it stopped (same config -> same run id) and gives the numbers an uninterrupted run gives."""
+A held-out row's gold label is read only to score. Each fit is written with its predictions as soon as it
+finishes, so a run that is stopped resumes where it stopped (same config -> same run id) and gives the
+numbers an uninterrupted run gives."""
 from __future__ import annotations
 
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +17,16 @@ import pandas as pd
 
 from core import __version__
 from core.evaluation.config import RunConfig
-from core.evaluation.fitting import Arm, fit_arm, gold_arm, student_views, teacher_arms, training_sizes
-from core.evaluation.metrics import Bootstrap
-from core.evaluation.summary import summarize
+from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, gold_arm, label_indices, student_views,
+                                     teacher_arms, training_sizes)
+from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
+from core.evaluation.splits import EvaluationPlan, Fold
+from core.evaluation.summary import Scoring, summarize
 from core.fingerprints import full_digest
 from core.progress import Progress
 from core.store import DatasetInfo, Store
 from core.students import Student, make_student
+from core.teachers.service import few_shot_ids
 
 
 def code_version() -> str:
@@ -41,70 +46,121 @@ def run_id_for(config: RunConfig, dataset: DatasetInfo) -> str:
     return f"{config.name}-{full_digest(f'{config.fingerprint()}:{dataset.dataset_id}')[:8]}"
 
 
-def featurize(config: RunConfig, label_names: list[str], pool: pd.DataFrame, test: pd.DataFrame, encode):
-    """The run's student, with its featurizer fitted on the training pool, and both splits featurized once."""
+def prompt_pool(examples: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
+    """Where few-shot examples for prompts may come from: every row but a fixed test split's."""
+    plan = config.plan(examples)
+    return examples.drop(examples.index[plan.folds[0].held_out]) if plan.scheme == "split" else examples
+
+
+def scoring_plan(examples: pd.DataFrame, config: RunConfig, label_names: list[str]) -> tuple[pd.DataFrame, EvaluationPlan]:
+    """The examples as the evaluation sees them, and its plan: a row whose gold label a teacher's prompt shows
+    is never scored (it stays in, unlabeled for the gold-trained student)."""
+    shown = few_shot_ids(config.teachers, prompt_pool(examples, config), label_names)
+    scored = examples.assign(gold=examples["gold"].where(~examples["example_id"].isin(shown)))
+    return scored, config.plan(scored)
+
+
+def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encode):
+    """The run's student with its featurizer fitted on every text of the data set (it reads no labels), and
+    the texts featurized once."""
     student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
-    features = student.featurizer.fit(pool["text"])
-    return student, features.transform(pool["text"]), features.transform(test["text"])
+    return student, student.featurizer.fit(texts).transform(texts)
 
 
-def _fit_and_store(store: Store, run_id: str, student: Student, X_pool, X_test, test: pd.DataFrame,
-                   test_truth: np.ndarray, bootstrap: Bootstrap, arm: Arm, size: int, seed: int, label_names) -> None:
+@dataclass(frozen=True)
+class FitPlan:
+    """Every fit of a run: per arm the sizes it can fill in every fold, and the rows all arms can use."""
+
+    arms: list[Arm]
+    sizes: dict[tuple[str, str], list[int]]
+    largest: dict[tuple[str, str], int]
+    common: int | None
+
+    def fits(self, plan: EvaluationPlan, seeds):
+        for seed in seeds:
+            for fold in plan.folds:
+                for arm in self.arms:
+                    for size in self.sizes[(arm.trained_on, arm.label_mode)]:
+                        yield fold, arm, size, seed
+
+
+def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
+    """An arm's "all" is the most rows it can use in every fold; `common`, the most rows every arm can use, is
+    where arms of different sizes meet on the same texts."""
+    largest = {(arm.trained_on, arm.label_mode): min(int(arm.available[f.train].sum()) for f in plan.folds)
+               for arm in arms}
+    shared = np.logical_and.reduce([arm.available for arm in arms])
+    common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
+    sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
+    return FitPlan(arms, sizes, largest, common)
+
+
+def _fit_and_store(store: Store, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
+                   size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
     started = time.perf_counter()
-    classifier, n_train = fit_arm(student, X_pool, arm, size, seed, label_names)
-    proba = classifier.predict_proba(X_test)
+    classifier = fit_arm(student, X, arm, draw, label_names)
+    proba = classifier.predict_proba(X[fold.held_out])
     predicted = proba.argmax(axis=1)
-    scores = bootstrap.estimate(test_truth, predicted, len(label_names))
+    truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
+    accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, len(label_names))
     store.write_fit(
         {"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size, "seed": seed,
-         "n_train": n_train, "n_test": len(test),
-         "accuracy": scores["accuracy"].value, "accuracy_lo": scores["accuracy"].lo, "accuracy_hi": scores["accuracy"].hi,
-         "macro_f1": scores["macro_f1"].value, "macro_f1_lo": scores["macro_f1"].lo, "macro_f1_hi": scores["macro_f1"].hi,
-         "seconds": time.perf_counter() - started},
-        pd.DataFrame({"example_id": test["example_id"], "predicted": np.asarray(label_names)[predicted],
-                      "confidence": proba.max(axis=1)}))
+         "repeat": fold.repeat, "fold": fold.fold, "n_train": len(draw.rows), "n_test": len(fold.held_out),
+         "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(classifier.n_iter_)),
+         "converged": classifier.converged_, "seconds": time.perf_counter() - started},
+        pd.DataFrame({"example_id": examples["example_id"].iloc[fold.held_out].to_numpy(),
+                      "predicted": np.asarray(label_names)[predicted], "confidence": proba.max(axis=1)}))
 
 
-def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetInfo, pool: pd.DataFrame,
-                 test: pd.DataFrame, teacher_ids: dict[str, str], encode, timings: dict,
-                 progress: Progress | None = None) -> None:
-    """Fits (skipping those already stored), every example's held-out prediction, and the run's summary."""
+def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetInfo, examples: pd.DataFrame,
+                 plan: EvaluationPlan, teacher_ids: dict[str, str], encode, timings: dict,
+                 progress: Progress | None = None) -> list[str]:
+    """Fits (skipping those already stored), every example's held-out prediction, and the run's summary.
+    Returns warnings for the run's page: fits that did not converge."""
     label_names = dataset.label_set.names
     started = time.perf_counter()
-    student, X_pool, X_test = featurize(config, label_names, pool, test, encode)
+    student, X = featurize(config, label_names, examples["text"], encode)
     timings["featurize"] = round(time.perf_counter() - started, 3)
 
     labels = {name: store.teacher_labels(key, dataset.dataset_id).set_index("example_id")
               for name, key in teacher_ids.items()}
-    arms = [gold_arm(pool, label_names)] if pool["gold"].notna().any() else []
+    arms = [gold_arm(examples, label_names)]
     for name, answers in labels.items():
-        arms += teacher_arms(name, answers, pool["example_id"], label_names, config.student.label_modes)
-
-    test_truth = np.array([label_names.index(g) for g in test["gold"]])
-    bootstrap = Bootstrap(len(test), config.bootstrap, seed=0)
+        arms += teacher_arms(name, answers, examples["example_id"], label_names, config.student.label_modes)
+    fits = fit_plan(arms, plan, config.sizes)
+    shared = np.logical_and.reduce([arm.available for arm in arms])
     done = store.finished_fits(run_id)
-    plan = [(arm, size, seed) for seed in config.seeds for arm in arms
-            for size in training_sizes(config.sizes, int(arm.available.sum()))]
+    todo = list(fits.fits(plan, config.seeds))
     started = time.perf_counter()
-    for step, (arm, size, seed) in enumerate(plan, start=1):
-        if (arm.trained_on, arm.label_mode, size, seed) not in done:
-            _fit_and_store(store, run_id, student, X_pool, X_test, test, test_truth, bootstrap, arm, size, seed,
-                           label_names)
+    for step, (fold, arm, size, seed) in enumerate(todo, start=1):
+        key = (arm.trained_on, arm.label_mode)
+        if (*key, size, seed, fold.repeat, fold.fold) not in done:
+            available = fold.train[arm.available[fold.train]]
+            draw = draw_rows(available, fold.train[shared[fold.train]], size,
+                             size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
+            _fit_and_store(store, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
         if progress:
-            progress("training students", step, len(plan))
+            progress("training students", step, len(todo))
     timings["fits"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
     done_views = store.example_prediction_teachers(run_id)
+    held_out = plan.folds[0].held_out if plan.scheme == "split" else np.array([], dtype=int)
     for name, answers in labels.items():
         if name not in done_views:
-            views = student_views(student, X_pool, X_test, pool, test, answers["label"], label_names)
-            store.write_example_predictions(run_id, name, views)
+            store.write_example_predictions(run_id, name, student_views(
+                student, X, examples["example_id"], answers["label"], label_names, held_out))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    summary = summarize(test["example_id"], test_truth, label_names,
-                        {name: answers["label"] for name, answers in labels.items()},
-                        store.predictions(run_id), store.fits(run_id), bootstrap)
-    store.write_summary(run_id, *summary)
+    scored = examples.iloc[np.unique(np.concatenate([f.held_out for f in plan.folds]))]
+    truth = pd.Series(label_indices(scored["gold"], label_names), index=scored["example_id"].to_numpy())
+    held = {(f.repeat, f.fold): np.sort(examples["example_id"].iloc[f.held_out].to_numpy()) for f in plan.folds}
+    scoring = Scoring(plan.scheme, plan.n_folds, list(held), held, truth, len(label_names),
+                      Bootstrap(len(held[(0, 0)]), config.bootstrap, seed=0) if plan.scheme == "split" else None)
+    stored_fits = store.fits(run_id)
+    store.write_summary(run_id, summarize(scoring, label_names, labels, store.predictions(run_id), stored_fits))
     timings["summary"] = round(time.perf_counter() - started, 3)
+    unconverged = int((~stored_fits["converged"]).sum())
+    return [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "
+            "their numbers depend on where the solver stopped"] if unconverged else []

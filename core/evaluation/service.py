@@ -2,33 +2,41 @@
 functions of this stage: headlines, the teachers' calibration, and slice error tables."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core.evaluation.calibration import calibration_tables
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import GOLD
 from core.evaluation.headlines import Headline, headlines_from
+from core.evaluation.runs import scoring_plan
 from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from
 from core.store import Store
 
 
 def headlines(store: Store, run_id: str, metric: str = "accuracy") -> list[Headline]:
-    return headlines_from(store.curve(run_id), store.comparisons(run_id),
-                          store.teacher_scores(run_id).set_index("teacher_name"),
-                          store.run_teachers(run_id).set_index("teacher_name")["simulated"], metric)
+    scheme = RunConfig.model_validate(store.run(run_id)["config"]).evaluation.scheme
+    curve = store.curve(run_id)
+    if scheme == "auto":  # the scheme auto chose shows in how many folds scored the students
+        scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
+    return headlines_from(curve, store.comparisons(run_id), store.teacher_scores(run_id).set_index("teacher_name"),
+                          store.run_teachers(run_id).set_index("teacher_name"), store.class_scores(run_id),
+                          store.class_differences(run_id), scheme, metric)
 
 
-def run_test_split(store: Store, run_id: str, with_text: bool = False) -> pd.DataFrame:
-    """The gold test split of a run, as its config drew it."""
+def scored_rows(store: Store, run_id: str) -> pd.DataFrame:
+    """The gold rows a run scored students on: every gold row when cross-fitted, else its test split."""
     run = store.run(run_id)
-    _, test = RunConfig.model_validate(run["config"]).test.split(store.examples(run["dataset_id"], with_text=with_text))
-    return test
+    dataset = store.dataset(run["dataset_id"])
+    examples, plan = scoring_plan(store.examples(dataset.dataset_id), RunConfig.model_validate(run["config"]),
+                                  dataset.label_set.names)
+    return examples.iloc[np.unique(np.concatenate([fold.held_out for fold in plan.folds]))]
 
 
 def calibration(store: Store, run_id: str, teacher: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """How well a run's teacher's confidence tracks its accuracy on the test split (see `calibration_tables`)."""
-    test = run_test_split(store, run_id)
-    return calibration_tables(store.teacher_answers(run_id, teacher, test["example_id"]), test["gold"])
+    """How well a run's teacher's confidence tracks its accuracy on the scored rows (see `calibration_tables`)."""
+    scored = scored_rows(store, run_id)
+    return calibration_tables(store.teacher_answers(run_id, teacher, scored["example_id"]), scored["gold"])
 
 
 def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:

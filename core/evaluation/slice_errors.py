@@ -8,20 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.evaluation.metrics import error_structure
+from core.evaluation.metrics import error_structure, wilson
 
 MIN_CELL = 30  # below this many examples a cell's rate is shown as "too few", not as a colour
-Z95 = 1.959963984540054
-
-
-def wilson(rate: float, n: int) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion (rates averaged over seeds are treated as proportions)."""
-    if n == 0 or rate is None or (isinstance(rate, float) and math.isnan(rate)):
-        return float("nan"), float("nan")
-    denominator = 1 + Z95 ** 2 / n
-    centre = (rate + Z95 ** 2 / (2 * n)) / denominator
-    half = Z95 * math.sqrt(rate * (1 - rate) / n + Z95 ** 2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -71,6 +60,7 @@ def slice_table_from(rows: pd.DataFrame) -> pd.DataFrame:
     table["teacher_error_lift"] = structure.lift
     table["teacher_excess_p"] = structure.p_excess
     table["homogeneity_p"] = structure.p_homogeneity
+    table["homogeneity_test"] = structure.test
     table["enough"] = table["n"] >= MIN_CELL
     return table
 
@@ -87,6 +77,7 @@ def structure_sentence(table: pd.DataFrame, slice_title: str) -> str:
                           excess["teacher_excess_p"]))
     verdict = ("structured: its rate differs between buckets beyond chance" if p < 0.05
                else "not shown to be structured: the buckets' rates are compatible with one rate")
-    return (f"Teacher error by {slice_title} is {verdict} (chi-square p = {p:.2g}; overall {wrong / n:.1%} of n = {n}). "
+    test = table["homogeneity_test"].iloc[0]
+    return (f"Teacher error by {slice_title} is {verdict} ({test} p = {p:.2g}; overall {wrong / n:.1%} of n = {n}). "
             + (f"Concentrated in: {where} (one-sided Fisher, Holm-adjusted)." if where else
                "No bucket with enough examples exceeds the rest's rate beyond chance."))

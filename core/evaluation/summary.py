@@ -1,72 +1,204 @@
-"""A run's aggregates from its fits' test predictions: teacher scores, learning-curve points (mean over seeds,
-two-level bootstrap CI) and paired comparisons of each teacher-trained student with its teacher and with the
-gold-trained student. Pure: frames and arrays in, frames out."""
+"""A run's aggregates from its fits' held-out predictions: learning-curve points, paired comparisons of each
+teacher-trained student with its teacher and with the gold-trained student, per-class recall and precision,
+and the teachers' scores. Pure: frames and arrays in, frames out.
+
+Cross-fitted runs estimate each statistic per fold (averaged over seeds) and give the corrected resampled t
+interval over folds, so the interval covers which texts were trained on, the seeds and the scored rows; the
+paired statistics (gaps) are differences on the same held-out rows of the same fold. A fixed test split has
+one fold: its intervals are a two-level bootstrap over seeds and test rows, and cover that one split only."""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD, label_indices
-from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1, interval, seed_average
+from core.evaluation.metrics import (Bootstrap, Estimate, accuracy_and_macro_f1, crossfit_interval, interval,
+                                     seed_average, wilson)
 
 METRICS = ("accuracy", "macro_f1")
 
 
-def flat_scores(scores) -> dict:
-    """{metric: Estimate} as columns metric, metric_lo, metric_hi."""
-    return {f"{metric}{suffix}": getattr(estimate, attr) for metric, estimate in scores.items()
-            for suffix, attr in (("", "value"), ("_lo", "lo"), ("_hi", "hi"))}
+@dataclass
+class ArmScores:
+    """One (label source, mode, size): per fold its metrics and per-class rates averaged over seeds; for a
+    fixed split, also bootstrap samples of each."""
+
+    per_fold: dict[str, np.ndarray]  # metric -> (folds,)
+    recall: np.ndarray  # (folds, classes)
+    precision: np.ndarray
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # metric or recall/precision -> resamples
+    n_seeds: int = 0
+    n_train: int = 0
+    n_unconverged: int = 0
+    fixed: bool = False  # a teacher's labels: no training variance, so rows are all that varies
 
 
-def summarize(test_ids: pd.Series, test_truth: np.ndarray, label_names: list[str], teacher_labels: dict[str, pd.Series],
-              predictions: pd.DataFrame, fits: pd.DataFrame,
-              bootstrap: Bootstrap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """`teacher_labels`: each teacher's label by example id; `predictions` and `fits` as the store keeps them."""
-    k = len(label_names)
-    teacher_rows, teacher_samples = [], {}
-    for name, labels in teacher_labels.items():
-        predicted = label_indices(labels.reindex(test_ids), label_names)
-        teacher_samples[name] = bootstrap.samples(test_truth, predicted, k)
-        points = accuracy_and_macro_f1(test_truth, predicted, k)
-        scores = {metric: interval(samples, point)
-                  for metric, samples, point in zip(METRICS, teacher_samples[name], points)}
-        teacher_rows.append({"teacher_name": name, "n_test": len(test_ids), "n_answered": int((predicted >= 0).sum()),
-                             **flat_scores(scores)})
+@dataclass(frozen=True)
+class Scoring:
+    """What every statistic of a run is estimated from: the scheme, the folds' keys with their held-out rows,
+    the gold labels as indices, and (for a fixed split) the bootstrap over its rows."""
 
-    curve_rows, samples = [], {}
-    for (trained_on, mode, size), group in predictions.groupby(["trained_on", "label_mode", "size"], sort=True):
-        seeds = sorted(group["seed"].unique())
-        per_seed = np.array([
-            bootstrap.samples(test_truth, label_indices(
-                group[group["seed"] == seed].set_index("example_id")["predicted"].reindex(test_ids), label_names), k)
-            for seed in seeds])  # (seeds, metrics, resamples)
-        fit_rows = fits[(fits.trained_on == trained_on) & (fits.label_mode == mode) & (fits["size"] == size)]
-        seed_index = bootstrap.seed_resamples(len(seeds))
-        for m, metric in enumerate(METRICS):
-            averaged = seed_average(per_seed[:, m], seed_index)
-            samples[(trained_on, mode, size, metric)] = averaged
-            estimate = interval(averaged, fit_rows[metric].mean())
-            curve_rows.append({"trained_on": trained_on, "label_mode": mode, "size": int(size), "metric": metric,
-                               "mean": estimate.value, "lo": estimate.lo, "hi": estimate.hi, "n_seeds": len(seeds),
-                               "n_train": int(fit_rows["n_train"].mean()), "n_test": len(test_ids)})
-    curve = pd.DataFrame(curve_rows)
+    scheme: str
+    n_folds: int
+    folds: list[tuple[int, int]]
+    held_out: dict[tuple[int, int], np.ndarray]  # fold -> example ids, sorted
+    truth: pd.Series  # gold label index by example id
+    n_classes: int
+    bootstrap: Bootstrap | None
 
-    def point(trained_on, mode, size, metric) -> float:
-        rows = curve[(curve.trained_on == trained_on) & (curve.label_mode == mode) & (curve["size"] == size)
-                     & (curve.metric == metric)]
-        return rows["mean"].iloc[0]
+    def estimate(self, per_fold: np.ndarray, samples: np.ndarray | None = None, fixed: bool = False) -> Estimate:
+        """Cross-fitted: the corrected t interval over folds; a fixed split, or a `fixed` labeling such as a
+        teacher's: the bootstrap `samples` over rows (and seeds)."""
+        if self.scheme == "crossfit" and not fixed:
+            return crossfit_interval(per_fold, 1 / (self.n_folds - 1))
+        point = float(np.nanmean(per_fold))
+        return interval(samples, point) if samples is not None else Estimate(point, float("nan"), float("nan"))
 
-    scores_by_teacher = {row["teacher_name"]: row for row in teacher_rows}
-    comparison_rows = []
-    for (trained_on, mode, size, metric), student in samples.items():
+
+def class_rates(true: np.ndarray, predicted: np.ndarray, n_classes: int, counts=None) -> tuple[np.ndarray, np.ndarray]:
+    """Recall and precision per class from seed-averaged indicators; `predicted` is (seeds, rows). With bootstrap
+    `counts` (resamples, rows) it returns (resamples, classes) arrays, else (classes,)."""
+    classes = np.arange(n_classes)
+    is_true = (true[:, None] == classes).astype(float)
+    said = (predicted[:, :, None] == classes).mean(axis=0)
+    hits = said * is_true
+    weights = counts if counts is not None else np.ones((1, len(true)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = (weights @ hits) / (weights @ is_true)
+        precision = (weights @ hits) / (weights @ said)
+    return (recall, precision) if counts is not None else (recall[0], precision[0])
+
+
+def arm_scores(group: pd.DataFrame, fits: pd.DataFrame, scoring: Scoring, label_names: list[str]) -> ArmScores:
+    """`group`: the predictions of one (trained_on, label_mode, size)."""
+    k = scoring.n_classes
+    per_fold = {metric: np.full(len(scoring.folds), np.nan) for metric in METRICS}
+    recall, precision = np.full((len(scoring.folds), k), np.nan), np.full((len(scoring.folds), k), np.nan)
+    samples: dict[str, np.ndarray] = {}
+    for position, key in enumerate(scoring.folds):
+        rows = group[(group["repeat"] == key[0]) & (group["fold"] == key[1])]
+        if rows.empty:
+            continue
+        ids = scoring.held_out[key]
+        true = scoring.truth.reindex(ids).to_numpy()
+        seeds = sorted(rows["seed"].unique())
+        predicted = np.stack([label_indices(rows[rows["seed"] == s].set_index("example_id")["predicted"].reindex(ids),
+                                            label_names) for s in seeds])
+        scores = np.array([accuracy_and_macro_f1(true, p, k) for p in predicted])
+        per_fold["accuracy"][position], per_fold["macro_f1"][position] = scores.mean(axis=0)
+        recall[position], precision[position] = class_rates(true, predicted, k)
+        if scoring.bootstrap is not None:
+            per_seed = np.array([scoring.bootstrap.samples(true, p, k) for p in predicted])  # (seeds, 2, resamples)
+            seed_index = scoring.bootstrap.seed_resamples(len(seeds))
+            for m, metric in enumerate(METRICS):
+                samples[metric] = seed_average(per_seed[:, m], seed_index)
+            samples["recall"], samples["precision"] = class_rates(true, predicted, k, scoring.bootstrap.counts)
+    first = group.iloc[0]
+    mine = fits[(fits.trained_on == first["trained_on"]) & (fits.label_mode == first["label_mode"])
+                & (fits["size"] == first["size"])]
+    return ArmScores(per_fold, recall, precision, samples, n_seeds=int(group["seed"].nunique()),
+                     n_train=int(round(mine["n_train"].mean())), n_unconverged=int((~mine["converged"]).sum()))
+
+
+def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_names: list[str]) -> tuple[dict, ArmScores]:
+    """A teacher's score on the scored rows (held-out figure) and over every gold row, where invalid and
+    abstained answers count as wrong, with how many there were."""
+    k = scoring.n_classes
+    scored = np.unique(np.concatenate(list(scoring.held_out.values())))
+    per_fold = {metric: np.zeros(len(scoring.folds)) for metric in METRICS}
+    recall, precision = np.zeros((len(scoring.folds), k)), np.zeros((len(scoring.folds), k))
+    for position, key in enumerate(scoring.folds):
+        ids = scoring.held_out[key]
+        true, said = scoring.truth.reindex(ids).to_numpy(), label_indices(labels["label"].reindex(ids), label_names)
+        per_fold["accuracy"][position], per_fold["macro_f1"][position] = accuracy_and_macro_f1(true, said, k)
+        recall[position], precision[position] = class_rates(true, said[None, :], k)
+    # rows are all that varies for fixed labels: a bootstrap over the scored rows (the split's own, if fixed)
+    bootstrap = scoring.bootstrap or Bootstrap(len(scored), seed=0)
+    true, said = scoring.truth.reindex(scored).to_numpy(), label_indices(labels["label"].reindex(scored), label_names)
+    samples = dict(zip(METRICS, bootstrap.samples(true, said, k)))
+    samples["recall"], samples["precision"] = class_rates(true, said[None, :], k, bootstrap.counts)
+    everything = labels.reindex(scoring.truth.index)
+    said_all = label_indices(everything["label"], label_names)
+    accuracy_all = float((said_all == scoring.truth.to_numpy()).mean())
+    reasons = everything["abstain_reason"].fillna("").astype(str)
+    held_out = {metric: scoring.estimate(per_fold[metric], samples[metric], fixed=True) for metric in METRICS}
+    row = {"teacher_name": name, "n_test": len(scored),
+           "n_answered": int((label_indices(labels["label"].reindex(scored), label_names) >= 0).sum()),
+           **{f"{metric}{suffix}": getattr(held_out[metric], attr) for metric in METRICS
+              for suffix, attr in (("", "value"), ("_lo", "lo"), ("_hi", "hi"))},
+           "n_all_gold": len(said_all), "n_invalid": int(reasons.str.startswith("invalid").sum()),
+           "n_abstained": int(((said_all < 0) & ~reasons.str.startswith("invalid")).sum()),
+           "all_gold_accuracy": accuracy_all}
+    row["all_gold_accuracy_lo"], row["all_gold_accuracy_hi"] = wilson(accuracy_all, len(said_all))
+    return row, ArmScores(per_fold, recall, precision, samples, fixed=True)
+
+
+def _difference(a: ArmScores, b: ArmScores, metric: str, scoring: Scoring) -> Estimate:
+    samples = a.samples[metric] - b.samples[metric] if metric in a.samples and metric in b.samples else None
+    return scoring.estimate(a.per_fold[metric] - b.per_fold[metric], samples)
+
+
+def _class_rows(teacher: str, mode: str, who: str, scores: ArmScores, scoring: Scoring, label_names, n_true):
+    """Recall and precision per class; `n` is the class's gold rows among the scored ones."""
+    rows = []
+    for c, label in enumerate(label_names):
+        for metric, per_fold in (("recall", scores.recall), ("precision", scores.precision)):
+            samples = scores.samples[metric][:, c] if metric in scores.samples else None
+            estimate = scoring.estimate(per_fold[:, c], samples, fixed=scores.fixed)
+            rows.append({"teacher_name": teacher, "label_mode": mode, "who": who, "label": label, "metric": metric,
+                         "value": estimate.value, "lo": estimate.lo, "hi": estimate.hi, "n": int(n_true[c])})
+    return rows
+
+
+def summarize(scoring: Scoring, label_names: list[str], teacher_labels: dict[str, pd.DataFrame],
+              predictions: pd.DataFrame, fits: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every aggregate table of a run (see core.store.runs.SUMMARY_TABLES). `teacher_labels`: each teacher's
+    answers (label, abstain_reason) by example id."""
+    arms = {key: arm_scores(group, fits, scoring, label_names)
+            for key, group in predictions.groupby(["trained_on", "label_mode", "size"], sort=True)}
+    teachers = {name: teacher_scores(name, labels, scoring, label_names) for name, labels in teacher_labels.items()}
+    scored = np.unique(np.concatenate(list(scoring.held_out.values())))
+    n_true = np.bincount(scoring.truth.reindex(scored).to_numpy(), minlength=scoring.n_classes)
+
+    curve = []
+    for (trained_on, mode, size), scores in arms.items():
+        for metric in METRICS:
+            estimate = scoring.estimate(scores.per_fold[metric], scores.samples.get(metric))
+            curve.append({"trained_on": trained_on, "label_mode": mode, "size": int(size), "metric": metric,
+                          "mean": estimate.value, "lo": estimate.lo, "hi": estimate.hi, "n_seeds": scores.n_seeds,
+                          "n_train": scores.n_train, "n_test": len(scored), "n_folds": len(scoring.folds),
+                          "n_unconverged": scores.n_unconverged})
+
+    gold_sizes = sorted(size for (trained_on, _, size) in arms if trained_on == GOLD)
+    comparisons, class_scores, differences = [], [], []
+    for (trained_on, mode, size), scores in arms.items():
         if trained_on == GOLD:
             continue
-        m = METRICS.index(metric)
-        references = {"teacher": (teacher_samples[trained_on][m], scores_by_teacher[trained_on][metric])}
-        if (GOLD, "hard", size, metric) in samples:
-            references["gold_student"] = (samples[(GOLD, "hard", size, metric)], point(GOLD, "hard", size, metric))
-        for versus, (reference, reference_point) in references.items():
-            estimate = interval(student - reference, point(trained_on, mode, size, metric) - reference_point)
-            comparison_rows.append({"teacher_name": trained_on, "label_mode": mode, "size": int(size), "metric": metric,
-                                    "versus": versus, "diff": estimate.value, "lo": estimate.lo, "hi": estimate.hi})
-    return pd.DataFrame(teacher_rows), curve, pd.DataFrame(comparison_rows)
+        largest = size == max(s for (t, m, s) in arms if (t, m) == (trained_on, mode))
+        references = [("teacher", teachers[trained_on][1], None)]
+        if size in gold_sizes:
+            references.append(("gold_student", arms[(GOLD, "hard", size)], size))
+        if largest and gold_sizes and gold_sizes[-1] != size:
+            references.append(("gold_student", arms[(GOLD, "hard", gold_sizes[-1])], gold_sizes[-1]))
+        for versus, reference, reference_size in references:
+            for metric in METRICS:
+                estimate = _difference(scores, reference, metric, scoring)
+                comparisons.append({"teacher_name": trained_on, "label_mode": mode, "size": int(size), "metric": metric,
+                                    "versus": versus, "diff": estimate.value, "lo": estimate.lo, "hi": estimate.hi,
+                                    "reference_size": reference_size})
+        if largest and gold_sizes:
+            gold = arms[(GOLD, "hard", gold_sizes[-1])]
+            class_scores += _class_rows(trained_on, mode, "student", scores, scoring, label_names, n_true)
+            class_scores += _class_rows(trained_on, mode, "gold_student", gold, scoring, label_names, n_true)
+            class_scores += _class_rows(trained_on, mode, "teacher", teachers[trained_on][1], scoring, label_names, n_true)
+            for c, label in enumerate(label_names):
+                samples = (scores.samples["recall"][:, c] - gold.samples["recall"][:, c]
+                           if "recall" in scores.samples else None)
+                estimate = scoring.estimate(scores.recall[:, c] - gold.recall[:, c], samples)
+                differences.append({"teacher_name": trained_on, "label_mode": mode, "label": label,
+                                    "diff": estimate.value, "lo": estimate.lo, "hi": estimate.hi})
+    return {"teacher_scores": pd.DataFrame([row for row, _ in teachers.values()]), "curve_points": pd.DataFrame(curve),
+            "comparisons": pd.DataFrame(comparisons), "class_scores": pd.DataFrame(class_scores),
+            "class_differences": pd.DataFrame(differences)}

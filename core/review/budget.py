@@ -14,7 +14,7 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import fit_labels, label_indices
 from core.evaluation.metrics import Bootstrap, interval, seed_average
-from core.evaluation.runs import featurize
+from core.evaluation.runs import featurize, scoring_plan
 from core.progress import Progress
 from core.review.ranking import ranking_input
 from core.review.strategies import STRATEGIES
@@ -31,14 +31,19 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     names = dataset.label_set.names
     examples = store.examples(dataset.dataset_id)
     strategies = strategies or STRATEGIES.names()
-    pool, test = config.test.split(examples)
+    # measured on one held-out fold: a fixed test split, or the first fold of cross-fitting
+    scored_examples, plan = scoring_plan(examples, config, names)
+    fold = plan.folds[0]
+    pool = scored_examples.iloc[fold.train].reset_index(drop=True)
+    test = scored_examples.iloc[fold.held_out].reset_index(drop=True)
     teacher_id = store.run_teachers(run_id).set_index("teacher_name").loc[teacher, "teacher_id"]
     teacher_labels = store.teacher_labels(teacher_id, dataset.dataset_id).set_index("example_id")["label"]
     given = teacher_labels.reindex(pool["example_id"]).to_numpy(dtype=object)
     oracle = pool["gold"].to_numpy(dtype=object)
     has_gold = np.array([isinstance(g, str) for g in oracle])
 
-    student, X_pool, X_test = featurize(config, names, pool, test, stored_encoder(store, dataset.dataset_id, examples))
+    student, X = featurize(config, names, examples["text"], stored_encoder(store, dataset.dataset_id, examples))
+    X_pool, X_test = X[fold.train], X[fold.held_out]
     truth = np.array([names.index(g) for g in test["gold"]])
     bootstrap = Bootstrap(len(test), config.bootstrap, seed=0)
     position = {example_id: i for i, example_id in enumerate(pool["example_id"])}
@@ -59,7 +64,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     budgets = sorted({b for b in budgets if b <= has_gold.sum()})
     rows, total = [], len(strategies) * len(seeds)
     for step, (strategy, seed) in enumerate(((s, seed) for s in strategies for seed in seeds), start=1):
-        order = [position[e] for e in data.ranked(strategy, seed)["example_id"]]
+        order = [position[e] for e in data.ranked(strategy, seed)["example_id"] if e in position]
         checkable = [i for i in order if has_gold[i]]  # the oracle can only answer where gold exists
         for budget in budgets:
             checked = checkable[:budget]

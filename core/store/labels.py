@@ -32,6 +32,11 @@ class LabelTables(Database):
                FROM teacher_labels l JOIN teachers t USING (teacher_id) WHERE l.dataset_id = ?
                GROUP BY ALL ORDER BY t.name, t.teacher_id""", [dataset_id])
 
+    def teachers_with_probabilities(self, dataset_id: str, name: str) -> int:
+        """How many of a recorded teacher's labels on a data set carry probabilities."""
+        return self.scalar("""SELECT count(l.probs) FROM teacher_labels l JOIN teachers t USING (teacher_id)
+                              WHERE l.dataset_id = ? AND t.name = ? AND t.kind = 'recorded'""", [dataset_id, name])
+
     def labeled_example_ids(self, teacher_id: str, dataset_id: str) -> set[str]:
         return {r[0] for r in self.rows("SELECT example_id FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
                                         [teacher_id, dataset_id])}

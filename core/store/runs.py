@@ -9,7 +9,7 @@ import pandas as pd
 from core.errors import NotFound
 from core.store.database import Database, now
 
-SUMMARY_TABLES = ("teacher_scores", "curve_points", "comparisons")
+SUMMARY_TABLES = ("teacher_scores", "curve_points", "comparisons", "class_scores", "class_differences")
 
 
 class RunTables(Database):
@@ -18,7 +18,7 @@ class RunTables(Database):
         with self.transaction() as con:
             rows = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchall()
             if not rows:
-                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL)",
+                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL, NULL)",
                             [run_id, name, dataset_id, json.dumps(config, sort_keys=True), code_version, now()])
                 for teacher_name, teacher_id in teachers.items():
                     con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
@@ -27,9 +27,10 @@ class RunTables(Database):
                 con.execute("UPDATE runs SET status = 'running', error = NULL WHERE run_id = ?", [run_id])
             return rows[0][0]
 
-    def finish_run(self, run_id: str, status: str, timings: dict | None = None, error: str | None = None) -> None:
-        self.execute("UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ? WHERE run_id = ?",
-                     [status, error, json.dumps(timings or {}), now(), run_id])
+    def finish_run(self, run_id: str, status: str, timings: dict | None = None, error: str | None = None,
+                   warnings: list[str] | None = None) -> None:
+        self.execute("UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ?, warnings = ? WHERE run_id = ?",
+                     [status, error, json.dumps(timings or {}), now(), json.dumps(warnings or []), run_id])
 
     def runs(self) -> pd.DataFrame:
         return self.query(
@@ -47,6 +48,7 @@ class RunTables(Database):
         record = frame.iloc[0].to_dict()
         record["config"] = json.loads(record["config"])
         record["timings"] = json.loads(record["timings"]) if record["timings"] else {}
+        record["warnings"] = json.loads(record["warnings"]) if record["warnings"] else []
         return record
 
     def run_teachers(self, run_id: str) -> pd.DataFrame:
@@ -56,38 +58,40 @@ class RunTables(Database):
 
     # -- fits ------------------------------------------------------------------------------------
 
-    def finished_fits(self, run_id: str) -> set[tuple[str, str, int, int]]:
-        return {tuple(r) for r in self.rows("SELECT trained_on, label_mode, size, seed FROM fits WHERE run_id = ?",
-                                            [run_id])}
+    def finished_fits(self, run_id: str) -> set[tuple]:
+        """(trained_on, label_mode, size, seed, repeat, fold) of every stored fit."""
+        return {tuple(r) for r in self.rows("SELECT trained_on, label_mode, size, seed, repeat, fold FROM fits "
+                                            "WHERE run_id = ?", [run_id])}
 
     def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
-        """One student fit and its test predictions, atomically, so a resumed run never sees half a fit."""
-        key = [fit["run_id"], fit["trained_on"], fit["label_mode"], fit["size"], fit["seed"]]
+        """One student fit and its held-out predictions, atomically, so a resumed run never sees half a fit."""
+        key = [fit[k] for k in ("run_id", "trained_on", "label_mode", "size", "seed", "repeat", "fold")]
         with self.transaction():
             self.insert_frame(pd.DataFrame([fit]),
-                              "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, n_train, n_test, "
-                              "accuracy, accuracy_lo, accuracy_hi, macro_f1, macro_f1_lo, macro_f1_hi, seconds FROM frame")
+                              "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, repeat, fold, n_train, "
+                              "n_test, accuracy, macro_f1, n_iter, converged, seconds FROM frame")
             self.insert_frame(predictions, "INSERT INTO predictions SELECT ?, ?, ?, ?, ?, example_id, predicted, "
-                                           "confidence FROM frame", key)
+                                           "confidence, ?, ? FROM frame", key)
 
     def fits(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? ORDER BY trained_on, label_mode, size, seed",
-                          [run_id])
+        return self.query("SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? "
+                          "ORDER BY trained_on, label_mode, size, seed, repeat, fold", [run_id])
 
     def predictions(self, run_id: str, trained_on: str | None = None, label_mode: str | None = None) -> pd.DataFrame:
         return self.query(
-            """SELECT trained_on, label_mode, size, seed, example_id, predicted, confidence FROM predictions
+            """SELECT trained_on, label_mode, size, seed, repeat, fold, example_id, predicted, confidence
+               FROM predictions
                WHERE run_id = ? AND (? IS NULL OR trained_on = ?) AND (? IS NULL OR label_mode = ?)
-               ORDER BY trained_on, label_mode, size, seed, example_id""",
+               ORDER BY trained_on, label_mode, size, seed, repeat, fold, example_id""",
             [run_id, trained_on, trained_on, label_mode, label_mode])
 
     # -- summaries -------------------------------------------------------------------------------
 
-    def write_summary(self, run_id: str, teacher_scores: pd.DataFrame, curve: pd.DataFrame,
-                      comparisons: pd.DataFrame) -> None:
-        """Replaces a run's aggregate tables in one transaction."""
+    def write_summary(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
+        """Replaces a run's aggregate tables (by table name, see SUMMARY_TABLES) in one transaction."""
         with self.transaction() as con:
-            for table, frame in zip(SUMMARY_TABLES, (teacher_scores, curve, comparisons)):
+            for table in SUMMARY_TABLES:
+                frame = tables.get(table, pd.DataFrame())
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
                 if len(frame):
                     columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
@@ -99,6 +103,14 @@ class RunTables(Database):
     def curve(self, run_id: str) -> pd.DataFrame:
         return self.query("SELECT * EXCLUDE (run_id) FROM curve_points WHERE run_id = ? "
                           "ORDER BY trained_on, label_mode, metric, size", [run_id])
+
+    def class_scores(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM class_scores WHERE run_id = ? "
+                          "ORDER BY teacher_name, label_mode, who, label, metric", [run_id])
+
+    def class_differences(self, run_id: str) -> pd.DataFrame:
+        return self.query("SELECT * EXCLUDE (run_id) FROM class_differences WHERE run_id = ? "
+                          "ORDER BY teacher_name, label_mode, label", [run_id])
 
     def comparisons(self, run_id: str) -> pd.DataFrame:
         return self.query("SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? "

@@ -3,11 +3,13 @@ trains on soft labels (teacher probabilities). They follow sklearn conventions (
 learned attributes end in `_`, `clone` works), so cleanlab and sklearn's model tools accept them."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from pydantic import Field
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -28,9 +30,11 @@ class SoftLabelLogisticRegression(ClassifierMixin, BaseEstimator):
     probability, which is exact for logistic regression. Classes absent from a small training sample
     still appear in `classes_` with probability 0, so predictions stay comparable across sizes."""
 
-    def __init__(self, classes=None, C: float = 1.0, max_iter: int = 1000, tol: float = 1e-3):
-        # tol 1e-3 rather than sklearn's 1e-4: on noisy teacher labels lbfgs needs ~5x the iterations to
-        # reach 1e-4, for no gain in test accuracy (bench/learning_curve.py: 0.772 vs 0.763 at 50k).
+    def __init__(self, classes=None, C: float = 1.0, max_iter: int = 200, tol: float = 1e-4):
+        # sklearn's tolerance with the newton-cg solver: with lbfgs at 1e-3 fits stopped after a few iterations on
+        # large noisy pools and the numbers depended on where they stopped (0.690 vs 0.700 fully fitted on 34k
+        # rows); newton-cg reaches 1e-4 in about 6 iterations on TF-IDF, 15-25x faster than lbfgs (8,000 texts:
+        # 0.42 s vs 6.2 s). `converged_` says whether a fit reached the tolerance within `max_iter`.
         self.classes = classes
         self.C = C
         self.max_iter = max_iter
@@ -69,8 +73,13 @@ class SoftLabelLogisticRegression(ClassifierMixin, BaseEstimator):
             self.constant_ = present[0]
             self.n_iter_ = np.zeros(1, dtype=np.int32)
         else:
-            self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol).fit(X_fit, y_fit, sample_weight=weight)
+            with warnings.catch_warnings():
+                # not converging is reported through `converged_`, which runs store and show
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol, solver="newton-cg").fit(
+                    X_fit, y_fit, sample_weight=weight)
             self.n_iter_ = self.model_.n_iter_
+        self.converged_ = bool(int(np.max(self.n_iter_)) < self.max_iter)
         return self
 
     def predict_proba(self, X):

@@ -13,7 +13,7 @@ from core.store import DatasetInfo, Store
 from core.teachers.base import Teacher, teacher_id
 from core.teachers.call_cache import StoreCallCache
 from core.teachers.corrected import CorrectedTeacher
-from core.teachers.few_shot import few_shot_examples
+from core.teachers.few_shot import few_shot_examples, few_shot_rows
 from core.teachers.labeling import label_missing, register
 from core.teachers.registry import TEACHERS, TeacherContext, build_teacher
 
@@ -66,6 +66,12 @@ def label_with_teachers(store: Store, specs, dataset: DatasetInfo, examples: pd.
         if timings is not None:
             timings[f"label:{spec.name}"] = round(time.perf_counter() - started, 3)
     return teacher_ids
+
+
+def few_shot_ids(specs, pool: pd.DataFrame, label_names: list[str]) -> set[str]:
+    """The rows whose gold label some teacher's prompt shows."""
+    counts = [int(spec.params.get("few_shot", 0)) for spec in specs]
+    return set(few_shot_rows(pool, max(counts, default=0), label_names)["example_id"]) if any(counts) else set()
 
 
 def estimate_cost(store: Store, specs, dataset: DatasetInfo, examples: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,142 @@
+"""The answer a user repeats: cross-fitted scoring of every gold row, seeds that vary the fit at every size,
+comparisons that survive arms of different sizes, per-class errors, teacher scores over all gold rows, the
+report, and loud early warnings."""
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import cli
+from core.datasets import demo_corpus
+from core.datasets.demo_corpus import DEMO_MAPPING
+from core.datasets.importing import import_dataset
+from core.datasets.reading import ColumnMapping, read_dataset
+from core.errors import EXIT_INPUT
+from core.evaluation.config import parse_config
+from core.evaluation.metrics import error_structure
+from core.evaluation.report import run_report
+from core.evaluation.service import headlines
+from core.pipeline import run_experiment
+from core.store import Store
+
+NO_SPLIT = ColumnMapping(text="text", id="id", gold="label")  # no fixed test split: cross-fitting
+
+
+def crossfit_config(**overrides):
+    raw = {"name": "cf", "dataset": "cf", "sizes": [60, "all"], "seeds": [0, 1, 2],
+           "evaluation": {"folds": 4, "repeats": 2},
+           "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15, "seed": 1}}],
+           "student": {"label_modes": ["hard"]}}
+    raw.update(overrides)
+    return parse_config(raw)
+
+
+@pytest.fixture
+def crossfit_run(db, tmp_path):
+    path = tmp_path / "cf.csv"
+    demo_corpus.generate(n=400, seed=5).to_csv(path, index=False)
+    import_dataset(db, read_dataset(path, NO_SPLIT, demo_corpus.LABEL_SET), "cf")
+    return run_experiment(db, crossfit_config())
+
+
+def test_cross_fitting_scores_every_gold_row_exactly_once_per_repeat(db, crossfit_run):
+    gold_ids = set(db.examples(db.run(crossfit_run)["dataset_id"])["example_id"])
+    predictions = db.predictions(crossfit_run)
+    for _, group in predictions.groupby(["trained_on", "label_mode", "size", "seed", "repeat"]):
+        assert len(group) == len(gold_ids) and set(group["example_id"]) == gold_ids
+    assert predictions["repeat"].nunique() == 2 and predictions["fold"].nunique() == 4
+    [line] = headlines(db, crossfit_run)
+    assert line.scheme == "crossfit" and line.n_folds == 8 and line.n_test == len(gold_ids)
+    assert line.gap.lo < line.gap.value < line.gap.hi and "folds of cross-fitting" in line.sentence()
+
+
+def test_seeds_change_the_fit_at_every_size_all_included(db, crossfit_run):
+    predictions = db.predictions(crossfit_run, "gold", "hard")
+    largest = predictions[predictions["size"] == predictions["size"].max()]
+    by_seed = largest.pivot_table(index=["repeat", "fold", "example_id"], columns="seed", values="confidence")
+    assert (by_seed[0] != by_seed[1]).mean() > 0.5  # Bayesian-bootstrap weights, not three identical fits
+
+
+def test_arms_of_different_sizes_still_compare_with_the_gold_trained_student(db, tmp_path):
+    corpus = demo_corpus.generate(n=500, seed=6)
+    corpus.loc[:99, "label"] = ""  # 100 texts only the teacher labels
+    corpus["gpt"] = corpus["label"].where(corpus["label"] != "", "billing")
+    corpus.loc[150, "gpt"] = "not a label"  # one invalid answer
+    path = tmp_path / "mixed.csv"
+    corpus.to_csv(path, index=False)
+    mapping = ColumnMapping(text="text", id="id", gold="label", llm_labels={"gpt": "gpt"})
+    import_dataset(db, read_dataset(path, mapping, demo_corpus.LABEL_SET), "cf")
+    run_id = run_experiment(db, crossfit_config(teachers=[{"name": "gpt", "kind": "recorded"}]))
+    [line] = headlines(db, run_id)
+    assert line.gold_student is not None and line.gap is not None and "no student was trained" not in line.sentence()
+    assert line.n_teacher_arm > line.n_gold_arm and line.common_size is not None and line.common_gap is not None
+    assert line.n_invalid == 1 and line.n_all_gold == 400
+
+
+def test_equal_accuracy_with_different_errors_is_said(db, tmp_path):
+    path = tmp_path / "cf.csv"
+    demo_corpus.generate(n=600, seed=7).to_csv(path, index=False)
+    import_dataset(db, read_dataset(path, NO_SPLIT, demo_corpus.LABEL_SET), "cf")
+    # a teacher that calls half of the billing messages delivery: the student inherits the missed billing
+    noise = {"base_accuracy": 1.0, "depth_error": 0, "ambiguous_error": 0, "false_premise_error": 0,
+             "negation_error": 0, "slice_column": "gold", "slice_value": "billing", "slice_error": 0.6}
+    run_id = run_experiment(db, crossfit_config(teachers=[{"name": "sim", "kind": "simulated", "params": noise}]))
+    [line] = headlines(db, run_id)
+    billing = next(c for c in line.per_class if c.label == "billing")
+    assert billing.recall_difference.hi < 0 and "billing" in line.different_errors
+    assert billing.teacher["recall"].value < 0.6 and "err differently on billing" in line.sentence()
+
+
+def test_the_report_is_json_with_the_documented_fields(db, crossfit_run, capsys):
+    assert cli.main(["report", "--db", str(db.path), "--run", "cf", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["run"] == crossfit_run and report["evaluation"] == {"scheme": "crossfit", "folds": 4, "repeats": 2,
+                                                                     "seeds": [0, 1, 2]}
+    [line] = report["headlines"]
+    assert {"teacher", "simulated", "label_mode", "metric", "size", "n_teacher_arm", "n_gold_arm", "student",
+            "gold_student", "gap", "teacher_score", "teacher_all_gold", "per_class", "sentence"} <= set(line)
+    assert set(line["gap"]) == {"value", "lo", "hi"} and line["simulated"] is True
+    assert report == run_report(db, crossfit_run)
+
+
+def test_a_soft_only_config_on_a_teacher_without_probabilities_exits_3_before_writing(tmp_path, capsys):
+    corpus = demo_corpus.generate(n=200, seed=8).assign(gpt=lambda f: f["label"])
+    corpus.to_csv(tmp_path / "d.csv", index=False)
+    db = tmp_path / "db.duckdb"
+    assert cli.main(["import", str(tmp_path / "d.csv"), "--db", str(db), "--name", "d", "--text", "text",
+                     "--gold", "label", "--llm-label", "gpt=gpt"]) == 0
+    (tmp_path / "soft.toml").write_text('name = "soft"\ndataset = "d"\n[student]\nlabel_modes = ["soft"]\n'
+                                        '[[teachers]]\nname = "gpt"\nkind = "recorded"\n')
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    assert cli.main(["run", "--db", str(db), "--config", str(tmp_path / "soft.toml")]) == EXIT_INPUT
+    assert "no probabilities" in capsys.readouterr().err
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_gold_written_as_1_0_warns_at_import_with_a_hint(tmp_path, capsys):
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(40)], "gold": ["1.0", "0.0"] * 20,
+                          "gpt": ["1", "0"] * 20})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert cli.main(["import", str(tmp_path / "d.csv"), "--db", str(tmp_path / "db.duckdb"), "--name", "d",
+                     "--text", "text", "--gold", "gold", "--llm-label", "gpt=gpt"]) == 0
+    err = capsys.readouterr().err
+    assert "40 of 40 answers (100%) are not in the label set" in err and "'1' ~ '1.0'" in err
+    (tmp_path / "labels.yaml").write_text('- name: "1.0"\n  values: ["1"]\n- name: "0.0"\n  values: ["0"]\n')
+    assert cli.main(["import", str(tmp_path / "d.csv"), "--db", str(tmp_path / "db.duckdb"), "--name", "d2",
+                     "--text", "text", "--gold", "gold", "--llm-label", "gpt=gpt", "--labels",
+                     str(tmp_path / "labels.yaml")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_the_structured_error_test_does_not_use_chi_square_on_small_counts():
+    small = error_structure([40, 40, 3, 2], [8, 9, 2, 2])
+    assert small.test.startswith("permutation") and 0 < small.p_homogeneity <= 1
+    large = error_structure([500, 600], [100, 180])
+    assert large.test == "chi-square" and large.p_homogeneity < 0.01
+    # under one true rate, the permutation test rejects about as often as it should
+    rng = np.random.default_rng(0)
+    rejected = [error_structure([30, 30, 4, 3], rng.binomial([30, 30, 4, 3], 0.2)).p_homogeneity < 0.05
+                for _ in range(200)]
+    assert np.mean(rejected) < 0.09
