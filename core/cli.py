@@ -50,8 +50,6 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="build the demo database from scratch (corpus, offline teachers, runs)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
-    demo.add_argument("--derived", action="store_true", help="on the built demo database: compute its slices, noise "
-                      "experiment, budget curves and maps (what ./scripts/start runs after opening the dashboard)")
 
     imp = commands.add_parser("import", parents=[common], help="import a labeled or unlabeled data set (CSV, TSV, Parquet, JSONL)",
                               description="Import a data set. Only --text is required; every other column is optional.")
@@ -136,10 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--run", required=True)
     apply.add_argument("--teacher", required=True)
 
-    report = commands.add_parser("report", parents=[common], help="a run's answer: headlines with intervals, per-class "
-                                 "errors, teacher scores over all gold rows, warnings")
+    report = commands.add_parser("report", parents=[common], help="a run's answer (JSON), or its report to hand out (HTML)")
     report.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
-    report.add_argument("--format", choices=["json"], default="json")
+    report.add_argument("--format", choices=["json", "html"], default="json", help="html: one self-contained page")
+    report.add_argument("--out", type=Path, help="write to this file (html: required) instead of printing")
     report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
 
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
@@ -155,13 +153,9 @@ def _print_headlines(store, run_id: str) -> None:
 
 
 def _demo(args) -> int:
-    from core.demo import build_demo_database, derive_demo
+    from core.demo import build_demo_database
     from core.store import Store
 
-    if args.derived:
-        derive_demo(args.db, progress=TqdmProgress())
-        print(f"slices, noise experiment, budget curves and maps of {args.db} are stored")
-        return 0
     if args.if_missing and args.db.exists():
         print(f"{args.db} exists; keeping it")
         return 0
@@ -361,11 +355,10 @@ def _apply_verdicts(args) -> int:
 
 
 def _report(args) -> int:
-    from core.evaluation.report import find_run, run_report
+    from core.report.service import report_output
     from core.store import Store
 
-    store = Store(args.db, read_only=True)
-    print(json.dumps(run_report(store, find_run(store, args.run), args.metric), indent=1, default=str))
+    print(report_output(Store(args.db, read_only=True), args.run, args.format, args.metric, args.out))
     return 0
 
 

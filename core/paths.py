@@ -6,6 +6,6 @@ DEFAULT_DB = DATA_DIR / "pseudolens.duckdb"
 
 
 def derived_status_path(db: Path) -> Path:
-    """Where the demo's background steps (`python -m core demo --derived`) say how far they are, for the
-    dashboard to show."""
+    """Where `./scripts/start`'s background steps (slices, noise experiment, budget curves, map) say how far they
+    are, for the dashboard's sidebar: {"step", "done", "total"}; the script writes it under this same name."""
     return Path(db).with_name(Path(db).name + ".derived.json")

@@ -29,7 +29,7 @@ st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['stu
 
 lines = tables.headlines_for(report, metric)
 for line in lines:
-    ui.answer(line["sentence"], gap_tone(line.get("gap")), tables.who(line, tags))
+    ui.answer(tables.say_aloud(line["sentence"])[0], gap_tone(line.get("gap")), tables.who(line, tags))
 for warning in report["warnings"]:
     ui.plain_box(warning, "warning")
 
@@ -46,7 +46,9 @@ with st.expander("Statistics behind the sentences"):
     evaluation = report["evaluation"]
     st.text(f"Evaluation: {evaluation['scheme']}, seeds {evaluation['seeds']}"
             + (f", {evaluation['folds']} folds x {evaluation['repeats']} repeats" if evaluation.get("folds") else "")
-            + ". Intervals are 95% bootstrap CIs; the gap is paired (same test resamples, same seeds).")
+            + ". The gap is paired: both students are scored on the same rows.")
+    for line in lines:
+        st.text(line["sentence"])
     ui.show_table(tables.statistics(lines, tags), f"{run['run_id']}-headlines-{metric}")
     classes = tables.per_class(lines, tags)
     if not classes.empty:

@@ -2,7 +2,11 @@
 mistakes concentrate, what spot-checks buy, and the run's config and data provenance, as one HTML page."""
 from __future__ import annotations
 
-from core.evaluation.report import run_report
+import json
+from pathlib import Path
+
+from core.errors import InputError
+from core.evaluation.report import find_run, run_report
 from core.evaluation.service import slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
@@ -13,6 +17,24 @@ from core.store import Store
 MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structured ones
 
 
+def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | None) -> str:
+    """What `python -m core report` prints for a run (id or name): its answer as JSON, or where its file went."""
+    run_id = find_run(store, run)
+    if fmt == "json":
+        text = json.dumps(run_report(store, run_id, metric), indent=1, default=str)
+        if out is None:
+            return text
+    elif out is None:
+        raise InputError("--format html writes a file: name it with --out FILE")
+    else:
+        text = html_report(store, run_id, metric)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report to {out}: {exc.strerror}") from None
+    return f"{fmt} report of run {run_id} written to {out}"
+
+
 def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     run = store.run(run_id)
     dataset = store.dataset(run["dataset_id"])
@@ -21,7 +43,7 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     titles = {n: f"{n} ({t})" for n, t in tags.items()}
     report = run_report(store, run_id, metric)
     lines = tables.headlines_for(report, metric)
-    sentences = [Sentence(h["sentence"], gap_tone(h.get("gap")), tables.who(h, tags)) for h in lines]
+    sentences = [Sentence(tables.say_aloud(h["sentence"])[0], gap_tone(h.get("gap")), tables.who(h, tags)) for h in lines]
     simulated = [n for n, t in tags.items() if t == "SIMULATED"]
     note = (f"SIMULATED teachers in this run: {', '.join(simulated)}. They are noise models over the human labels, "
             "built for controlled experiments; their numbers say nothing about any LLM." if simulated else None)
@@ -30,7 +52,8 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
         tables.forest_rows(lines, tags), metric, "What training on teacher labels costs the student")]
         if any(h.get("gap") for h in lines) else [],
         paragraphs=["Each row: the student trained on the teacher's labels minus the student trained on human labels, "
-                    "at the largest training size, with its paired 95% bootstrap interval."],
+                    "at the largest training size, with its paired 95% interval. The sentences with their numbers:",
+                    *[h["sentence"] for h in lines]],
         tables=[tables.statistics(lines, tags)])]
     sections.append(Section("Teachers", tables=[tables.teachers_at_a_glance(store.teacher_scores(run_id),
                                                                             store.teacher_costs(run_id), metric)]))

@@ -13,6 +13,13 @@ def headlines_for(report: dict, metric: str) -> list[dict]:
     return mine or list(report["headlines"])
 
 
+def say_aloud(sentence: str) -> tuple[str, str]:
+    """The report's sentence split into what a person says aloud (up to its first full stop) and the numbers that
+    follow it, which the pages fold away."""
+    lead, stop, numbers = sentence.partition(". ")
+    return (lead + ".", numbers) if stop else (sentence, "")
+
+
 def who(headline: dict, tags: dict[str, str]) -> str:
     """A headline's teacher with what it is, and the label mode it taught with."""
     return f"{headline['teacher']} ({tags.get(headline['teacher'], headline['teacher_kind'])}) · {headline['label_mode']} labels"
@@ -33,10 +40,11 @@ def statistics(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame([{
         "teacher": who(h, tags), "training size": h["size"], "student on teacher labels": _ci(h["student"]),
         "student on human labels": _ci(h.get("gold_student")), "gap": _ci(h.get("gap")),
-        "teacher itself (test)": _ci(h["teacher_score"]),
-        "teacher on all gold": f"{h['teacher_all_gold']['value']:.3f} (n={h['teacher_all_gold']['n']}, "
-                               f"{h['teacher_all_gold']['n_invalid']} invalid, {h['teacher_all_gold']['n_abstained']} abstained)",
-        "n (teacher arm / gold arm)": f"{h['n_teacher_arm']} / {h['n_gold_arm']}",
+        "teacher itself (scored rows)": _ci(h["teacher_score"]),
+        "gap on the same texts": f"{_ci(h.get('common_gap'))} at N = {h['common_size']}" if h.get("common_gap") else "",
+        "teacher itself (all gold rows)": f"{_ci(h['teacher_all_gold'])} (n={h['n_all_gold']}, {h['n_invalid']} invalid, "
+                                          f"{h['n_abstained']} abstained)",
+        "training texts (teacher / human)": f"{h['n_teacher_arm']} / {h['n_gold_arm'] if h.get('n_gold_arm') is not None else '-'}",
         "learns different errors in": ", ".join(h.get("different_errors") or []) or "-"} for h in headlines])
 
 
@@ -48,7 +56,9 @@ def per_class(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
             rows.append({"teacher": who(h, tags), "label": c["label"], "n": c["n"],
                          "teacher recall": _ci(c["teacher"].get("recall")),
                          "student recall": _ci((c.get("student") or {}).get("recall")),
-                         "human-label student recall": _ci((c.get("gold_student") or {}).get("recall"))})
+                         "human-label student recall": _ci((c.get("gold_student") or {}).get("recall")),
+                         "difference (student minus human-label student)": _ci(c.get("recall_difference")),
+                         "differs beyond chance": "yes" if c["label"] in (h.get("different_errors") or []) else ""})
     return pd.DataFrame(rows)
 
 
