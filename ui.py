@@ -103,8 +103,8 @@ def background_steps() -> None:
             st.rerun(scope="app")
         return
     st.session_state["background-running"] = True
-    st.info(f"Preparing the demo in the background ({status['done']} of {status['total']} steps done): "
-            f"{status['step']} {status.get('detail', '')}. Pages without them say so until then.")
+    st.info(f"Preparing the demo in the background ({status['done']} of {status['total']} steps done; now: "
+            f"{status['step']}). Pages that need a step say so until it is done.")
 
 
 def sidebar_controls() -> None:
