@@ -1,9 +1,7 @@
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
 from core.report import charts
-from core.report.words import chart_text
 from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
@@ -35,10 +33,7 @@ if curve.empty:
 fig = charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}")
 ui.show_figure(fig, f"{run['run_id']}-{teacher}-budget")
 
-errors = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers")
-                    for s, p in curve.groupby("strategy", sort=True)])
-errors.update_layout(title=chart_text(f"Teacher labels still wrong in the training pool after B checks: {title}"),
-                     xaxis_title="human checks (budget)", yaxis_title="teacher labels still wrong in the pool", height=380)
+errors = charts.budget_label_error(curve, f"Teacher labels still wrong in the training pool after B checks: {title}")
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")
 
 summary = curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]].copy()

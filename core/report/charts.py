@@ -15,9 +15,9 @@ MODEL_COLOURS = {"teacher_error": "#ff7f0e", "student_error": "#d62728", "gold_s
 METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
-def _band(fig: go.Figure, x, lo, hi, colour: str) -> None:
+def _band(fig: go.Figure, x, lo, hi, colour: str, opacity: float = 0.15) -> None:
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
-                             line=dict(width=0), fillcolor=colour, opacity=0.15, hoverinfo="skip", showlegend=False))
+                             line=dict(width=0), fillcolor=colour, opacity=opacity, hoverinfo="skip", showlegend=False))
 
 
 def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
@@ -117,22 +117,38 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Fi
     return fig
 
 
+def _strategy_colours(strategies) -> dict[str, str]:
+    """The same colour for a strategy on every budget chart; `random`, the baseline, in grey."""
+    others = [s for s in sorted(strategies) if s != "random"]
+    return {"random": "#7f7f7f", **{s: PALETTE[i % len(PALETTE)] for i, s in enumerate(others)}}
+
+
 def budget_curves(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Student accuracy after correcting the first B labels in each strategy's order, with 95% bands, against
+    """Student accuracy after correcting the first B labels in each strategy's order, with light 95% bands, against
     the student on all human labels."""
-    palette = ["#7f7f7f", *PALETTE]
+    colours = _strategy_colours(curve["strategy"].unique())
     fig = go.Figure()
-    for i, (strategy, points) in enumerate(curve.groupby("strategy", sort=True)):
-        colour = palette[i % len(palette)]
-        _band(fig, points["budget"].to_numpy(), points["lo"].to_numpy(), points["hi"].to_numpy(), colour)
+    for strategy, points in curve.groupby("strategy", sort=True):
+        _band(fig, points["budget"].to_numpy(), points["lo"].to_numpy(), points["hi"].to_numpy(), colours[strategy],
+              opacity=0.06)
         fig.add_trace(go.Scatter(x=points["budget"], y=points["accuracy"], name=strategy, mode="lines+markers",
-                                 line=dict(color=colour, dash="dash" if strategy == "random" else "solid")))
+                                 line=dict(color=colours[strategy], dash="dash" if strategy == "random" else "solid")))
     gold = curve["gold_accuracy"].iloc[0]
     fig.add_hline(y=gold, line=dict(color="black", dash="dot"),
                   annotation_text=f"student on all human labels: {gold:.3f}", annotation_position="top left")
     fig.update_layout(title=chart_text(title), xaxis_title="human checks (budget)", height=520,
                       yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
                       legend=dict(orientation="h", y=-0.2, yanchor="top"))
+    return fig
+
+
+def budget_label_error(curve: pd.DataFrame, title: str) -> go.Figure:
+    colours = _strategy_colours(curve["strategy"].unique())
+    fig = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers",
+                                line=dict(color=colours[s], dash="dash" if s == "random" else "solid"))
+                     for s, p in curve.groupby("strategy", sort=True)])
+    fig.update_layout(title=chart_text(title), xaxis_title="human checks (budget)", height=380,
+                      yaxis_title="teacher labels still wrong in the pool")
     return fig
 
 
