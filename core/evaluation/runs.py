@@ -95,15 +95,39 @@ def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
     return FitPlan(arms, sizes, largest, common)
 
 
-def _fit_and_store(store: Store, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
-                   size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
+class FitWriter:
+    """Fits are written in batches of about `seconds` of work: one DuckDB transaction per fit spent more time
+    opening and checkpointing the file than fitting. `flush` runs on every exit, so an interrupted run keeps
+    every finished fit."""
+
+    def __init__(self, store: Store, seconds: float = 2.0):
+        self.store, self.seconds = store, seconds
+        self.fits: list[dict] = []
+        self.predictions: list[pd.DataFrame] = []
+        self.since = time.perf_counter()
+
+    def add(self, fit: dict, predictions: pd.DataFrame) -> None:
+        self.fits.append(fit)
+        key = {k: fit[k] for k in ("run_id", "trained_on", "label_mode", "size", "seed", "repeat", "fold")}
+        self.predictions.append(predictions.assign(**key))
+        if time.perf_counter() - self.since > self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.fits:
+            self.store.write_fits(self.fits, self.predictions)
+        self.fits, self.predictions, self.since = [], [], time.perf_counter()
+
+
+def _fit_one(writer: FitWriter, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
+             size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
     started = time.perf_counter()
     classifier = fit_arm(student, X, arm, draw, label_names)
     proba = classifier.predict_proba(X[fold.held_out])
     predicted = proba.argmax(axis=1)
     truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
     accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, len(label_names))
-    store.write_fit(
+    writer.add(
         {"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size, "seed": seed,
          "repeat": fold.repeat, "fold": fold.fold, "n_train": len(draw.rows), "n_test": len(fold.held_out),
          "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(classifier.n_iter_)),
@@ -132,15 +156,19 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     done = store.finished_fits(run_id)
     todo = list(fits.fits(plan, config.seeds))
     started = time.perf_counter()
-    for step, (fold, arm, size, seed) in enumerate(todo, start=1):
-        key = (arm.trained_on, arm.label_mode)
-        if (*key, size, seed, fold.repeat, fold.fold) not in done:
-            available = fold.train[arm.available[fold.train]]
-            draw = draw_rows(available, fold.train[shared[fold.train]], size,
-                             size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
-            _fit_and_store(store, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
-        if progress:
-            progress("training students", step, len(todo))
+    writer = FitWriter(store)
+    try:
+        for step, (fold, arm, size, seed) in enumerate(todo, start=1):
+            key = (arm.trained_on, arm.label_mode)
+            if (*key, size, seed, fold.repeat, fold.fold) not in done:
+                available = fold.train[arm.available[fold.train]]
+                draw = draw_rows(available, fold.train[shared[fold.train]], size,
+                                 size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
+                _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
+            if progress:
+                progress("training students", step, len(todo))
+    finally:
+        writer.flush()
     timings["fits"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

@@ -63,15 +63,16 @@ class RunTables(Database):
         return {tuple(r) for r in self.rows("SELECT trained_on, label_mode, size, seed, repeat, fold FROM fits "
                                             "WHERE run_id = ?", [run_id])}
 
-    def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
-        """One student fit and its held-out predictions, atomically, so a resumed run never sees half a fit."""
-        key = [fit[k] for k in ("run_id", "trained_on", "label_mode", "size", "seed", "repeat", "fold")]
+    def write_fits(self, fits: list[dict], predictions: list[pd.DataFrame]) -> None:
+        """Student fits and their held-out predictions (each frame carrying its fit's key columns), atomically, so a
+        resumed run never sees half a fit."""
         with self.transaction():
-            self.insert_frame(pd.DataFrame([fit]),
+            self.insert_frame(pd.DataFrame(fits),
                               "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, repeat, fold, n_train, "
                               "n_test, accuracy, macro_f1, n_iter, converged, seconds FROM frame")
-            self.insert_frame(predictions, "INSERT INTO predictions SELECT ?, ?, ?, ?, ?, example_id, predicted, "
-                                           "confidence, ?, ? FROM frame", key)
+            self.insert_frame(pd.concat(predictions, ignore_index=True),
+                              "INSERT INTO predictions SELECT run_id, trained_on, label_mode, size, seed, example_id, "
+                              "predicted, confidence, repeat, fold FROM frame")
 
     def fits(self, run_id: str) -> pd.DataFrame:
         return self.query("SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? "
