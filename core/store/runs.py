@@ -9,7 +9,11 @@ import pandas as pd
 from core.errors import NotFound
 from core.store.database import Database, now
 
-SUMMARY_TABLES = ("teacher_scores", "curve_points", "comparisons", "class_scores", "class_differences")
+# a run's aggregate tables, each with the order its rows are read in
+SUMMARY_TABLES = {"teacher_scores": "teacher_name", "curve_points": "trained_on, label_mode, metric, size",
+                  "comparisons": "teacher_name, label_mode, metric, versus, size",
+                  "class_scores": "teacher_name, label_mode, who, label, metric",
+                  "class_differences": "teacher_name, label_mode, label"}
 
 
 class RunTables(Database):
@@ -98,24 +102,24 @@ class RunTables(Database):
                     columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
                     self.insert_frame(frame.assign(run_id=run_id), f"INSERT INTO {table} SELECT {columns} FROM frame")
 
+    def _summary(self, run_id: str, table: str) -> pd.DataFrame:
+        return self.query(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? ORDER BY {SUMMARY_TABLES[table]}",
+                          [run_id])
+
     def teacher_scores(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM teacher_scores WHERE run_id = ? ORDER BY teacher_name", [run_id])
+        return self._summary(run_id, "teacher_scores")
 
     def curve(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM curve_points WHERE run_id = ? "
-                          "ORDER BY trained_on, label_mode, metric, size", [run_id])
-
-    def class_scores(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM class_scores WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, who, label, metric", [run_id])
-
-    def class_differences(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM class_differences WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, label", [run_id])
+        return self._summary(run_id, "curve_points")
 
     def comparisons(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, metric, versus, size", [run_id])
+        return self._summary(run_id, "comparisons")
+
+    def class_scores(self, run_id: str) -> pd.DataFrame:
+        return self._summary(run_id, "class_scores")
+
+    def class_differences(self, run_id: str) -> pd.DataFrame:
+        return self._summary(run_id, "class_differences")
 
     # -- held-out predictions for every example ----------------------------------------------------
 
