@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,8 @@ import pandas as pd
 
 from core import __version__
 from core.evaluation.config import RunConfig
-from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, gold_arm, label_indices, student_views,
-                                     teacher_arms, training_sizes)
+from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, fit_plan, gold_arm, label_indices,
+                                     student_views, teacher_arms)
 from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
 from core.evaluation.splits import EvaluationPlan, Fold
 from core.evaluation.summary import Scoring, summarize
@@ -65,34 +64,6 @@ def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encod
     the texts featurized once."""
     student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
     return student, student.featurizer.fit(texts).transform(texts)
-
-
-@dataclass(frozen=True)
-class FitPlan:
-    """Every fit of a run: per arm the sizes it can fill in every fold, and the rows all arms can use."""
-
-    arms: list[Arm]
-    sizes: dict[tuple[str, str], list[int]]
-    largest: dict[tuple[str, str], int]
-    common: int | None
-
-    def fits(self, plan: EvaluationPlan, seeds):
-        for seed in seeds:
-            for fold in plan.folds:
-                for arm in self.arms:
-                    for size in self.sizes[(arm.trained_on, arm.label_mode)]:
-                        yield fold, arm, size, seed
-
-
-def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
-    """An arm's "all" is the most rows it can use in every fold; `common`, the most rows every arm can use, is
-    where arms of different sizes meet on the same texts."""
-    largest = {(arm.trained_on, arm.label_mode): min(int(arm.available[f.train].sum()) for f in plan.folds)
-               for arm in arms}
-    shared = np.logical_and.reduce([arm.available for arm in arms])
-    common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
-    sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
-    return FitPlan(arms, sizes, largest, common)
 
 
 class FitWriter:
@@ -152,7 +123,6 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     for name, answers in labels.items():
         arms += teacher_arms(name, answers, examples["example_id"], label_names, config.student.label_modes)
     fits = fit_plan(arms, plan, config.sizes)
-    shared = np.logical_and.reduce([arm.available for arm in arms])
     done = store.finished_fits(run_id)
     todo = list(fits.fits(plan, config.seeds))
     started = time.perf_counter()
@@ -162,7 +132,7 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
             key = (arm.trained_on, arm.label_mode)
             if (*key, size, seed, fold.repeat, fold.fold) not in done:
                 available = fold.train[arm.available[fold.train]]
-                draw = draw_rows(available, fold.train[shared[fold.train]], size,
+                draw = draw_rows(available, fold.train[fits.shared[fold.train]], size,
                                  size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
                 _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
             if progress:
