@@ -87,8 +87,9 @@ def estimated_gap(n: int, seed: int, folder: Path):
                            "student": {"label_modes": ["hard"]},
                            "teachers": [{"name": "sim", "kind": "simulated", "params": NOISE}]})
     run_id = run_experiment(store, config)
-    print(json.dumps({"dataset": seed, **store.run(run_id)["timings"]}), file=sys.stderr)
     [line] = headlines(store, run_id)
+    print(json.dumps({"dataset": seed, "gap": [line.gap.value, line.gap.lo, line.gap.hi],
+                      "seconds": store.run(run_id)["timings"]["total"]}), file=sys.stderr)
     return line.gap
 
 
@@ -101,6 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     truth = true_gap(args.n, args.truth_replicates, args.test)
+    print(json.dumps({"true_gap": truth}), file=sys.stderr)
     estimates = []
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(args.datasets):
