@@ -240,8 +240,11 @@ def _run(args) -> int:
     from core.evaluation.config import load_config
     from core.pipeline import dry_run, run_experiment
     from core.store import Store
+    from core.teachers.outbound import foreign_key_warnings
 
     config = load_config(args.config)
+    for warning in foreign_key_warnings(config.teachers):
+        print(warning, file=sys.stderr)
     store = Store(args.db)
     if args.dry_run:
         estimate = dry_run(store, config)
