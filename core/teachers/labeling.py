@@ -1,5 +1,6 @@
 """Running a teacher over a data set: only over what it has not labeled yet, writing each batch as it
-arrives, so an interrupted run keeps every finished label and a rerun asks only for the rest."""
+arrives (an LLM teacher's batches are small), so an interrupted run keeps every finished label and a rerun asks
+only for the rest."""
 from __future__ import annotations
 
 import asyncio
@@ -49,21 +50,29 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
         if progress:  # from the loop's thread, which a dashboard's progress bar needs
             progress(stage, done, len(todo))
 
+    async def label(batch: list[TextItem]) -> list[TeacherLabel]:
+        labels = await teacher.label_batch(batch, label_set)
+        if {l.example_id for l in labels} != {item.example_id for item in batch}:
+            raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
+        return labels
+
     async def label_all() -> None:
-        writing = None  # a batch is written in a thread while the teacher labels the next one
+        # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
+        # keeps the teacher's request slots busy while the last calls of this one finish
+        batches = [todo[start:start + batch_size] for start in range(0, len(todo), batch_size)]
+        labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]
+        done = 0
         try:
-            for start in range(0, len(todo), batch_size):
-                batch = todo[start:start + batch_size]
-                labels = await teacher.label_batch(batch, label_set)
-                returned = {l.example_id for l in labels}
-                if returned != {item.example_id for item in batch}:
-                    raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
-                if writing:
-                    await writing
-                writing = asyncio.create_task(write(labels, start + len(batch)))
-        finally:  # a failing teacher must not lose the batch before it
-            if writing:
-                await writing
+            for i, batch in enumerate(batches):
+                labels = await labeling[i]
+                if i + 2 < len(batches):
+                    labeling.append(asyncio.ensure_future(label(batches[i + 2])))
+                done += len(batch)
+                await write(labels, done)
+        finally:  # a failing teacher stops the batch in flight; what was labeled before it is written
+            for task in labeling:
+                task.cancel()
+            await asyncio.gather(*labeling, return_exceptions=True)
 
     asyncio.run(run())
     return len(todo)
