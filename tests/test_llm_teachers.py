@@ -188,7 +188,7 @@ def labeling_child(db: Store, provider: str, url: str, **params) -> subprocess.P
         from core.teachers import {kind}
         store = Store({str(db.path)!r})
         dataset = store.dataset("small")
-        teacher = {kind}({provider!r}, **{arguments!r}, cache=StoreCallCache(store, flush_every=8))
+        teacher = {kind}({provider!r}, **{arguments!r}, cache=StoreCallCache(store))
         label_missing(store, dataset.dataset_id, teacher, dataset.label_set, store.examples(dataset.dataset_id), batch_size=40)
     """)], cwd=Path(__file__).resolve().parent.parent, env={**os.environ})
 
@@ -226,6 +226,65 @@ def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_
         assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
         assert resumed.api_calls == 600 - before["cached"]  # every cached call came from the cache
         assert sum(server.served.values()) == served_before + resumed.api_calls
+
+
+def run_child(db: Store, config: Path) -> subprocess.Popen:
+    """`python -m core run` in its own process, to be killed."""
+    return subprocess.Popen([sys.executable, "-m", "core", "run", "--config", str(config), "--db", str(db.path)],
+                            cwd=Path(__file__).resolve().parent.parent, env={**os.environ},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+CONCURRENCY = 4
+# answered calls wait for the cache's writer, and each write opens the DuckDB file (40-250 ms here), so a kill
+# loses the calls in flight plus those answered during one write: at the test's 80 calls/s, up to about 30
+UNSAVED_AT_MOST = CONCURRENCY + 30
+KILL_MOMENTS = ["early", "mid", "late", "retry wait", "training"]
+
+
+@pytest.mark.parametrize("moment", KILL_MOMENTS)
+def test_sigkill_at_any_moment_asks_again_at_most_the_calls_in_flight(tmp_path, small_dataset, db, moment):
+    """A run killed early, midway, late, while it waits out a retry-after, or while it trains, resumes asking the
+    API again only for calls that were in flight or answered during the cache's last write."""
+    with FakeLLMAPI(latency=0.05) as server:
+        if moment == "retry wait":  # from the 200th request on, every request is told to wait 30 s
+            server.faults = [None] * 200 + ["429_wait"] * 10_000
+        if moment == "training":
+            config = tmp_path / "run.toml"
+            config.write_text(textwrap.dedent(f"""
+                name = "killed"
+                dataset = "small"
+                sizes = [50, 100, 200]
+                bootstrap = 100
+                [[teachers]]
+                name = "claude"
+                kind = "claude"
+                params = {{ base_url = "{server.url}", model = "claude-haiku-4-5", concurrency = {CONCURRENCY} }}
+            """))
+            child = run_child(db, config)
+            kill_when(child, db, "SELECT count(*) FROM fits", 1)
+        elif moment == "retry wait":
+            child = labeling_child(db, "claude", server.url, concurrency=CONCURRENCY)
+            deadline = time.monotonic() + 60
+            while len(server.requests) < 200 + CONCURRENCY and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)  # every slot is now asleep on its retry-after
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        else:
+            child = labeling_child(db, "claude", server.url, concurrency=CONCURRENCY)
+            kill_when(child, db, "SELECT count(*) FROM llm_calls", {"early": 5, "mid": 300, "late": 450}[moment])
+        server.faults = []
+        answered_before = sum(server.served.values())
+        assert answered_before < 600 or moment == "training"
+
+        store = Store(db.path)
+        resumed = teacher(server, "claude", concurrency=CONCURRENCY, cache=StoreCallCache(store))
+        label_missing(store, small_dataset.dataset_id, resumed, LABELS, store.examples(small_dataset.dataset_id))
+        asked_again = sum(server.served.values()) - 600
+        print(f"killed {moment}: {answered_before} calls answered before the kill, {asked_again} asked again")
+        assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
+        assert 0 <= asked_again <= UNSAVED_AT_MOST
 
 
 def test_a_large_run_goes_through_one_message_batch_at_half_price(server, small_dataset, db):
