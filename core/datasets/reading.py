@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,17 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise DataError(path, [f"line 1: column {name!r} appears {header.count(name)} times in the header"
                                for name in repeated])
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+        # index_col=False: pandas would otherwise turn the extra cells of a row longer than the header into an
+        # index and shift every column; that row is named instead
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                index_col=False)
+    except pd.errors.ParserWarning:
+        long_rows = [f"line {number}: {len(cells)} cells, the header has {len(header)}"
+                     for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1)
+                     if len(cells) > len(header)]
+        raise DataError(path, [f"cannot parse as {fmt.upper()}: {problem}" for problem in long_rows]) from None
     except pd.errors.ParserError as exc:
         raise DataError(path, [f"cannot parse as {fmt.upper()}: {exc}"]) from exc
     # Line of each row: header is line 1; exact unless a quoted cell spans lines, where it is a lower bound.
