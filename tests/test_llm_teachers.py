@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
+from core.errors import ConfigError, TeacherError
 from core.datasets import demo_corpus
 from core.teachers.call_cache import StoreCallCache
 from core.evaluation.config import parse_config
@@ -99,6 +99,36 @@ def test_transient_failures_are_retried(server, provider, fault):
     server.faults = [fault, fault]
     [result] = label(teacher(server, provider, timeout=1.0), ["technical trouble"])  # the server stalls 3 s
     assert result.label == "technical" and len(server.requests) == 3
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_retry_after_may_be_an_http_date_and_is_capped_and_said(server, provider, caplog):
+    server.faults = ["429_date", "429_hour"]
+    started = time.monotonic()
+    [result] = label(teacher(server, provider, max_retry_after=1.5), ["technical trouble"])
+    waited = time.monotonic() - started
+    assert result.label == "technical" and len(server.requests) == 3
+    assert 1.5 <= waited < 10  # about a second for the date, 1.5 s (not an hour) for the capped wait
+    assert any("asked to wait; retrying in 2 s" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault, words", [("401", "key was not accepted"), ("400", "rejected the request")])
+def test_a_refused_request_stops_with_a_teacher_error_saying_what_to_do(server, provider, fault, words):
+    server.faults = [fault]
+    with pytest.raises(TeacherError, match=words):
+        label(teacher(server, provider), ["technical trouble"])
+    assert len(server.requests) == 1  # never retried
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_used_up_retries_keep_every_answered_call(server, provider, tmp_path):
+    store = Store(tmp_path / "c.duckdb")
+    server.faults = [None] * 5 + ["500"] * 1000
+    with pytest.raises(TeacherError, match="no answer after 1 retries"):
+        label(teacher(server, provider, concurrency=1, max_retries=1, cache=StoreCallCache(store)),
+              [f"billing question {i}" for i in range(10)])
+    assert store.scalar("SELECT count(*) FROM llm_calls") == 5
 
 
 @pytest.mark.parametrize("provider, fault, reason", [
