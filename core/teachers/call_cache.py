@@ -22,7 +22,9 @@ class StoreCallCache:
         self._changed = threading.Condition()
         # started by the first call that waits and ended when none does, so an idle cache holds no thread
         self._writer: threading.Thread | None = None
-        self._flushing = False
+        self._put = 0  # calls put so far; `_written` of them are in the store
+        self._written = 0
+        self._flushing = 0  # callers waiting in `flush`: the writer writes at once rather than after a pause
         self._error: BaseException | None = None
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
@@ -31,6 +33,7 @@ class StoreCallCache:
     def put(self, key: str, record: dict) -> None:
         with self._changed:
             self.pending[key] = record
+            self._put += 1
             if self._writer is None:
                 self._start_writer()
             elif len(self.pending) >= self.flush_every:
@@ -45,7 +48,7 @@ class StoreCallCache:
             with self._changed:
                 self._changed.wait_for(lambda: self._flushing or len(self.pending) >= self.flush_every,
                                        timeout=self.flush_seconds)
-                batch, self.pending = self.pending, {}
+                batch, self.pending, taken = self.pending, {}, self._put
                 if not batch:
                     self._writer = None
                     self._changed.notify_all()
@@ -58,18 +61,24 @@ class StoreCallCache:
                     self._error, self._writer = exc, None
                     self._changed.notify_all()
                 return
+            with self._changed:
+                self._written = taken
+                self._changed.notify_all()
 
     def flush(self) -> None:
-        """Writes every waiting call and waits for it; a failed write raises here."""
+        """Waits until every call put before this one is in the store (calls put meanwhile, by other batches in
+        flight, need not wait for it); a failed write raises here."""
         with self._changed:
+            wanted = self._put
             if self.pending and self._writer is None and self._error is None:
                 self._start_writer()
-            self._flushing = True
+            self._flushing += 1
             self._changed.notify_all()
             try:
-                self._changed.wait_for(lambda: self._writer is None)
+                self._changed.wait_for(lambda: self._written >= wanted or self._error is not None
+                                       or self._writer is None)
             finally:
-                self._flushing = False
+                self._flushing -= 1
             error, self._error = self._error, None
         if error is not None:
             raise error

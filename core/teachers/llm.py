@@ -294,8 +294,8 @@ class LLMTeacher(Generic[ClientT]):
         try:
             records.update(await self._answer(todo))
         finally:
-            if self.cache is not None:
-                self.cache.flush()
+            if self.cache is not None:  # in a thread: the other batch in flight keeps its calls going meanwhile
+                await asyncio.to_thread(self.cache.flush)
         return [records[key] for key in keys]
 
     async def label_batch(self, items: Sequence[TextItem], label_set: LabelSet) -> list[TeacherLabel]:
