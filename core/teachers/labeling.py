@@ -1,5 +1,5 @@
 """Running a teacher over a data set: only over what it has not labeled yet, writing each batch as it
-arrives (an LLM teacher's batches are small), so an interrupted run keeps every finished label and a rerun asks
+arrives (the first batches small), so an interrupted run keeps every finished label and a rerun asks
 only for the rest."""
 from __future__ import annotations
 
@@ -25,6 +25,15 @@ def register(store: Store, teacher: Teacher) -> str:
     store.ensure_teacher(teacher_id=key, name=teacher.name, kind=teacher.kind, simulated=teacher.simulated,
                          config=teacher.config())
     return key
+
+
+def growing_batches(n: int, largest: int, first: int = 25):
+    """(start, end) of batches that start small and double up to `largest`: a small or just-started run has its
+    first labels stored within seconds, a large one is written in few transactions (each opens the database)."""
+    start, size = 0, min(first, largest)
+    while start < n:
+        yield start, min(start + size, n)
+        start, size = start + size, min(size * 2, largest)
 
 
 def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
@@ -59,7 +68,7 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
     async def label_all() -> None:
         # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
         # keeps the teacher's request slots busy while the last calls of this one finish
-        batches = [todo[start:start + batch_size] for start in range(0, len(todo), batch_size)]
+        batches = [todo[start:end] for start, end in growing_batches(len(todo), batch_size)]
         labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]
         done = 0
         try:

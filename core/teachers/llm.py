@@ -155,8 +155,7 @@ class LLMTeacher(Generic[ClientT]):
         self.cache = cache
         self.client: ClientT | None = None  # made inside the event loop that uses it
         self.api_calls = 0
-        # labels are written every this many texts, so a killed run keeps nearly all of them
-        self.labels_per_batch: int | None = 100
+        self.labels_per_batch: int | None = None  # the labeling loop's own batches (a Message Batch sets it)
 
     # -- provider hooks -----------------------------------------------------------------------
 
