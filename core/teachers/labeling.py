@@ -27,7 +27,7 @@ def register(store: Store, teacher: Teacher) -> str:
     return key
 
 
-def growing_batches(n: int, largest: int, first: int = 25):
+def growing_batches(n: int, largest: int, first: int):
     """(start, end) of batches that start small and double up to `largest`: a small or just-started run has its
     first labels stored within seconds, a large one is written in few transactions (each opens the database)."""
     start, size = 0, min(first, largest)
@@ -40,7 +40,8 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
                   batch_size: int = 1000, progress: Progress | None = None) -> int:
     """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled.
     A teacher that works best on everything at once (a Message Batch) says so in `labels_per_batch`."""
-    batch_size = getattr(teacher, "labels_per_batch", None) or batch_size
+    preferred = getattr(teacher, "labels_per_batch", None)
+    batch_size = preferred or batch_size
     key = register(store, teacher)
     done = store.labeled_example_ids(key, dataset_id)
     todo = [TextItem(r.example_id, r.text) for r in examples.itertuples() if r.example_id not in done]
@@ -68,7 +69,8 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
     async def label_all() -> None:
         # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
         # keeps the teacher's request slots busy while the last calls of this one finish
-        batches = [todo[start:end] for start, end in growing_batches(len(todo), batch_size)]
+        first = batch_size if preferred else 25  # a teacher's own batch size (a Message Batch) is kept whole
+        batches = [todo[start:end] for start, end in growing_batches(len(todo), batch_size, first)]
         labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]
         done = 0
         try:
