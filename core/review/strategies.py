@@ -95,7 +95,8 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     probs = data.student_probs[answered] / data.student_probs[answered].sum(axis=1, keepdims=True)
     # normalized margin, not cleanlab's default self-confidence, which is exactly 1 - `disagreement`'s score
     quality = get_label_quality_scores(index[answered], probs, method="normalized_margin")
-    flagged[answered] = find_label_issues(index[answered], probs)
+    # n_jobs=1: cleanlab otherwise forks a multiprocessing pool, which hangs inside Streamlit's threaded server
+    flagged[answered] = find_label_issues(index[answered], probs, n_jobs=1)
     score[answered] = 1.0 - quality
     reasons = [f"cleanlab label quality {1 - s:.2f}{' (flagged as a label issue)' if f else ''}"
                for s, f in zip(score, flagged)]
