@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
+from core.errors import InputError
 from core.evaluation.splits import EvaluationPlan
 from core.students import Student
 
@@ -112,6 +113,10 @@ def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
     shared = np.logical_and.reduce([arm.available for arm in arms])
     common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
     sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
+    empty = [f"{trained_on} {mode} ({largest[(trained_on, mode)]} rows)" for (trained_on, mode), s in sizes.items() if not s]
+    if empty:
+        raise InputError(f"every requested size {list(requested_sizes)} is larger than what these students can train on: "
+                         f"{', '.join(empty)}; add \"all\" or a smaller size to `sizes`")
     return FitPlan(arms, sizes, largest, common, shared)
 
 

@@ -160,5 +160,10 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     store.write_summary(run_id, summarize(scoring, label_names, labels, store.predictions(run_id), stored_fits))
     timings["summary"] = round(time.perf_counter() - started, 3)
     unconverged = int((~stored_fits["converged"]).sum())
-    return [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "
-            "their numbers depend on where the solver stopped"] if unconverged else []
+    warnings = [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "
+                "their numbers depend on where the solver stopped"] if unconverged else []
+    skipped = sorted({s for s in config.sizes if s != "all" and s > min(fits.largest.values())})
+    if skipped:
+        warnings.append(f"sizes {skipped} are larger than some students can train on "
+                        f"(at most {min(fits.largest.values())} rows in every fold) and were left out for them")
+    return warnings
