@@ -17,7 +17,7 @@ from core.evaluation.metrics import Bootstrap, interval, seed_average
 from core.evaluation.runs import featurize
 from core.progress import Progress
 from core.review.ranking import ranking_input
-from core.review.strategies import STRATEGIES
+from core.review.strategies import runnable
 from core.store import Store
 
 DEFAULT_BUDGETS = (0, 25, 50, 100, 200, 400, 800)
@@ -30,7 +30,6 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     dataset = store.dataset(run["dataset_id"])
     names = dataset.label_set.names
     examples = store.examples(dataset.dataset_id)
-    strategies = strategies or STRATEGIES.names()
     pool, test = config.test.split(examples)
     teacher_id = store.run_teachers(run_id).set_index("teacher_name").loc[teacher, "teacher_id"]
     teacher_labels = store.teacher_labels(teacher_id, dataset.dataset_id).set_index("example_id")["label"]
@@ -56,6 +55,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
 
     gold_accuracy, _ = score(np.where(has_gold, oracle, None), "gold labels only")
     data = ranking_input(store, run_id, teacher)
+    strategies = strategies or runnable(data)[0]
     budgets = sorted({b for b in budgets if b <= has_gold.sum()})
     rows, total = [], len(strategies) * len(seeds)
     for step, (strategy, seed) in enumerate(((s, seed) for s in strategies for seed in seeds), start=1):
