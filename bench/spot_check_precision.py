@@ -214,7 +214,10 @@ def main():
     args = report_arguments(ROOT / "docs" / "spot_check_precision.md")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        results = [measure(*spec, Path(tmp)) for spec in data_sets(args.shared)]
+        results = []
+        for spec in data_sets(args.shared):
+            results.append(measure(*spec, Path(tmp)))
+            print(f"{spec[0]}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     grid = weight_grid(list(COMBINED_WEIGHTS))
     scores = candidate_scores(results, grid)
     loo = leave_one_out(scores)

@@ -150,7 +150,9 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     probs = data.student_probs[answered] / data.student_probs[answered].sum(axis=1, keepdims=True)
     # normalized margin, not cleanlab's default self-confidence, which is exactly 1 - `disagreement`'s score
     quality = get_label_quality_scores(index[answered], probs, method="normalized_margin")
-    flagged[answered] = find_label_issues(index[answered], probs)
+    if len(np.unique(index[answered])) > 1:  # cleanlab cannot flag issues when the teacher gave one label only
+        # one process: a forked pool inside Streamlit's threaded server once hung for minutes
+        flagged[answered] = find_label_issues(index[answered], probs, n_jobs=1)
     score[answered] = 1.0 - quality
     reasons = [f"cleanlab label quality {1 - s:.2f}{' (flagged as a label issue)' if f else ''}"
                for s, f in zip(score, flagged)]
@@ -214,7 +216,8 @@ def weighted_percentiles(percentiles: dict[str, np.ndarray], weights: dict[str, 
     used = {part: weights.get(part, 0.0) for part in percentiles}
     if not sum(used.values()):
         used = dict.fromkeys(percentiles, 1.0)
-    return sum(w * percentiles[part] for part, w in used.items()) / sum(used.values())
+    total = np.sum([w * percentiles[part] for part, w in used.items()], axis=0)
+    return np.asarray(total / sum(used.values()))
 
 
 def part_percentiles(data: RankingInput, seed: int = 0) -> dict[str, np.ndarray]:

@@ -2,12 +2,14 @@
 each member's reliability from their labels alone.
 
 Reliability: no member's gold is read (the aggregate labels the training pool, where gold is a human's work
-still to come). Under the one-coin model (a teacher is right with probability a_j and, when wrong, picks any
-other of the K labels), two teachers agree with probability A_jk = a_j a_k + (1 - a_j)(1 - a_k)/(K - 1), so
-s_j s_k = (K A_jk - 1)/(K - 1) with s_j = (K a_j - 1)/(K - 1): with three or more teachers each s_j follows
-from the pairwise agreement rates (the median over pairs of s_j s_k * s_j s_l / s_k s_l). This is the
-method-of-moments start of Dawid-Skene; it needs labels only, where cleanlab's CROWDLAB also wants a
-classifier's held-out probabilities, which do not exist yet when teachers label (students learn from them).
+still to come). Each teacher knows the answer with probability s_j and otherwise guesses from its own label
+shares; two teachers' agreement beyond chance (Cohen's kappa, chance = the overlap of their label shares) is
+then s_j s_k, so with three or more teachers each s_j follows from the pairwise kappas (the median over pairs
+of s_j s_k * s_j s_l / s_k s_l), and its accuracy is s_j plus the guesses that happen to be right. With
+uniform shares this is the one-coin model of Dawid-Skene solved by moments. It needs labels only, where
+cleanlab's CROWDLAB also wants a classifier's held-out probabilities, which do not exist yet when teachers
+label (students learn from them). It assumes teachers err independently: LLMs sharing a bias agree on it,
+and their estimates come out too high (docs/spot_check_precision.md compares them with measured accuracy).
 
 Consensus (`method`): "majority" is cleanlab's `get_majority_vote_label`; "crowdlab" is cleanlab's
 `get_label_quality_multiannotator` given, in place of a classifier, the reliability-weighted vote (each
@@ -47,16 +49,21 @@ def estimate_reliability(votes: np.ndarray, n_labels: int) -> np.ndarray:
     if m < MIN_TEACHERS:
         return np.full(m, np.nan)
     k = max(n_labels, 2)
-    both = (votes[:, :, None] >= 0) & (votes[:, None, :] >= 0)
-    agree = ((votes[:, :, None] == votes[:, None, :]) & both).sum(axis=0) / np.maximum(both.sum(axis=0), 1)
-    product = (k * agree - 1) / (k - 1)  # s_j * s_k off the diagonal
+    answered = votes >= 0
+    both = (answered[:, :, None] & answered[:, None, :]).sum(axis=0)
+    agree = ((votes[:, :, None] == votes[:, None, :]) & answered[:, :, None]).sum(axis=0) / np.maximum(both, 1)
+    # each teacher's label shares: chance agreement of a pair is the overlap of their shares, not 1/K
+    shares = np.stack([(votes == c).sum(axis=0) / np.maximum(answered.sum(axis=0), 1) for c in range(k)], axis=1)
+    chance = np.clip(shares @ shares.T, 0.0, 1 - 1e-6)
+    product = np.where(both > 0, (agree - chance) / (1 - chance), np.nan)  # s_j * s_k off the diagonal
+    prior = shares[answered.any(axis=0)].mean(axis=0)  # how often a guess is right: its share of each label
     estimates = np.full(m, np.nan)
     for j in range(m):
         ratios = [product[j, a] * product[j, b] / product[a, b] for a in range(m) for b in range(a + 1, m)
-                  if j not in (a, b) and product[a, b] > 0.02]
+                  if j not in (a, b) and product[a, b] > 0.02 and not np.isnan(product[j, a] * product[j, b])]
         if ratios:
-            s = np.sqrt(max(float(np.median(ratios)), 0.0))
-            estimates[j] = min(1.0, (s * (k - 1) + 1) / k)
+            s = min(np.sqrt(max(float(np.median(ratios)), 0.0)), 1.0)
+            estimates[j] = s + (1 - s) * float(shares[j] @ prior)
     return estimates
 
 
@@ -79,7 +86,8 @@ def consensus(votes: np.ndarray, n_labels: int, method: str) -> tuple[np.ndarray
 
     reliability = estimate_reliability(votes, n_labels)
     answered = (votes >= 0).any(axis=1)
-    wide = pd.DataFrame(np.where(votes >= 0, votes, np.nan)[answered])
+    voting = (votes >= 0).any(axis=0)  # cleanlab refuses a member that never gave a valid label
+    wide = pd.DataFrame(np.where(votes >= 0, votes, np.nan)[np.ix_(answered, voting)])
     label = np.full(len(votes), -1)
     if method == "majority":
         shares = np.stack([(votes == c).sum(axis=1) for c in range(n_labels)], axis=1).astype(float)

@@ -11,7 +11,7 @@ import pandas as pd
 from core.errors import ConfigError
 from core.progress import Progress
 from core.store import DatasetInfo, Store
-from core.teachers.aggregate import AggregateTeacher
+from core.teachers.aggregate import AggregateParams, AggregateTeacher
 from core.teachers.base import Teacher, teacher_id
 from core.teachers.call_cache import StoreCallCache
 from core.teachers.corrected import CorrectedTeacher
@@ -37,7 +37,7 @@ def make_teacher(store: Store, spec, dataset: DatasetInfo, examples: pd.DataFram
     (a corrected teacher needs its base, an aggregate its members)."""
     source = TEACHERS.plugin(spec.kind).info["source"]
     if source == "teachers":
-        params = TEACHERS.parse_params(spec.kind, spec.params, where=f"teacher {spec.name!r} params")
+        params = AggregateParams.model_validate(spec.params)  # validated against the kind when the config was read
         missing = [m for m in params.teachers if m not in teacher_ids]
         if missing:
             raise ConfigError(f"teacher {spec.name!r}: aggregates {missing}, which are not other teachers of this run")
