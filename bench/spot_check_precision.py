@@ -48,7 +48,10 @@ def data_sets(shared: Path):
         for teacher, model in CSS_MODELS.items():
             answers = llms_for_css(shared, task, model).rename(columns={"answer": teacher})
             frame = answers if frame is None else frame.merge(answers[["id", teacher]], on="id")
-        yield task, frame, list(CSS_MODELS), {}, []
+        # a model whose answers are mostly not options of the task (FLAN-UL2 on the yes/no tasks answers in
+        # another vocabulary) has nothing to rank or to aggregate; it is named in the report
+        usable = [t for t in CSS_MODELS if frame[t].isin(set(frame["gold"])).mean() >= 0.5]
+        yield task, frame.drop(columns=[t for t in CSS_MODELS if t not in usable]), usable, {}, []
     frame = pledges(shared)
     yield "pledges", frame, [c for c in frame.columns if c not in {"id", "text", "gold", "party", "year"}], {}, ["party", "year"]
 
@@ -99,6 +102,7 @@ def measure(name, frame, teachers, confidences, slices, folder: Path) -> dict:
                         "is_wrong": np.array([e in wrong for e in ids]), "k_select": ks[min(1, len(ks) - 1)]})
     reliability = reliability_table(store.run_teachers(run_id), accuracy)
     return {"dataset": name, "entries": entries, "accuracy": accuracy.round(3).to_dict(),
+            "left_out": [t for t in CSS_MODELS if name in TASKS and t not in teachers],
             "reliability": reliability.round(3).to_dict("records")}
 
 
@@ -180,7 +184,7 @@ def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float) -> 
         members = {t: a for t, a in accuracy.items() if not t.endswith("_vote")}
         best = max(members, key=members.get)
         if len(members) < 3:
-            lines.append(f"| {result['dataset']} | {best} {members[best]:.3f} | (one LLM: no aggregate) | |")
+            lines.append(f"| {result['dataset']} | {best} {members[best]:.3f} | (fewer than three LLMs: no aggregate) | |")
             continue
         lines.append(f"| {result['dataset']} | {best} {members[best]:.3f} | {accuracy['majority_vote']:.3f} | "
                      f"{accuracy['crowdlab_vote']:.3f} |")
@@ -189,7 +193,10 @@ def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float) -> 
         for row in result["reliability"]:
             if row["aggregate"] == "crowdlab_vote":
                 lines.append(f"| {result['dataset']} | {row['teacher']} | {row['estimated_accuracy']} | {row['measured_accuracy']} |")
-    lines += ["", "## Per data set and teacher", ""]
+    lines += ["", "## Per data set and teacher", "",
+              "A LLMs-for-CSS model whose answers are mostly outside the task's options is left out: "
+              + (", ".join(f"{r['dataset']} ({', '.join(r['left_out'])})" for r in results if r["left_out"]) or "none")
+              + ".", ""]
     for result in results:
         for e in result["entries"]:
             lines += [f"### {result['dataset']}: {e['teacher']} ({e['pool']} pool examples, {e['wrong']} wrong, "

@@ -206,8 +206,8 @@ def aggregate_uncertainty(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 
 # weight of each part in `combined`, chosen by leave-one-data-set-out in bench/spot_check_precision.py
 # (docs/spot_check_precision.md): a part whose signal a data set lacks drops out and the rest are renormalized
-COMBINED_WEIGHTS = {"disagreement": 1.0, "low_confidence": 1.0, "self_disagreement": 1.0, "slice_risk": 1.0,
-                    "teacher_disagreement": 1.0}
+COMBINED_WEIGHTS = {"disagreement": 1.0, "low_confidence": 2.0, "self_disagreement": 2.0, "slice_risk": 2.0,
+                    "teacher_disagreement": 2.0}
 DEFAULT_STRATEGY = "combined"
 
 
