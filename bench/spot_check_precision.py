@@ -171,13 +171,23 @@ def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float) -> 
         weights = ", ".join(f"{p} {w:g}" for p, w in row["weights_held_out"].items() if w)
         lines.append(f"| {row['dataset']} | {row['k']} | {row['default_held_out']:.2f} | {row['cleanlab']:.2f} | {weights} |")
     losses = [r["dataset"] for r in summary["per_dataset"] if r["default_held_out"] < r["cleanlab"]]
-    lines += ["", f"Where it loses to cleanlab: {', '.join(losses) if losses else 'nowhere'}.", "",
+    ties = [r["dataset"] for r in summary["per_dataset"] if r["default_held_out"] == r["cleanlab"]]
+    lines += ["", f"Where it loses to cleanlab: {', '.join(losses) if losses else 'nowhere'}; equal on "
+              f"{', '.join(ties) or 'none'}. Where a data set has neither stated confidences nor several usable "
+              "teachers, `combined` is the student's disagreement alone, which on two classes orders exactly as "
+              "cleanlab does: it can only tie there. Caveats: only GWSD states confidences, so the weight of "
+              "`low_confidence` rests on one data set (held out, that weight is untested and stays 1); the "
+              "pledge pool is 38 sentences, so its precision is at 19 checks with wide intervals; each data set "
+              "is one test split (seed 0).", "",
               "## Mean rank of each strategy (1 = best at the selection k, over every data set's teachers it can run on)",
               "", "| strategy | mean rank |", "|---|---|"]
     lines += [f"| {s} | {r:.2f} |" for s, r in ranks.items()]
     lines += ["", "## Aggregate teachers: accuracy on the test split", "",
               "`majority_vote` and `crowdlab_vote` aggregate a data set's LLMs (kind `aggregate`); each member's "
-              "reliability is estimated from agreement alone and shown beside its measured accuracy.", "",
+              "reliability is estimated from agreement alone and shown beside its measured accuracy. These LLMs "
+              "err together (they share biases and answer formats), which agreement cannot tell from being right: "
+              "the estimates run high, the weighted vote can follow a confident wrong pair, and an aggregate beats "
+              "the best single teacher only on some tasks.", "",
               "| data set | best single teacher | majority_vote | crowdlab_vote |", "|---|---|---|---|"]
     for result in results:
         accuracy = result["accuracy"]

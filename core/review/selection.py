@@ -10,11 +10,11 @@ import pandas as pd
 
 
 def weight_grid(parts, levels=(0.0, 1.0, 2.0)) -> list[dict[str, float]]:
-    """Every weighting of `parts` with weights from `levels`, except all zero; equal weights first, so a tie
-    keeps the plainest candidate."""
+    """Every weighting of `parts` with weights from `levels`, except all zero, nearest to equal weights first: a
+    tie (a part that no data set in the choice has, whose weight changes nothing there) goes to the candidate
+    that leaves such parts at the neutral weight 1 rather than to one that drops them untested."""
     grid = [dict(zip(parts, w)) for w in itertools.product(levels, repeat=len(parts)) if any(w)]
-    equal = dict.fromkeys(parts, 1.0)
-    return [equal] + [g for g in grid if g != equal]
+    return sorted(grid, key=lambda g: sum(abs(w - 1.0) for w in g.values()))
 
 
 def choose(scores: pd.DataFrame) -> int:

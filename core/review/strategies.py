@@ -29,7 +29,7 @@ class RankingInput:
     # the run's other teachers' labels, one column each, rows aligned with `examples` (aggregates left out:
     # their votes would count their members twice)
     other_labels: pd.DataFrame = field(default_factory=pd.DataFrame)
-    rankings: dict = field(default_factory=dict, repr=False)
+    rankings: dict = field(default_factory=dict, repr=False)  # computed once: rankings, and the teachers' votes
 
     def ranked(self, strategy: str, seed: int = 0) -> pd.DataFrame:
         """A strategy's ranking, computed once: `combined` and `cluster_coverage` build on others."""
