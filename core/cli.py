@@ -120,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
     export.add_argument("--run", required=True)
     export.add_argument("--teacher", required=True)
-    export.add_argument("--strategy", default="combined", help="a ranking strategy (see the dashboard or README)")
+    export.add_argument("--strategy", help="a ranking strategy (default: the one chosen across data sets, "
+                                           "core.review.strategies.DEFAULT_STRATEGY; see the README)")
     export.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
     export.add_argument("--limit", type=int, default=500)
     export.add_argument("--out", type=Path, required=True)
@@ -323,13 +324,14 @@ def _budget(args) -> int:
 def _export(args) -> int:
     from core.review import exchange
     from core.review.queue import spot_check_queue
+    from core.review.strategies import DEFAULT_STRATEGY
     from core.store import Store
 
     if not args.out.parent.is_dir() or args.out.is_dir():
         raise InputError(f"--out {args.out}: " + ("is a folder; name a file in it" if args.out.is_dir() else
                                                   f"the folder {args.out.parent} does not exist"))
     store = Store(args.db, read_only=True)
-    queue = spot_check_queue(store, args.run, args.teacher, args.strategy, limit=args.limit)
+    queue = spot_check_queue(store, args.run, args.teacher, args.strategy or DEFAULT_STRATEGY, limit=args.limit)
     if args.format == "csv":
         args.out.write_text(exchange.to_csv(queue))
     else:

@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
+from core.review.budget import checks_sentence
 from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
@@ -45,6 +46,7 @@ fig.add_hline(y=gold, line=dict(color="black", dash="dot"), annotation_text=f"st
 fig.update_layout(xaxis_title="human checks (budget)", yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
                   height=520, legend=dict(orientation="h", y=-0.2))
 ui.show_figure(fig, f"{run['run_id']}-{teacher}-budget")
+st.markdown(checks_sentence(curve))
 
 errors = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers")
                     for s, p in curve.groupby("strategy", sort=True)])
