@@ -51,3 +51,20 @@ def gwsd(shared: Path) -> pd.DataFrame:
     frame = pd.read_csv(shared.joinpath(*GWSD))
     return pd.DataFrame({"text": frame["data_entry"], "gold": frame["gold_label"].astype(str),
                          "answer": frame["gpt_label"].astype(str), "confidence": frame["gpt_confidence"]})
+
+
+PLEDGES = ("fornaciari_pledges", "data", "labeled", "fornaciari_we_2021")
+
+
+def pledges(shared: Path) -> pd.DataFrame:
+    """Fornaciari et al. 2021 manifesto sentences (the 50 of annotation set 1): gold pledge or not, party and year,
+    and the labels of four LLMs (one column each, 'Pledge' / 'No Pledge' mapped to the gold names)."""
+    folder = shared.joinpath(*PLEDGES)
+    gold = pd.read_csv(folder / "annotation_set_01.csv")
+    frame = pd.DataFrame({"id": gold["text_id"].astype(str), "text": gold["text"],
+                          "gold": gold["label"].map({1: "pledge", 0: "no pledge"}),
+                          "party": gold["metadata__party"].astype(str), "year": gold["metadata__year"].astype(str)})
+    for path in sorted((folder / "annotations" / "classification" / "llms").glob("*.csv")):
+        answers = pd.read_csv(path).set_index("text_id")["label"].map({"Pledge": "pledge", "No Pledge": "no pledge"})
+        frame[path.stem] = answers.reindex(gold["text_id"]).to_numpy()
+    return frame

@@ -1,7 +1,10 @@
-"""Which spot-check strategy finds wrong LLM labels first, on real LLM labels beside human gold labels:
-GPT-4o on global-warming stance (Gligoric et al. 2024, `gwsd_gpt4o`) and ChatGPT on Ekman emotions
-(Ziems et al. 2024, `llms_for_css/emotion`). Precision@k = share of the first k training-pool examples whose
-LLM label is wrong; cleanlab alone is the baseline to beat. Also the budget curves' checks to half the gap.
+"""Which spot-check ranking finds wrong LLM labels first, on every real LLM-label data set in ../shared/data:
+GWSD with GPT-4o (Gligoric et al. 2024), each LLMs-for-CSS task of `shared_data.TASKS` with ChatGPT,
+text-davinci-003 and FLAN-UL2 (Ziems et al. 2024), and the pledge sentences with four LLMs (Fornaciari et al.
+2021). Each data set is one run of every teacher (plus, with three or more, the aggregate teachers);
+precision@k is the share of the first k training-pool examples whose LLM label is wrong, with a 95% Wilson
+interval. `combined`'s weights are chosen by leave-one-data-set-out (`core.review.selection`): the weights
+scored on a data set were chosen on the others only.
 
     python bench/spot_check_precision.py [--shared ../shared/data] [--report docs/spot_check_precision.md]
 
@@ -9,97 +12,240 @@ Prints JSON and writes the report. The shared data is read in place and never co
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy.stats import wilcoxon
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.review.budget import budget_curves  # noqa: E402
-from core.evaluation.config import parse_config  # noqa: E402
-from core.datasets.reading import ColumnMapping, read_dataset  # noqa: E402
-from core.pipeline import run_experiment  # noqa: E402
 from core.datasets.importing import import_dataset  # noqa: E402
-from core.review.strategies import STRATEGIES  # noqa: E402
-from core.review.ranking import ranking_input  # noqa: E402
+from core.datasets.reading import ColumnMapping, read_dataset  # noqa: E402
+from core.evaluation.config import parse_config  # noqa: E402
+from core.evaluation.slice_errors import wilson  # noqa: E402
+from core.pipeline import run_experiment  # noqa: E402
+from core.review.ranking import ranking_input, strategy_status  # noqa: E402
+from core.review.selection import choose, leave_one_out, weight_grid  # noqa: E402
+from core.review.strategies import COMBINED_WEIGHTS, part_percentiles, weighted_percentiles  # noqa: E402
 from core.store import ExampleFilter, Store  # noqa: E402
-from shared_data import GWSD, llms_for_css, report_arguments  # noqa: E402
+from core.teachers.aggregate import reliability_table  # noqa: E402
+from shared_data import TASKS, gwsd, llms_for_css, pledges, report_arguments  # noqa: E402
 
 KS = (25, 50, 100, 200)
+CSS_MODELS = {"chatgpt": "chatgpt", "davinci003": "text-davinci-003", "flan_ul2": "flan-ul2"}
+RANDOM_SEEDS = 20
 
 
-def gwsd(shared: Path, folder: Path):
-    path = shared.joinpath(*GWSD)
-    mapping = ColumnMapping(text="data_entry", gold="gold_label", llm_labels={"gpt4o": "gpt_label"},
-                            llm_confidences={"gpt4o": "gpt_confidence"})
-    return path, mapping, "gpt4o"
+def data_sets(shared: Path):
+    """(name, frame with id/text/gold and one column per teacher, teacher columns, confidence columns, slices)."""
+    frame = gwsd(shared).reset_index().rename(columns={"index": "id", "answer": "gpt4o"})
+    frame["id"] = frame["id"].astype(str)
+    yield "gwsd", frame, ["gpt4o"], {"gpt4o": "confidence"}, []
+    for task in TASKS:
+        frame = None
+        for teacher, model in CSS_MODELS.items():
+            answers = llms_for_css(shared, task, model).rename(columns={"answer": teacher})
+            frame = answers if frame is None else frame.merge(answers[["id", teacher]], on="id")
+        # a model whose answers are mostly not options of the task (FLAN-UL2 on the yes/no tasks answers in
+        # another vocabulary) has nothing to rank or to aggregate; it is named in the report
+        usable = [t for t in CSS_MODELS if frame[t].isin(set(frame["gold"])).mean() >= 0.5]
+        yield task, frame.drop(columns=[t for t in CSS_MODELS if t not in usable]), usable, {}, []
+    frame = pledges(shared)
+    yield "pledges", frame, [c for c in frame.columns if c not in {"id", "text", "gold", "party", "year"}], {}, ["party", "year"]
 
 
-def llms_for_css_emotion(shared: Path, folder: Path):
-    out = folder / "emotion.csv"
-    llms_for_css(shared, "emotion").rename(columns={"answer": "chatgpt"}).to_csv(out, index=False)
-    return out, ColumnMapping(text="text", id="id", gold="gold", llm_labels={"chatgpt": "chatgpt"}), "chatgpt"
+def precision_at(order: list, wrong: set, k: int) -> float:
+    return float(np.mean([e in wrong for e in order[:k]]))
 
 
-def measure(name, path, mapping, teacher, folder: Path) -> dict:
+def ordered(example_ids: np.ndarray, score: np.ndarray) -> list:
+    """Best first, ties by example id: the order `strategies._ranked` gives."""
+    return list(example_ids[np.lexsort((example_ids, -score))])
+
+
+def measure(name, frame, teachers, confidences, slices, folder: Path) -> dict:
+    path = folder / f"{name}.csv"
+    frame.to_csv(path, index=False)
     store = Store(folder / f"{name}.duckdb")
-    import_dataset(store, read_dataset(path, mapping), name)
+    import_dataset(store, read_dataset(path, ColumnMapping(text="text", id="id", gold="gold", slices=tuple(slices),
+                                                           llm_labels={t: t for t in teachers},
+                                                           llm_confidences=confidences)), name)
+    specs = [{"name": t, "kind": "recorded"} for t in teachers]
+    if len(teachers) >= 3:
+        specs += [{"name": f"{method}_vote", "kind": "aggregate", "params": {"teachers": teachers, "method": method}}
+                  for method in ("majority", "crowdlab")]
     run_id = run_experiment(store, parse_config({
-        "name": name, "dataset": name, "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 500,
-        "student": {"label_modes": ["hard"]}, "test": {"fraction": 0.3, "seed": 0},
-        "teachers": [{"name": teacher, "kind": "recorded"}]}))
-    data = ranking_input(store, run_id, teacher)
-    view = store.example_view(run_id, teacher, where=ExampleFilter(role="train")).set_index("example_id")
-    wrong = set(view.index[view["teacher_label"].fillna("(none)") != view["gold"]])
-    precision = {}
-    for strategy_name, strategy in STRATEGIES.items():
-        seeds = range(5) if strategy_name == "random" else [0]
-        precision[strategy_name] = {
-            f"p@{k}": round(sum(sum(e in wrong for e in strategy(data, s)["example_id"][:k]) / k for s in seeds) / len(seeds), 3)
-            for k in KS if k <= len(view)}
-    budgets = [b for b in (0, 25, 50, 100, 200, 400) if b <= len(view)]
-    summary = budget_curves(store, run_id, teacher, budgets=budgets)
-    half = summary.drop_duplicates("strategy").set_index("strategy")["checks_to_half_gap"]
-    start = summary[summary["budget"] == 0]["accuracy"].iloc[0]
-    return {"dataset": name, "teacher": teacher, "pool": len(view), "wrong_in_pool": len(wrong),
-            "base_rate": round(len(wrong) / len(view), 3), "precision": precision,
-            "student_on_teacher_labels": round(start, 3), "student_on_gold": round(summary["gold_accuracy"].iloc[0], 3),
-            "checks_to_half_gap": {k: (None if pd.isna(v) else int(v)) for k, v in half.items()}}
+        "name": name, "dataset": name, "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 200,
+        "student": {"label_modes": ["hard"]}, "test": {"fraction": 0.3, "seed": 0}, "teachers": specs}))
+    accuracy = store.teacher_scores(run_id).set_index("teacher_name")["accuracy"]
+    entries = []
+    for teacher in teachers:
+        data = ranking_input(store, run_id, teacher)
+        view = store.example_view(run_id, teacher, where=ExampleFilter(role="train")).set_index("example_id")
+        wrong = set(view.index[view["teacher_label"].fillna("(none)") != view["gold"]])
+        status = strategy_status(data)
+        ks = [k for k in KS if k <= len(view) // 2] or [len(view) // 2]
+        precision = {}
+        for strategy in status["runnable"]:
+            seeds = range(RANDOM_SEEDS) if strategy == "random" else [0]
+            precision[strategy] = {}
+            for k in ks:
+                value = np.mean([precision_at(list(data.ranked(strategy, s)["example_id"]), wrong, k) for s in seeds])
+                lo, hi = wilson(float(value), k)
+                precision[strategy][k] = (round(float(value), 3), round(lo, 3), round(hi, 3))
+        ids = data.examples["example_id"].to_numpy()
+        entries.append({"teacher": teacher, "pool": len(view), "wrong": len(wrong), "ks": ks, "precision": precision,
+                        "cannot": status["cannot"], "same_order": status["same_order"],
+                        "percentiles": part_percentiles(data), "ids": ids,
+                        "is_wrong": np.array([e in wrong for e in ids]), "k_select": ks[min(1, len(ks) - 1)]})
+    reliability = reliability_table(store.run_teachers(run_id), accuracy)
+    return {"dataset": name, "entries": entries, "accuracy": accuracy.round(3).to_dict(),
+            "left_out": [t for t in CSS_MODELS if name in TASKS and t not in teachers],
+            "reliability": reliability.round(3).to_dict("records")}
 
 
-def report(results) -> str:
-    lines = ["# Which spot-check strategy finds wrong LLM labels first", "",
-             "Generated by `python bench/spot_check_precision.py` from real LLM labels beside human gold labels in "
-             "`../shared/data` (not part of the project). Precision@k: share of the first k training-pool examples "
-             "whose LLM label is wrong (random: mean of 5 seeds). cleanlab alone is the baseline to beat. On a "
-             "two-class task cleanlab's normalized margin orders examples exactly as the held-out student's "
-             "probability of the LLM label does, so `cleanlab` and `disagreement` coincide there; "
-             "`cluster_coverage` equals `disagreement` when no disagreement map was computed (as here).", ""]
-    for r in results:
-        lines += [f"## {r['dataset']}: {r['teacher']} ({r['pool']} pool examples, {r['wrong_in_pool']} wrong, "
-                  f"base rate {r['base_rate']:.1%})", "",
-                  f"Student on the LLM's labels: accuracy {r['student_on_teacher_labels']}; on human labels: "
-                  f"{r['student_on_gold']}.", ""]
-        ks = list(next(iter(r["precision"].values())))
-        lines += ["| strategy | " + " | ".join(ks) + " | checks to half the gap |", "|---" * (len(ks) + 2) + "|"]
-        for strategy, values in r["precision"].items():
-            half = r["checks_to_half_gap"].get(strategy)
-            lines.append(f"| {strategy} | " + " | ".join(f"{values[k]:.2f}" for k in ks) + f" | {half if half is not None else 'not within 400'} |")
-        lines.append("")
+def candidate_scores(results, grid) -> pd.DataFrame:
+    """Precision at each data set's selection k (50, or 25 on a small pool) of every weight candidate, averaged
+    over the data set's teachers."""
+    rows = []
+    for result in results:
+        for index, weights in enumerate(grid):
+            values = [precision_at(ordered(e["ids"], weighted_percentiles(e["percentiles"], weights)),
+                                   set(e["ids"][e["is_wrong"]]), e["k_select"]) for e in result["entries"]]
+            rows.append({"dataset": result["dataset"], "candidate": index, "score": float(np.mean(values))})
+    return pd.DataFrame(rows)
+
+
+def summarize(results, grid, loo: pd.DataFrame) -> dict:
+    per_set = []
+    for result in results:
+        held_out = grid[int(loo.set_index("dataset").loc[result["dataset"], "candidate"])]
+        default, cleanlab = [], []
+        for e in result["entries"]:
+            wrong = set(e["ids"][e["is_wrong"]])
+            default.append(precision_at(ordered(e["ids"], weighted_percentiles(e["percentiles"], held_out)), wrong,
+                                        e["k_select"]))
+            cleanlab.append(e["precision"]["cleanlab"][e["k_select"]][0])
+        per_set.append({"dataset": result["dataset"], "k": result["entries"][0]["k_select"],
+                        "default_held_out": round(float(np.mean(default)), 3), "cleanlab": round(float(np.mean(cleanlab)), 3),
+                        "weights_held_out": held_out})
+    table = pd.DataFrame(per_set)
+    difference = table["default_held_out"] - table["cleanlab"]
+    test = wilcoxon(table["default_held_out"], table["cleanlab"]) if (difference != 0).any() else None
+    return {"per_dataset": per_set, "wins": int((difference > 0).sum()), "ties": int((difference == 0).sum()),
+            "losses": int((difference < 0).sum()), "n": len(table), "mean_difference": round(float(difference.mean()), 3),
+            "wilcoxon_p": None if test is None else round(float(test.pvalue), 4)}
+
+
+def mean_ranks(results) -> pd.Series:
+    """Each strategy's mean rank (1 = best precision at the selection k) over every data set's teachers it ran on."""
+    ranks = []
+    for result in results:
+        for e in result["entries"]:
+            values = pd.Series({s: p[e["k_select"]][0] for s, p in e["precision"].items()})
+            ranks.append(values.rank(ascending=False))
+    return pd.concat(ranks, axis=1).mean(axis=1).sort_values()
+
+
+def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float) -> str:
+    lines = ["# Which spot-check ranking finds wrong LLM labels first", "",
+             f"Generated by `python bench/spot_check_precision.py` ({seconds:.0f} s on this machine) from real LLM "
+             "labels beside human gold labels in `../shared/data` (not part of the project). Precision@k: share of the "
+             "first k training-pool examples whose LLM label is wrong, with a 95% Wilson interval (random: mean of "
+             f"{RANDOM_SEEDS} seeds). Each data set is one run with all its LLMs as teachers (30% test split, seed 0); "
+             "rankings use the held-out (out-of-fold) student of each teacher.", "",
+             "## The default, chosen without the data set it is scored on", "",
+             "`combined` is the weighted mean percentile of the parts whose signals a data set has (student "
+             "disagreement, stated confidence, the teacher's own spread, structured slice risk, other teachers' "
+             "disagreement). Its weights (each 0, 1 or 2) are chosen by leave-one-data-set-out: for each data set, "
+             "the weights with the best mean precision@50 (25 on the pledges' small pool) over the *other* data sets "
+             "are scored on it (`core.review.selection.leave_one_out`). The weights in the code are chosen on all of "
+             f"them: `{chosen}`.", "",
+             f"**Held-out default vs cleanlab: better on {summary['wins']} of {summary['n']} data sets, equal on "
+             f"{summary['ties']}, worse on {summary['losses']}; mean difference in precision {summary['mean_difference']:+.3f}; "
+             f"Wilcoxon signed-rank p = {summary['wilcoxon_p']}.**", "",
+             "| data set | k | default (weights chosen without it) | cleanlab | weights used |", "|---|---|---|---|---|"]
+    for row in summary["per_dataset"]:
+        weights = ", ".join(f"{p} {w:g}" for p, w in row["weights_held_out"].items() if w)
+        lines.append(f"| {row['dataset']} | {row['k']} | {row['default_held_out']:.2f} | {row['cleanlab']:.2f} | {weights} |")
+    losses = [r["dataset"] for r in summary["per_dataset"] if r["default_held_out"] < r["cleanlab"]]
+    ties = [r["dataset"] for r in summary["per_dataset"] if r["default_held_out"] == r["cleanlab"]]
+    lines += ["", f"Where it loses to cleanlab: {', '.join(losses) if losses else 'nowhere'}; equal on "
+              f"{', '.join(ties) or 'none'}. Where a data set has neither stated confidences nor several usable "
+              "teachers, `combined` is the student's disagreement alone, which on two classes orders exactly as "
+              "cleanlab does: it can only tie there. Caveats: only GWSD states confidences, so the weight of "
+              "`low_confidence` rests on one data set (held out, that weight is untested and stays 1); the "
+              "pledge pool is 38 sentences, so its precision is at 19 checks with wide intervals; each data set "
+              "is one test split (seed 0).", "",
+              "## Mean rank of each strategy (1 = best at the selection k, over every data set's teachers it can run on)",
+              "", "| strategy | mean rank |", "|---|---|"]
+    lines += [f"| {s} | {r:.2f} |" for s, r in ranks.items()]
+    lines += ["", "## Aggregate teachers: accuracy on the test split", "",
+              "`majority_vote` and `crowdlab_vote` aggregate a data set's LLMs (kind `aggregate`); each member's "
+              "reliability is estimated from agreement alone and shown beside its measured accuracy. These LLMs "
+              "err together (they share biases and answer formats), which agreement cannot tell from being right: "
+              "the estimates run high, the weighted vote can follow a confident wrong pair, and an aggregate beats "
+              "the best single teacher only on some tasks.", "",
+              "| data set | best single teacher | majority_vote | crowdlab_vote |", "|---|---|---|---|"]
+    for result in results:
+        accuracy = result["accuracy"]
+        members = {t: a for t, a in accuracy.items() if not t.endswith("_vote")}
+        best = max(members, key=members.get)
+        if len(members) < 3:
+            lines.append(f"| {result['dataset']} | {best} {members[best]:.3f} | (fewer than three LLMs: no aggregate) | |")
+            continue
+        lines.append(f"| {result['dataset']} | {best} {members[best]:.3f} | {accuracy['majority_vote']:.3f} | "
+                     f"{accuracy['crowdlab_vote']:.3f} |")
+    lines += ["", "| data set | teacher | estimated accuracy | measured accuracy (test split) |", "|---|---|---|---|"]
+    for result in results:
+        for row in result["reliability"]:
+            if row["aggregate"] == "crowdlab_vote":
+                lines.append(f"| {result['dataset']} | {row['teacher']} | {row['estimated_accuracy']} | {row['measured_accuracy']} |")
+    lines += ["", "## Per data set and teacher", "",
+              "A LLMs-for-CSS model whose answers are mostly outside the task's options is left out: "
+              + (", ".join(f"{r['dataset']} ({', '.join(r['left_out'])})" for r in results if r["left_out"]) or "none")
+              + ".", ""]
+    for result in results:
+        for e in result["entries"]:
+            lines += [f"### {result['dataset']}: {e['teacher']} ({e['pool']} pool examples, {e['wrong']} wrong, "
+                      f"base rate {e['wrong'] / e['pool']:.1%})", ""]
+            if e["cannot"]:
+                lines.append("Left out: " + "; ".join(f"`{s}`: {r}" for s, r in e["cannot"].items()) + ".")
+            if e["same_order"]:
+                lines.append("Same order: " + "; ".join(" = ".join(g) for g in e["same_order"]) + ".")
+            lines += ["", "| strategy | " + " | ".join(f"p@{k}" for k in e["ks"]) + " |", "|---" * (len(e["ks"]) + 1) + "|"]
+            for strategy, values in e["precision"].items():
+                lines.append(f"| {strategy} | " + " | ".join(f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
+                                                             for v, lo, hi in (values[k] for k in e["ks"])) + " |")
+            lines.append("")
     lines += ["Sources: Gligoric et al. 2024, *Can unconfident LLM annotations be used for confident conclusions?* "
               "(GWSD, GPT-4o labels and verbalized confidence); Ziems et al. 2024, *Can Large Language Models "
-              "Transform Computational Social Science?* (emotion, ChatGPT answers)."]
+              "Transform Computational Social Science?* (answers of ChatGPT, text-davinci-003, FLAN-UL2); Fornaciari "
+              "et al. 2021 via github.com/haukelicht/advanced_text_analysis (pledges, four LLMs' labels)."]
     return "\n".join(lines) + "\n"
 
 
 def main():
     args = report_arguments(ROOT / "docs" / "spot_check_precision.md")
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        results = [measure("gwsd", *gwsd(args.shared, folder), folder),
-                   measure("emotion", *llms_for_css_emotion(args.shared, folder), folder)]
-    args.report.write_text(report(results))
-    print(json.dumps(results, indent=2))
+        results = []
+        for spec in data_sets(args.shared):
+            results.append(measure(*spec, Path(tmp)))
+            print(f"{spec[0]}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    grid = weight_grid(list(COMBINED_WEIGHTS))
+    scores = candidate_scores(results, grid)
+    loo = leave_one_out(scores)
+    chosen = grid[choose(scores)]
+    summary = summarize(results, grid, loo)
+    ranks = mean_ranks(results)
+    seconds = time.perf_counter() - started
+    args.report.write_text(report(results, summary, chosen, ranks, seconds))
+    print(json.dumps({"seconds": round(seconds, 1), "chosen_weights": chosen, "summary": summary,
+                      "mean_rank": ranks.round(2).to_dict(),
+                      "accuracy": {r["dataset"]: r["accuracy"] for r in results}}, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.errors import EXIT_INTERRUPTED, PseudolensError, StoreError
+from core.errors import EXIT_INTERRUPTED, InputError, PseudolensError, StoreError
 from core.paths import DEFAULT_DB
 
 
@@ -120,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
     export.add_argument("--run", required=True)
     export.add_argument("--teacher", required=True)
-    export.add_argument("--strategy", default="combined", help="a ranking strategy (see the dashboard or README)")
+    export.add_argument("--strategy", help="a ranking strategy (default: the one chosen across data sets, "
+                                           "core.review.strategies.DEFAULT_STRATEGY; see the README)")
     export.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
     export.add_argument("--limit", type=int, default=500)
     export.add_argument("--out", type=Path, required=True)
@@ -269,14 +270,20 @@ def _run(args) -> int:
     from core.evaluation.config import load_config
     from core.pipeline import dry_run, run_experiment
     from core.store import Store
+    from core.files import held_lock
+    from core.teachers.outbound import foreign_key_warnings
 
     config = load_config(args.config)
+    for warning in foreign_key_warnings(config.teachers):
+        print(warning, file=sys.stderr)
     store = Store(args.db)
     if args.dry_run:
         estimate = dry_run(store, config)
         print(estimate.to_string(index=False) if len(estimate) else "no LLM teacher in this config: labeling costs nothing")
         return 0
-    run_id = run_experiment(store, config, progress=TqdmProgress())
+    with held_lock(args.db.with_name(f"{args.db.name}.run-{config.fingerprint()[:16]}.lock"),
+                   f"run {config.name!r} (config {args.config}) on {args.db}"):
+        run_id = run_experiment(store, config, progress=TqdmProgress())
     run = store.run(run_id)
     print(f"run {run_id}: {run['status']} (timings: {json.dumps(run['timings'])})")
     _print_headlines(store, run_id)
@@ -317,10 +324,14 @@ def _budget(args) -> int:
 def _export(args) -> int:
     from core.review import exchange
     from core.review.queue import spot_check_queue
+    from core.review.strategies import DEFAULT_STRATEGY
     from core.store import Store
 
+    if not args.out.parent.is_dir() or args.out.is_dir():
+        raise InputError(f"--out {args.out}: " + ("is a folder; name a file in it" if args.out.is_dir() else
+                                                  f"the folder {args.out.parent} does not exist"))
     store = Store(args.db, read_only=True)
-    queue = spot_check_queue(store, args.run, args.teacher, args.strategy, limit=args.limit)
+    queue = spot_check_queue(store, args.run, args.teacher, args.strategy or DEFAULT_STRATEGY, limit=args.limit)
     if args.format == "csv":
         args.out.write_text(exchange.to_csv(queue))
     else:

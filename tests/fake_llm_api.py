@@ -5,7 +5,8 @@ completions endpoint closely enough for the real `anthropic` and `openai` client
 It answers the structured request it is sent (a forced tool call, or a JSON schema response format): a label
 is the first label name that occurs in the text (else the first label), at confidence 0.9; any other field is
 filled from the schema with words of the prompt, so multi-step callers (taxonomy, judges) get answers that
-depend on what they sent. `faults` is a list consumed one per answer: 429 (with retry-after), 500, 529, reset
+depend on what they sent. `faults` is a list consumed one per answer: 429 (retry-after 0; 429_wait: 30 s; 429_hour:
+3600 s; 429_date: an HTTP date a second ahead), 400, 401, 500, 529, reset
 (connection dropped), timeout (no answer in time), malformed (an answer without its label), outside (a label
 not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text). In a Message Batch, a 500
 fault makes that entry `errored`. Batches end after `batch_polls` retrieve calls unless `hold_batches`."""
@@ -16,6 +17,7 @@ import re
 import threading
 import time
 from collections import Counter
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TEXT = re.compile(r"<text>(.*)</text>", re.S)
@@ -45,6 +47,9 @@ def fill(schema: dict, prompt: str, name: str = ""):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default backlog of 5 drops connections when a client opens 32 at once
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up before its answer (a cancelled call) is the client's business, not an error here
 
 
 class FakeLLMAPI:
@@ -193,7 +198,11 @@ class FakeLLMAPI:
                     time.sleep(fake.timeout_sleep)
                     return
                 errors = {"429": (429, "rate_limit_error", {"retry-after": "0"}), "500": (500, "api_error", {}),
-                          "529": (529, "overloaded_error", {})}
+                          "529": (529, "overloaded_error", {}),
+                          "429_wait": (429, "rate_limit_error", {"retry-after": "30"}),
+                          "429_date": (429, "rate_limit_error", {"retry-after": formatdate(time.time() + 1, usegmt=True)}),
+                          "429_hour": (429, "rate_limit_error", {"retry-after": "3600"}),
+                          "400": (400, "invalid_request_error", {}), "401": (401, "authentication_error", {})}
                 if fault in errors:
                     status, kind, headers = errors[fault]
                     return self._send(status, {"type": "error", "error": {"type": kind, "message": kind}}, headers)

@@ -140,3 +140,15 @@ def test_the_structured_error_test_does_not_use_chi_square_on_small_counts():
     rejected = [error_structure([30, 30, 4, 3], rng.binomial([30, 30, 4, 3], 0.2)).p_homogeneity < 0.05
                 for _ in range(200)]
     assert np.mean(rejected) < 0.09
+
+
+def test_sizes_larger_than_the_data_are_an_error_not_a_run_without_fits(db, tmp_path):
+    from core.errors import InputError
+
+    path = tmp_path / "cf.csv"
+    demo_corpus.generate(n=200, seed=9).to_csv(path, index=False)
+    import_dataset(db, read_dataset(path, NO_SPLIT, demo_corpus.LABEL_SET), "cf")
+    with pytest.raises(InputError, match="larger than what these students can train on"):
+        run_experiment(db, crossfit_config(sizes=[5000]))
+    run_id = run_experiment(db, crossfit_config(sizes=[60, 5000, "all"]))
+    assert any("5000" in warning for warning in db.run(run_id)["warnings"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
+from core.errors import ConfigError, TeacherError
 from core.datasets import demo_corpus
 from core.teachers.call_cache import StoreCallCache
 from core.evaluation.config import parse_config
@@ -101,6 +101,36 @@ def test_transient_failures_are_retried(server, provider, fault):
     assert result.label == "technical" and len(server.requests) == 3
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_retry_after_may_be_an_http_date_and_is_capped_and_said(server, provider, caplog):
+    server.faults = ["429_date", "429_hour"]
+    started = time.monotonic()
+    [result] = label(teacher(server, provider, max_retry_after=1.5), ["technical trouble"])
+    waited = time.monotonic() - started
+    assert result.label == "technical" and len(server.requests) == 3
+    assert 1.5 <= waited < 10  # about a second for the date, 1.5 s (not an hour) for the capped wait
+    assert any("asked to wait; retrying in 2 s" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault, words", [("401", "key was not accepted"), ("400", "rejected the request")])
+def test_a_refused_request_stops_with_a_teacher_error_saying_what_to_do(server, provider, fault, words):
+    server.faults = [fault]
+    with pytest.raises(TeacherError, match=words):
+        label(teacher(server, provider), ["technical trouble"])
+    assert len(server.requests) == 1  # never retried
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_used_up_retries_keep_every_answered_call(server, provider, tmp_path):
+    store = Store(tmp_path / "c.duckdb")
+    server.faults = [None] * 5 + ["500"] * 1000
+    with pytest.raises(TeacherError, match="no answer after 1 retries"):
+        label(teacher(server, provider, concurrency=1, max_retries=1, cache=StoreCallCache(store)),
+              [f"billing question {i}" for i in range(10)])
+    assert store.scalar("SELECT count(*) FROM llm_calls") == 5
+
+
 @pytest.mark.parametrize("provider, fault, reason", [
     *[(p, f, r) for p in PROVIDERS for f, r in [("malformed", "without a label"), ("outside", "not in the label set"),
                                                 ("refusal", "refusal"), ("truncated", "truncated")]],
@@ -188,7 +218,7 @@ def labeling_child(db: Store, provider: str, url: str, **params) -> subprocess.P
         from core.teachers import {kind}
         store = Store({str(db.path)!r})
         dataset = store.dataset("small")
-        teacher = {kind}({provider!r}, **{arguments!r}, cache=StoreCallCache(store, flush_every=8))
+        teacher = {kind}({provider!r}, **{arguments!r}, cache=StoreCallCache(store))
         label_missing(store, dataset.dataset_id, teacher, dataset.label_set, store.examples(dataset.dataset_id), batch_size=40)
     """)], cwd=Path(__file__).resolve().parent.parent, env={**os.environ})
 
@@ -226,6 +256,65 @@ def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_
         assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
         assert resumed.api_calls == 600 - before["cached"]  # every cached call came from the cache
         assert sum(server.served.values()) == served_before + resumed.api_calls
+
+
+def run_child(db: Store, config: Path) -> subprocess.Popen:
+    """`python -m core run` in its own process, to be killed."""
+    return subprocess.Popen([sys.executable, "-m", "core", "run", "--config", str(config), "--db", str(db.path)],
+                            cwd=Path(__file__).resolve().parent.parent, env={**os.environ},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+CONCURRENCY = 4
+# answered calls wait for the cache's writer, and each write opens the DuckDB file (40-250 ms here), so a kill
+# loses the calls in flight plus those answered during one write: at the test's 80 calls/s, up to about 30
+UNSAVED_AT_MOST = CONCURRENCY + 30
+KILL_MOMENTS = ["early", "mid", "late", "retry wait", "training"]
+
+
+@pytest.mark.parametrize("moment", KILL_MOMENTS)
+def test_sigkill_at_any_moment_asks_again_at_most_the_calls_in_flight(tmp_path, small_dataset, db, moment):
+    """A run killed early, midway, late, while it waits out a retry-after, or while it trains, resumes asking the
+    API again only for calls that were in flight or answered during the cache's last write."""
+    with FakeLLMAPI(latency=0.05) as server:
+        if moment == "retry wait":  # from the 200th request on, every request is told to wait 30 s
+            server.faults = [None] * 200 + ["429_wait"] * 10_000
+        if moment == "training":
+            config = tmp_path / "run.toml"
+            config.write_text(textwrap.dedent(f"""
+                name = "killed"
+                dataset = "small"
+                sizes = [50, 100, 200]
+                bootstrap = 100
+                [[teachers]]
+                name = "claude"
+                kind = "claude"
+                params = {{ base_url = "{server.url}", model = "claude-haiku-4-5", concurrency = {CONCURRENCY} }}
+            """))
+            child = run_child(db, config)
+            kill_when(child, db, "SELECT count(*) FROM fits", 1)
+        elif moment == "retry wait":
+            child = labeling_child(db, "claude", server.url, concurrency=CONCURRENCY)
+            deadline = time.monotonic() + 60
+            while len(server.requests) < 200 + CONCURRENCY and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)  # every slot is now asleep on its retry-after
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        else:
+            child = labeling_child(db, "claude", server.url, concurrency=CONCURRENCY)
+            kill_when(child, db, "SELECT count(*) FROM llm_calls", {"early": 5, "mid": 300, "late": 450}[moment])
+        server.faults = []
+        answered_before = sum(server.served.values())
+        assert answered_before < 600 or moment == "training"
+
+        store = Store(db.path)
+        resumed = teacher(server, "claude", concurrency=CONCURRENCY, cache=StoreCallCache(store))
+        label_missing(store, small_dataset.dataset_id, resumed, LABELS, store.examples(small_dataset.dataset_id))
+        asked_again = sum(server.served.values()) - 600
+        print(f"killed {moment}: {answered_before} calls answered before the kill, {asked_again} asked again")
+        assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
+        assert 0 <= asked_again <= UNSAVED_AT_MOST
 
 
 def test_a_large_run_goes_through_one_message_batch_at_half_price(server, small_dataset, db):

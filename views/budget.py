@@ -2,6 +2,7 @@ import streamlit as st
 
 import ui
 from core.report import charts
+from core.review.budget import checks_sentence
 from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
@@ -32,6 +33,7 @@ if curve.empty:
 
 fig = charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}")
 ui.show_figure(fig, f"{run['run_id']}-{teacher}-budget")
+st.markdown(checks_sentence(curve))
 
 errors = charts.budget_label_error(curve, f"Teacher labels still wrong in the training pool after B checks: {title}")
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")

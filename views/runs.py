@@ -8,6 +8,7 @@ from core.datasets.labelset import LabelSet
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.errors import ConfigError, DataError, PseudolensError
 from core.evaluation.config import parse_config
+from core.teachers.outbound import check_dashboard_destinations
 
 st.title("Runs")
 path = ui.db_path()
@@ -89,6 +90,7 @@ if st.button("Start the run"):
 
     try:
         config = parse_config(tomllib.loads(config_text))
+        check_dashboard_destinations(config.teachers)  # a web page must not choose where keys go
     except (ConfigError, tomllib.TOMLDecodeError) as exc:
         st.error(str(exc))
     else:

@@ -63,50 +63,42 @@ PROFILE_PROBLEMS = ["was changed without my permission", "shows someone else's n
 DEVICES = ["the app", "the website", "the mobile app", "your desktop app", "the smart speaker", "the checkout page", "the tablet app"]
 
 
-def _billing(r: random.Random) -> str:
-    return r.choice([
-        lambda: f"I was {r.choice(['charged twice', 'overcharged', 'billed two times', 'charged the wrong amount'])} for {r.choice(MONTHS)} invoice",
-        lambda: f"{r.choice(MONTHS)} invoice shows {r.choice(['a fee I do not recognise', 'a price higher than advertised', 'a duplicate payment', 'tax I should not pay'])}",
-        lambda: f"my {r.choice(['credit card', 'bank account', 'debit card', 'PayPal balance'])} was {r.choice(['debited', 'charged'])} {r.choice(['twice', 'three times', 'an extra 40 dollars', 'the full price'])} for {r.choice(ITEMS)}",
-        lambda: f"the discount code {r.choice(['SPRING20', 'WELCOME10', 'FREESHIP', 'VIP15'])} was not applied to {r.choice(MONTHS)} bill",
-        lambda: f"I need a corrected receipt because the payment for {r.choice(ITEMS)} {r.choice(['was taken twice', 'shows the wrong total', 'was never refunded'])}",
-    ])()
+# The core clause of each queue: templates drawn at random, each drawing its own slots.
+TEMPLATES: dict[str, list] = {
+    "billing": [
+        lambda r: f"I was {r.choice(['charged twice', 'overcharged', 'billed two times', 'charged the wrong amount'])} for {r.choice(MONTHS)} invoice",
+        lambda r: f"{r.choice(MONTHS)} invoice shows {r.choice(['a fee I do not recognise', 'a price higher than advertised', 'a duplicate payment', 'tax I should not pay'])}",
+        lambda r: f"my {r.choice(['credit card', 'bank account', 'debit card', 'PayPal balance'])} was {r.choice(['debited', 'charged'])} {r.choice(['twice', 'three times', 'an extra 40 dollars', 'the full price'])} for {r.choice(ITEMS)}",
+        lambda r: f"the discount code {r.choice(['SPRING20', 'WELCOME10', 'FREESHIP', 'VIP15'])} was not applied to {r.choice(MONTHS)} bill",
+        lambda r: f"I need a corrected receipt because the payment for {r.choice(ITEMS)} {r.choice(['was taken twice', 'shows the wrong total', 'was never refunded'])}",
+    ],
+    "delivery": [
+        lambda r: f"{r.choice(ITEMS)} {r.choice(['has not arrived', 'was delivered to the wrong address', 'arrived damaged', 'is stuck at the depot'])} {r.choice(['after two weeks', 'even though tracking says delivered', 'since Monday', 'for ten days now'])}",
+        lambda r: f"the courier {r.choice(['left the parcel in the rain', 'never rang the bell', 'marked my parcel as delivered but it is not here', 'lost the package with ' + r.choice(ITEMS)])}",
+        lambda r: f"the tracking number for {r.choice(ITEMS)} {r.choice(['has not updated in a week', 'shows a different city', 'says returned to sender'])}",
+        lambda r: f"the shipment with {r.choice(ITEMS)} was {r.choice(['sent to my old address', 'split into parcels and one is missing', 'delayed again without notice'])}",
+    ],
+    "technical": [
+        lambda r: f"{r.choice(DEVICES)} {r.choice(['crashes', 'freezes', 'shows a blank screen', 'throws error 502', 'gets stuck loading'])} {r.choice(['every time I open it', 'after the latest update', 'when I tap the menu', 'on my phone', 'whenever I scroll'])}",
+        lambda r: f"{r.choice(DEVICES)} {r.choice(['will not connect to wifi', 'keeps losing my basket', 'does not load images', 'drains my battery'])} {r.choice(['since yesterday', 'after the update', 'on every device I try'])}",
+        lambda r: f"the {r.choice(['search bar', 'upload button', 'video player', 'notification settings', 'dark mode'])} in {r.choice(DEVICES)} {r.choice(['does nothing', 'is broken', 'shows an error message'])}",
+    ],
+    "account": [
+        lambda r: f"I {r.choice(['cannot log in', 'am locked out of my profile', 'forgot my password', 'never got the password reset email'])} {r.choice(['since this morning', 'after changing my phone', 'even with the right password', 'for three days'])}",
+        lambda r: f"I need to {r.choice(['change the email address on my profile', 'update my username', 'turn on two-factor login', 'add my partner as a second user'])}",
+        lambda r: f"my {r.choice(['login', 'profile', 'username', 'sign-in'])} {r.choice(PROFILE_PROBLEMS)}",
+    ],
+    "cancellation": [
+        lambda r: f"I want to {r.choice(['cancel', 'end', 'stop', 'terminate'])} my {r.choice(PLANS)} {r.choice(['right away', 'before it renews', 'at the end of this month', 'today'])}",
+        lambda r: f"please {r.choice(['cancel', 'call off', 'stop'])} the order for {r.choice(ITEMS)} {r.choice(['before it ships', 'as I ordered it by mistake', 'because I changed my mind'])}",
+        lambda r: f"how do I {r.choice(['unsubscribe from', 'cancel', 'opt out of'])} the {r.choice(PLANS)} {r.choice(['without calling', 'online', 'from the app'])}",
+    ],
+}
 
 
-def _delivery(r: random.Random) -> str:
-    return r.choice([
-        lambda: f"{r.choice(ITEMS)} {r.choice(['has not arrived', 'was delivered to the wrong address', 'arrived damaged', 'is stuck at the depot'])} {r.choice(['after two weeks', 'even though tracking says delivered', 'since Monday', 'for ten days now'])}",
-        lambda: f"the courier {r.choice(['left the parcel in the rain', 'never rang the bell', 'marked my parcel as delivered but it is not here', 'lost the package with ' + r.choice(ITEMS)])}",
-        lambda: f"the tracking number for {r.choice(ITEMS)} {r.choice(['has not updated in a week', 'shows a different city', 'says returned to sender'])}",
-        lambda: f"the shipment with {r.choice(ITEMS)} was {r.choice(['sent to my old address', 'split into parcels and one is missing', 'delayed again without notice'])}",
-    ])()
+def _core(r: random.Random, label: str) -> str:
+    return r.choice(TEMPLATES[label])(r)
 
-
-def _technical(r: random.Random) -> str:
-    return r.choice([
-        lambda: f"{r.choice(DEVICES)} {r.choice(['crashes', 'freezes', 'shows a blank screen', 'throws error 502', 'gets stuck loading'])} {r.choice(['every time I open it', 'after the latest update', 'when I tap the menu', 'on my phone', 'whenever I scroll'])}",
-        lambda: f"{r.choice(DEVICES)} {r.choice(['will not connect to wifi', 'keeps losing my basket', 'does not load images', 'drains my battery'])} {r.choice(['since yesterday', 'after the update', 'on every device I try'])}",
-        lambda: f"the {r.choice(['search bar', 'upload button', 'video player', 'notification settings', 'dark mode'])} in {r.choice(DEVICES)} {r.choice(['does nothing', 'is broken', 'shows an error message'])}",
-    ])()
-
-
-def _account(r: random.Random) -> str:
-    return r.choice([
-        lambda: f"I {r.choice(['cannot log in', 'am locked out of my profile', 'forgot my password', 'never got the password reset email'])} {r.choice(['since this morning', 'after changing my phone', 'even with the right password', 'for three days'])}",
-        lambda: f"I need to {r.choice(['change the email address on my profile', 'update my username', 'turn on two-factor login', 'add my partner as a second user'])}",
-        lambda: f"my {r.choice(['login', 'profile', 'username', 'sign-in'])} {r.choice(PROFILE_PROBLEMS)}",
-    ])()
-
-
-def _cancellation(r: random.Random) -> str:
-    return r.choice([
-        lambda: f"I want to {r.choice(['cancel', 'end', 'stop', 'terminate'])} my {r.choice(PLANS)} {r.choice(['right away', 'before it renews', 'at the end of this month', 'today'])}",
-        lambda: f"please {r.choice(['cancel', 'call off', 'stop'])} the order for {r.choice(ITEMS)} {r.choice(['before it ships', 'as I ordered it by mistake', 'because I changed my mind'])}",
-        lambda: f"how do I {r.choice(['unsubscribe from', 'cancel', 'opt out of'])} the {r.choice(PLANS)} {r.choice(['without calling', 'online', 'from the app'])}",
-    ])()
-
-
-CORE = {"billing": _billing, "delivery": _delivery, "technical": _technical, "account": _account, "cancellation": _cancellation}
 
 # Speakers of outer clauses, each about one queue: their words pull a careless reader toward it.
 OUTER_AGENTS = {
@@ -164,11 +156,11 @@ def _example(r: random.Random, kind: str) -> dict:
     row = {"label": label, "kind": kind, "depth": 0, "ambiguous": 0, "alt_label": "", "false_premise": 0,
            "negation": 0, "distractor_label": ""}
     if kind == "easy":
-        body = CORE[label](r)
+        body = _core(r, label)
     elif kind == "embedded":
         depth = r.randint(1, 4)
         distractor = _other(r, label)
-        body = CORE[label](r)
+        body = _core(r, label)
         for agent in r.sample(OUTER_AGENTS[distractor], depth):
             body = f"{agent} {r.choice(REPORTING)} {body}"
         row.update(depth=depth, distractor_label=distractor)
@@ -179,11 +171,11 @@ def _example(r: random.Random, kind: str) -> dict:
         row.update(label=gold, ambiguous=1, alt_label=alt, distractor_label=alt)
     elif kind == "false_premise":
         premise_label = _other(r, label)
-        body = f"{r.choice(PREMISE_OPENERS)} {r.choice(FALSE_PREMISES[premise_label])}, {CORE[label](r)}"
+        body = f"{r.choice(PREMISE_OPENERS)} {r.choice(FALSE_PREMISES[premise_label])}, {_core(r, label)}"
         row.update(false_premise=1, distractor_label=premise_label)
     else:
         negated = _other(r, label)
-        first, second = r.choice(NEGATIONS[negated]), CORE[label](r)
+        first, second = r.choice(NEGATIONS[negated]), _core(r, label)
         body = f"{first}; {second}" if r.random() < 0.5 else f"{second}, but {first}"
         row.update(negation=1, distractor_label=negated)
     row["text"] = _sentence(r, body)

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from core.datasets.reading import LoadedDataset
 from core.datasets.recorded import RECORDED, recorded_labels, recorded_source
+from core.errors import InputError
 from core.store import DatasetInfo, Store
 
 
 def import_dataset(store: Store, loaded: LoadedDataset, name: str) -> DatasetInfo:
+    if not name.strip() or "\0" in name:
+        raise InputError(f"{loaded.path}: the data set needs a name (--name), not {name!r}")
     dataset_id = f"{name}-{loaded.content_hash[:8]}"
     with store.transaction():
         store.add_dataset(dataset_id=dataset_id, name=name, source_path=str(loaded.path),

@@ -5,9 +5,11 @@ Everything is checked before anything is written: `read_dataset` either returns 
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +76,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise DataError(path, [f"unknown file type {path.suffix!r}; use one of {sorted(FORMATS)}"])
     if not path.exists():
         raise DataError(path, ["file not found"])
+    if not path.is_file():
+        raise DataError(path, ["is a folder, not a data file"])
     if fmt == "parquet":
         try:
             frame = pd.read_parquet(path)
@@ -108,8 +112,26 @@ def _read_table(path: Path) -> pd.DataFrame:
         frame = pd.DataFrame.from_records(records)
         return frame.fillna("") if len(frame) else frame
     sep = "\t" if fmt == "tsv" else ","
+    if not text.strip():
+        raise DataError(path, ["the file is empty"])
+    # pandas would rename a repeated header to "name.1" and the user's column would silently be another one
+    header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(path, [f"line 1: column {name!r} appears {header.count(name)} times in the header"
+                               for name in repeated])
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+        # index_col=False: pandas would otherwise turn the extra cells of a row longer than the header into an
+        # index and shift every column; that row is named instead
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                index_col=False)
+    except pd.errors.ParserWarning:
+        long_rows = [f"line {number}: {len(cells)} cells, the header has {len(header)}"
+                     for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1)
+                     if len(cells) > len(header)]
+        raise DataError(path, [f"cannot parse as {fmt.upper()}: {problem}" for problem in long_rows]) from None
     except pd.errors.ParserError as exc:
         raise DataError(path, [f"cannot parse as {fmt.upper()}: {exc}"]) from exc
     # Line of each row: header is line 1; exact unless a quoted cell spans lines, where it is a lower bound.
@@ -136,6 +158,11 @@ def _table_with(path: Path, columns: list[str]) -> pd.DataFrame:
         raise DataError(path, [f"column {c!r} is missing (the file has: {available})" for c in missing])
     if len(table) == 0:
         raise DataError(path, ["the file has no data rows"])
+    # a NUL byte truncates text in C libraries downstream (tokenizers, terminals) and is never meant
+    nul = [f"{_where(row, line, column)}: contains a NUL byte" for column in columns
+           for row, (line, value) in enumerate(zip(table["_line"], table[column].astype(str)), 1) if "\0" in value]
+    if nul:
+        raise DataError(path, nul)
     return table
 
 

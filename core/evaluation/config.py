@@ -98,7 +98,7 @@ class RunConfig(Strict):
     seeds: list[int] = Field([0, 1, 2], min_length=3)
     test: TestSpec = TestSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
-    bootstrap: int = Field(1000, ge=100)
+    bootstrap: int = Field(1000, ge=100, le=100_000)  # 1e8 resamples would ask for 49 GiB
 
     @field_validator("sizes")
     @classmethod

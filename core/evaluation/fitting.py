@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
+from core.errors import InputError
+from core.evaluation.splits import EvaluationPlan
 from core.students import Student
 
 GOLD = "gold"
@@ -83,6 +85,39 @@ def draw_rows(available: np.ndarray, shared: np.ndarray, size: int, weighted: bo
     rows = np.sort(rng.choice(source, size=min(size, len(source)), replace=False))
     weights = rng.dirichlet(np.ones(len(rows))) * len(rows) if weighted else None
     return Draw(rows, weights)
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """Every fit of a run: per arm the sizes it can fill in every fold, and the rows all arms can use."""
+
+    arms: list[Arm]
+    sizes: dict[tuple[str, str], list[int]]
+    largest: dict[tuple[str, str], int]
+    common: int | None
+    shared: np.ndarray  # rows every arm can use
+
+    def fits(self, plan: EvaluationPlan, seeds):
+        for seed in seeds:
+            for fold in plan.folds:
+                for arm in self.arms:
+                    for size in self.sizes[(arm.trained_on, arm.label_mode)]:
+                        yield fold, arm, size, seed
+
+
+def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
+    """An arm's "all" is the most rows it can use in every fold; `common`, the most rows every arm can use, is
+    where arms of different sizes meet on the same texts."""
+    largest = {(arm.trained_on, arm.label_mode): min(int(arm.available[f.train].sum()) for f in plan.folds)
+               for arm in arms}
+    shared = np.logical_and.reduce([arm.available for arm in arms])
+    common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
+    sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
+    empty = [f"{trained_on} {mode} ({largest[(trained_on, mode)]} rows)" for (trained_on, mode), s in sizes.items() if not s]
+    if empty:
+        raise InputError(f"every requested size {list(requested_sizes)} is larger than what these students can train on: "
+                         f"{', '.join(empty)}; add \"all\" or a smaller size to `sizes`")
+    return FitPlan(arms, sizes, largest, common, shared)
 
 
 def fit_arm(student: Student, X, arm: Arm, draw: Draw, label_names: list[str]):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,8 @@ import pandas as pd
 
 from core import __version__
 from core.evaluation.config import RunConfig
-from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, gold_arm, label_indices, student_views,
-                                     teacher_arms, training_sizes)
+from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, fit_plan, gold_arm, label_indices,
+                                     student_views, teacher_arms)
 from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
 from core.evaluation.splits import EvaluationPlan, Fold
 from core.evaluation.summary import Scoring, summarize
@@ -67,43 +66,39 @@ def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encod
     return student, student.featurizer.fit(texts).transform(texts)
 
 
-@dataclass(frozen=True)
-class FitPlan:
-    """Every fit of a run: per arm the sizes it can fill in every fold, and the rows all arms can use."""
+class FitWriter:
+    """Fits are written in batches of about `seconds` of work: one DuckDB transaction per fit spent more time
+    opening and checkpointing the file than fitting. `flush` runs on every exit, so an interrupted run keeps
+    every finished fit."""
 
-    arms: list[Arm]
-    sizes: dict[tuple[str, str], list[int]]
-    largest: dict[tuple[str, str], int]
-    common: int | None
+    def __init__(self, store: Store, seconds: float = 2.0):
+        self.store, self.seconds = store, seconds
+        self.fits: list[dict] = []
+        self.predictions: list[pd.DataFrame] = []
+        self.since = time.perf_counter()
 
-    def fits(self, plan: EvaluationPlan, seeds):
-        for seed in seeds:
-            for fold in plan.folds:
-                for arm in self.arms:
-                    for size in self.sizes[(arm.trained_on, arm.label_mode)]:
-                        yield fold, arm, size, seed
+    def add(self, fit: dict, predictions: pd.DataFrame) -> None:
+        self.fits.append(fit)
+        key = {k: fit[k] for k in ("run_id", "trained_on", "label_mode", "size", "seed", "repeat", "fold")}
+        self.predictions.append(predictions.assign(**key))
+        if time.perf_counter() - self.since > self.seconds:
+            self.flush()
 
-
-def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
-    """An arm's "all" is the most rows it can use in every fold; `common`, the most rows every arm can use, is
-    where arms of different sizes meet on the same texts."""
-    largest = {(arm.trained_on, arm.label_mode): min(int(arm.available[f.train].sum()) for f in plan.folds)
-               for arm in arms}
-    shared = np.logical_and.reduce([arm.available for arm in arms])
-    common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
-    sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
-    return FitPlan(arms, sizes, largest, common)
+    def flush(self) -> None:
+        if self.fits:
+            self.store.write_fits(self.fits, self.predictions)
+        self.fits, self.predictions, self.since = [], [], time.perf_counter()
 
 
-def _fit_and_store(store: Store, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
-                   size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
+def _fit_one(writer: FitWriter, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
+             size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
     started = time.perf_counter()
     classifier = fit_arm(student, X, arm, draw, label_names)
     proba = classifier.predict_proba(X[fold.held_out])
     predicted = proba.argmax(axis=1)
     truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
     accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, len(label_names))
-    store.write_fit(
+    writer.add(
         {"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size, "seed": seed,
          "repeat": fold.repeat, "fold": fold.fold, "n_train": len(draw.rows), "n_test": len(fold.held_out),
          "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(classifier.n_iter_)),
@@ -128,19 +123,22 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     for name, answers in labels.items():
         arms += teacher_arms(name, answers, examples["example_id"], label_names, config.student.label_modes)
     fits = fit_plan(arms, plan, config.sizes)
-    shared = np.logical_and.reduce([arm.available for arm in arms])
     done = store.finished_fits(run_id)
     todo = list(fits.fits(plan, config.seeds))
     started = time.perf_counter()
-    for step, (fold, arm, size, seed) in enumerate(todo, start=1):
-        key = (arm.trained_on, arm.label_mode)
-        if (*key, size, seed, fold.repeat, fold.fold) not in done:
-            available = fold.train[arm.available[fold.train]]
-            draw = draw_rows(available, fold.train[shared[fold.train]], size,
-                             size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
-            _fit_and_store(store, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
-        if progress:
-            progress("training students", step, len(todo))
+    writer = FitWriter(store)
+    try:
+        for step, (fold, arm, size, seed) in enumerate(todo, start=1):
+            key = (arm.trained_on, arm.label_mode)
+            if (*key, size, seed, fold.repeat, fold.fold) not in done:
+                available = fold.train[arm.available[fold.train]]
+                draw = draw_rows(available, fold.train[fits.shared[fold.train]], size,
+                                 size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
+                _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
+            if progress:
+                progress("training students", step, len(todo))
+    finally:
+        writer.flush()
     timings["fits"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
@@ -162,5 +160,10 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     store.write_summary(run_id, summarize(scoring, label_names, labels, store.predictions(run_id), stored_fits))
     timings["summary"] = round(time.perf_counter() - started, 3)
     unconverged = int((~stored_fits["converged"]).sum())
-    return [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "
-            "their numbers depend on where the solver stopped"] if unconverged else []
+    warnings = [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "
+                "their numbers depend on where the solver stopped"] if unconverged else []
+    skipped = sorted({s for s in config.sizes if s != "all" and s > min(fits.largest.values())})
+    if skipped:
+        warnings.append(f"sizes {skipped} are larger than some students can train on "
+                        f"(at most {min(fits.largest.values())} rows in every fold) and were left out for them")
+    return warnings

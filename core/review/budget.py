@@ -17,7 +17,7 @@ from core.evaluation.metrics import Bootstrap, interval, seed_average
 from core.evaluation.runs import featurize, scoring_plan
 from core.progress import Progress
 from core.review.ranking import ranking_input
-from core.review.strategies import STRATEGIES
+from core.review.strategies import DEFAULT_STRATEGY, runnable
 from core.store import Store
 
 DEFAULT_BUDGETS = (0, 25, 50, 100, 200, 400, 800)
@@ -30,7 +30,6 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     dataset = store.dataset(run["dataset_id"])
     names = dataset.label_set.names
     examples = store.examples(dataset.dataset_id)
-    strategies = strategies or STRATEGIES.names()
     # measured on one held-out fold: a fixed test split, or the first fold of cross-fitting
     scored_examples, plan = scoring_plan(examples, config, names)
     fold = plan.folds[0]
@@ -61,6 +60,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
 
     gold_accuracy, _ = score(np.where(has_gold, oracle, None), "gold labels only")
     data = ranking_input(store, run_id, teacher)
+    strategies = strategies or runnable(data)[0]
     budgets = sorted({b for b in budgets if b <= has_gold.sum()})
     rows, total = [], len(strategies) * len(seeds)
     for step, (strategy, seed) in enumerate(((s, seed) for s in strategies for seed in seeds), start=1):
@@ -97,3 +97,18 @@ def _summarize(rows: pd.DataFrame, bootstrap: Bootstrap, gold_accuracy: float) -
             for s, g in summary.groupby("strategy")}
     summary["checks_to_half_gap"] = summary["strategy"].map(half)
     return summary
+
+
+def checks_sentence(summary: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, budget: int = 100) -> str:
+    """What the first `budget` checks in `strategy`'s order buy, in one sentence, from `budget_curves`' summary:
+    the wrong labels they find and the student's accuracy before and after correcting them (intervals over
+    seeds and test examples). Uses the largest budget computed up to `budget`."""
+    curve = summary[(summary["strategy"] == strategy) & (summary["budget"] <= budget)].sort_values("budget")
+    if curve.empty or curve["budget"].max() == 0:
+        return f"No budget curve of {strategy!r} with checks yet."
+    before, after = curve.iloc[0], curve.iloc[-1]
+    found = int(round(after["precision"] * after["budget"]))
+    return (f"The first {int(after['budget'])} checks in {strategy!r} order find {found} wrong labels; correcting them "
+            f"moves the student from {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}] to "
+            f"{after['accuracy']:.1%} [{after['lo']:.1%}, {after['hi']:.1%}] accuracy "
+            f"(trained on gold labels: {after['gold_accuracy']:.1%}).")

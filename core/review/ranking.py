@@ -1,6 +1,6 @@
 """Ranking a run's training pool for review: the strategies' inputs loaded from the store (teacher answers,
-held-out student probabilities, map clusters, where the teacher errs on the test split), and every strategy's
-ranking stored for the spot-check queue."""
+held-out student probabilities, map clusters, where the teacher errs on the test split, the run's other
+teachers), and the ranking of every strategy that can run on them stored for the spot-check queue."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,15 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD
+from core.evaluation.metrics import error_structure
 from core.evaluation.service import slice_options
-from core.evaluation.slice_errors import MIN_CELL, bucket_errors
-from core.review.strategies import STRATEGIES, RankingInput
+from core.evaluation.slice_errors import bucket_errors
+from core.review.strategies import STRATEGIES, RankingInput, runnable, same_orders
 from core.store import ExampleFilter, Store
+from core.teachers.registry import TEACHERS
+
+STRUCTURE_ALPHA = 0.05  # family-wise, over the slices searched (Bonferroni)
+LABEL_VALUED = 0.5  # a column whose values are mostly label names is a label, not metadata: never a slice to rank by
 
 
 def ranking_input(store: Store, run_id: str, teacher: str) -> RankingInput:
@@ -24,34 +29,94 @@ def ranking_input(store: Store, run_id: str, teacher: str) -> RankingInput:
                               else [np.nan] * len(label_names) for p in view["teacher_probs"]])
     student_probs = np.array([np.asarray(p, dtype=float) for p in view["student_probs"]]).reshape(len(view), len(label_names))
     return RankingInput(view[["example_id", "teacher_label", "teacher_confidence", "cluster"]], teacher_probs,
-                        student_probs, label_names, _slice_risk(store, run_id, teacher, run, view))
+                        student_probs, label_names, _slice_risk(store, run_id, teacher, run, view, label_names),
+                        _other_labels(store, run_id, teacher, run["dataset_id"], view))
 
 
-def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.DataFrame) -> pd.DataFrame:
-    """Each pool example's highest teacher error rate (measured on the gold test split) over the buckets it
-    belongs to: its own teacher label, and every categorical user column."""
+def _other_labels(store: Store, run_id: str, teacher: str, dataset_id: str, view: pd.DataFrame) -> pd.DataFrame:
+    """The run's other teachers' labels of the pool, one column each; aggregates are left out (their votes are
+    their members' again), and so are teachers built on this one (its corrected version agrees with it)."""
+    teachers = store.run_teachers(run_id)
+    own = teachers.set_index("teacher_name").loc[teacher, "teacher_id"]
+    columns = {}
+    for row in teachers.itertuples():
+        config = json.loads(row.config) if isinstance(row.config, str) else row.config
+        if (row.teacher_name == teacher or TEACHERS.plugin(row.kind).info.get("aggregate")
+                or config.get("base_teacher_id") == own):
+            continue
+        labels = store.teacher_labels(row.teacher_id, dataset_id).set_index("example_id")["label"]
+        columns[row.teacher_name] = labels.reindex(view["example_id"]).to_numpy(dtype=object)
+    return pd.DataFrame(columns, index=view.index)
+
+
+def shrunk_rates(n: np.ndarray, wrong: np.ndarray) -> np.ndarray:
+    """Each bucket's error rate shrunk toward the overall rate by its size (empirical-Bayes beta-binomial): the
+    prior's strength m is the method-of-moments estimate from the spread between buckets, so a slice whose
+    buckets differ no more than sampling noise would make them gets every bucket at the overall rate, and a
+    small bucket moves less than a large one: the largest of many small estimates is mostly noise."""
+    n, wrong = np.asarray(n, dtype=float), np.asarray(wrong, dtype=float)
+    overall = wrong.sum() / n.sum()
+    if overall in (0.0, 1.0) or len(n) < 2:
+        return np.full(len(n), overall)
+    rates = wrong / n
+    between = np.average((rates - overall) ** 2, weights=n)  # observed spread, sampling noise included
+    noise = overall * (1 - overall) * len(n) / n.sum()  # the spread sampling alone gives, averaged over buckets
+    if between <= noise:
+        return np.full(len(n), overall)
+    # Var(rate) = p(1-p)/(m+1) for a Beta prior of strength m; solve for m from the spread beyond noise
+    m = max(overall * (1 - overall) / (between - noise) - 1, 0.0)
+    return (wrong + m * overall) / (n + m)
+
+
+def label_valued(values: pd.Series, label_names: list[str]) -> bool:
+    """Is a column mostly label names (an answer key, another annotator's label, a leak), not metadata?"""
+    given = values[values.notna() & (values != "")]
+    return bool(len(given)) and given.isin(label_names).mean() >= LABEL_VALUED
+
+
+def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.DataFrame,
+                label_names: list[str]) -> pd.DataFrame:
+    """Each pool example's highest shrunk teacher error rate (measured on the gold test split) over the buckets it
+    belongs to, among the slices whose teacher error passes the structured-error test (chi-square of equal rates,
+    Bonferroni over the slices searched). Slices: the teacher's own label and every categorical user column that
+    is not label-valued. Risk 0 everywhere when no slice passes: then slices say nothing about this teacher."""
     mode = run["config"]["student"]["label_modes"][0]
     best = pd.DataFrame({"example_id": view["example_id"], "risk": 0.0, "where": ""})
     columns = store.example_columns(run["dataset_id"]).set_index("example_id")
-    for option in slice_options(store, run["dataset_id"]):
-        if option.slice_by not in {"column", "teacher_label"}:
-            continue
+    options = [o for o in slice_options(store, run["dataset_id"]) if o.slice_by == "teacher_label"
+               or (o.slice_by == "column" and not label_valued(columns[o.column], label_names))]
+    for option in options:
         table = bucket_errors(store.slice_rows(run_id, teacher, mode, GOLD, option.slice_by, option.column))
-        table = table[table["n"] >= MIN_CELL]  # too few test examples to estimate a rate
-        rate = dict(zip(table["bucket"], table["teacher_error"]))
-        sizes = dict(zip(table["bucket"], table["n"]))
+        if table.empty or error_structure(table["n"], table["n_teacher_wrong"]).p_homogeneity >= STRUCTURE_ALPHA / len(options):
+            continue
+        shrunk = shrunk_rates(table["n"].to_numpy(), table["n_teacher_wrong"].to_numpy())
+        rate = dict(zip(table["bucket"], shrunk))
+        sizes = dict(zip(table["bucket"], zip(table["teacher_error"], table["n"])))
+        overall = table["n_teacher_wrong"].sum() / table["n"].sum()
         name = option.column or "teacher label"
         buckets = (view["teacher_label"].fillna("(no label)") if option.slice_by == "teacher_label"
                    else columns[option.column].reindex(view["example_id"]).replace("", "(empty)").to_numpy())
-        risk = np.array([rate.get(b, 0.0) for b in buckets])
+        risk = np.array([rate.get(b, overall) for b in buckets])
         better = risk > best["risk"].to_numpy()
         best.loc[better, "risk"] = risk[better]
-        best.loc[better, "where"] = [f"{name} = {b}: teacher wrong {rate[b]:.0%} of n={sizes[b]} test examples"
+        best.loc[better, "where"] = [f"{name} = {b}: teacher wrong {sizes[b][0]:.0%} of n={sizes[b][1]} test examples "
+                                     f"(shrunk to {rate[b]:.0%})" if b in sizes else f"{name} = {b}: no test examples"
                                      for b in np.asarray(buckets)[better]]
     return best
 
 
-def rank_pool(store: Store, run_id: str, teacher: str) -> None:
-    """Stores every strategy's ranking of the training pool, for the spot-check queue."""
+def strategy_status(data: RankingInput) -> dict:
+    """What the queue page shows about the strategies: which can run, why the others cannot, and which of
+    those that can run give the same order ("cleanlab = disagreement" on two-class data)."""
+    can, cannot = runnable(data)
+    groups = same_orders({name: data.ranked(name) for name in can if name != "random"})
+    return {"runnable": can, "cannot": cannot, "same_order": [g for g in groups if len(g) > 1]}
+
+
+def rank_pool(store: Store, run_id: str, teacher: str) -> dict:
+    """Stores the ranking of every strategy that can run on this teacher's pool, for the spot-check queue; returns
+    `strategy_status` (why the others were left out, which coincide)."""
     data = ranking_input(store, run_id, teacher)
-    store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in STRATEGIES.names()})
+    status = strategy_status(data)
+    store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in status["runnable"]})
+    return status

@@ -2,6 +2,9 @@
 given the training pool's `RankingInput`, return every example with a `score` (higher = check sooner) and a
 `reason`, best first. Pure: arrays and frames in, a frame out.
 
+Each strategy declares the signals it reads (`needs`, keys of `SIGNALS`); `runnable` says which strategies a
+data set can feed and, for the others, why not, and `same_orders` which of them order it identically.
+
 Strategies never read the gold labels of the examples they rank; `slice_risk` reads the teacher's error rates
 measured on the test split, to estimate where the teacher errs."""
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Registry
+from core.teachers.aggregate import MIN_TEACHERS, estimate_reliability, vote_matrix, weighted_vote
 
 
 @dataclass
@@ -21,8 +25,11 @@ class RankingInput:
     teacher_probs: np.ndarray  # (n, K), rows of NaN where the teacher gave none
     student_probs: np.ndarray  # (n, K), held-out (out-of-fold)
     label_names: list[str]
-    slice_risk: pd.DataFrame  # example_id, risk, where (the riskiest slice bucket it falls in)
-    rankings: dict = field(default_factory=dict, repr=False)
+    slice_risk: pd.DataFrame  # example_id, risk, where (the riskiest structured slice bucket it falls in)
+    # the run's other teachers' labels, one column each, rows aligned with `examples` (aggregates left out:
+    # their votes would count their members twice)
+    other_labels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rankings: dict = field(default_factory=dict, repr=False)  # computed once: rankings, and the teachers' votes
 
     def ranked(self, strategy: str, seed: int = 0) -> pd.DataFrame:
         """A strategy's ranking, computed once: `combined` and `cluster_coverage` build on others."""
@@ -35,9 +42,57 @@ class RankingInput:
         index = {n: i for i, n in enumerate(self.label_names)}
         return np.array([index.get(l, -1) if isinstance(l, str) else -1 for l in self.examples["teacher_label"]])
 
+    def votes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every teacher's label index (this teacher first, -1 for none) and each one's estimated accuracy."""
+        if "votes" not in self.rankings:
+            votes = np.column_stack([self.teacher_index, vote_matrix(self.other_labels, self.label_names)])
+            self.rankings["votes"] = votes, estimate_reliability(votes, len(self.label_names))
+        return self.rankings["votes"]
+
+
+def _has_distribution(data: RankingInput) -> bool:
+    given = data.teacher_probs[~np.isnan(data.teacher_probs).any(axis=1)]
+    return bool(len(given)) and bool((given.max(axis=1) < 1 - 1e-9).any())  # one-hot rows say nothing more
+
+
+# signal -> (is it there?, why not when it is not)
+SIGNALS: dict[str, tuple[Callable[[RankingInput], bool], str]] = {
+    "confidence": (lambda d: bool(d.examples["teacher_confidence"].notna().any()), "this teacher states no confidence"),
+    "distribution": (_has_distribution, "this teacher gives one label per text, with no samples or probabilities"),
+    "student": (lambda d: bool(len(d.student_probs)) and not np.isnan(d.student_probs).all(),
+                "no held-out student probabilities"),
+    "map": (lambda d: bool(d.examples["cluster"].notna().any()), "no disagreement map for this run yet (python -m core map)"),
+    "slices": (lambda d: bool((d.slice_risk["risk"] > 0).any()),
+               "no slice passes the structured-error test for this teacher"),
+    "teachers": (lambda d: d.other_labels.shape[1] + 1 >= MIN_TEACHERS,
+                 f"needs {MIN_TEACHERS} or more teachers in the run"),
+}
+
+
+def runnable(data: RankingInput, names=None) -> tuple[list[str], dict[str, str]]:
+    """The strategies whose signals this data has, and for each other one why it cannot run
+    (e.g. "low_confidence: this teacher states no confidence")."""
+    present = {signal: check(data) for signal, (check, _) in SIGNALS.items()}
+    can, cannot = [], {}
+    for name in names or STRATEGIES.names():
+        missing = [SIGNALS[s][1] for s in STRATEGIES.plugin(name).info["needs"] if not present[s]]
+        if missing:
+            cannot[name] = "; ".join(missing)
+        else:
+            can.append(name)
+    return can, cannot
+
+
+def same_orders(rankings: dict[str, pd.DataFrame]) -> list[list[str]]:
+    """Groups of strategies that order the examples identically (e.g. cleanlab and disagreement on two classes)."""
+    groups: dict[tuple, list[str]] = {}
+    for name, ranked in rankings.items():
+        groups.setdefault(tuple(ranked["example_id"]), []).append(name)
+    return list(groups.values())
+
 
 Strategy = Callable[[RankingInput, int], pd.DataFrame]
-# `info["needs"]`: the signals a strategy reads besides the teacher's labels
+# `info["needs"]`: the signals (keys of `SIGNALS`) a strategy reads besides the teacher's labels
 STRATEGIES: Registry[Strategy] = Registry("ranking strategy")
 
 
@@ -53,7 +108,7 @@ def random_order(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     return _ranked(data, score, ["random draw"] * len(score))
 
 
-@STRATEGIES.register("low_confidence", needs=("stated confidence",),
+@STRATEGIES.register("low_confidence", needs=("confidence",),
                      description="the teacher's lowest stated confidence first")
 def low_confidence(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     confidence = data.examples["teacher_confidence"].to_numpy(dtype=float)
@@ -62,7 +117,7 @@ def low_confidence(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                  for c in confidence])
 
 
-@STRATEGIES.register("self_disagreement", needs=("teacher probabilities",),
+@STRATEGIES.register("self_disagreement", needs=("distribution",),
                      description="the teacher's most spread-out label distribution first")
 def self_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     p = np.clip(data.teacher_probs, 1e-12, 1)
@@ -72,7 +127,7 @@ def self_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                  f"teacher's label distribution has entropy {e:.2f} (1 = uniform)" for e in entropy])
 
 
-@STRATEGIES.register("disagreement", needs=("held-out student",),
+@STRATEGIES.register("disagreement", needs=("student",),
                      description="the held-out student's lowest probability for the teacher's label first")
 def disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     index = data.teacher_index
@@ -82,7 +137,7 @@ def disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                          for s, st in zip(support, student)])
 
 
-@STRATEGIES.register("cleanlab", needs=("held-out student",),
+@STRATEGIES.register("cleanlab", needs=("student",),
                      description="cleanlab's lowest label-quality score (on held-out student probabilities) first")
 def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     from cleanlab.filter import find_label_issues
@@ -95,7 +150,9 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     probs = data.student_probs[answered] / data.student_probs[answered].sum(axis=1, keepdims=True)
     # normalized margin, not cleanlab's default self-confidence, which is exactly 1 - `disagreement`'s score
     quality = get_label_quality_scores(index[answered], probs, method="normalized_margin")
-    flagged[answered] = find_label_issues(index[answered], probs)
+    if len(np.unique(index[answered])) > 1:  # cleanlab cannot flag issues when the teacher gave one label only
+        # one process: a forked pool inside Streamlit's threaded server once hung for minutes
+        flagged[answered] = find_label_issues(index[answered], probs, n_jobs=1)
     score[answered] = 1.0 - quality
     reasons = [f"cleanlab label quality {1 - s:.2f}{' (flagged as a label issue)' if f else ''}"
                for s, f in zip(score, flagged)]
@@ -109,7 +166,7 @@ def slice_risk(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     return _ranked(data, risk["risk"].to_numpy(), [w or "no risky slice" for w in risk["where"]])
 
 
-@STRATEGIES.register("cluster_coverage", needs=("held-out student", "map"),
+@STRATEGIES.register("cluster_coverage", needs=("student", "map"),
                      description="the most doubtful example of each disagreement cluster in turn")
 def cluster_coverage(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     """Takes the most doubtful example of each disagreement cluster in turn, so the budget spreads."""
@@ -124,14 +181,58 @@ def cluster_coverage(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                     for c, t in zip(ordered["cluster"], ordered["turn"])]}).reset_index(drop=True)
 
 
-@STRATEGIES.register("combined", needs=("held-out student",),
-                     description="the mean percentile of disagreement, cleanlab, confidence and slice risk")
+@STRATEGIES.register("teacher_disagreement", needs=("teachers",),
+                     description="the most other teachers disagreeing with this teacher's label (weighted by their "
+                                 "estimated reliability) first")
+def teacher_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
+    votes, reliability = data.votes()
+    others, weight = votes[:, 1:], np.clip(np.nan_to_num(reliability[1:]), 0.0, None) + 1e-6
+    answered = others >= 0
+    against = (others != votes[:, :1]) & answered
+    score = np.where(votes[:, 0] < 0, 1.0, (against @ weight) / np.maximum(answered @ weight, 1e-12))
+    return _ranked(data, score, [f"{n} of {k} other teachers disagree (reliability-weighted share {s:.2f})"
+                                 for n, k, s in zip(against.sum(axis=1), answered.sum(axis=1), score)])
+
+
+@STRATEGIES.register("aggregate_uncertainty", needs=("teachers",),
+                     description="the teachers' least certain reliability-weighted consensus first")
+def aggregate_uncertainty(data: RankingInput, seed: int = 0) -> pd.DataFrame:
+    votes, reliability = data.votes()
+    posterior = weighted_vote(votes, reliability, len(data.label_names))
+    top = posterior.argmax(axis=1)
+    return _ranked(data, 1.0 - posterior.max(axis=1), [f"teachers' weighted consensus {data.label_names[t]!r} "
+                                                        f"p={p:.2f}" for t, p in zip(top, posterior.max(axis=1))])
+
+
+# weight of each part in `combined`, chosen by leave-one-data-set-out in bench/spot_check_precision.py
+# (docs/spot_check_precision.md): a part whose signal a data set lacks drops out and the rest are renormalized
+COMBINED_WEIGHTS = {"disagreement": 1.0, "low_confidence": 2.0, "self_disagreement": 2.0, "slice_risk": 2.0,
+                    "teacher_disagreement": 2.0}
+DEFAULT_STRATEGY = "combined"
+
+
+def weighted_percentiles(percentiles: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The weighted mean of the available parts' percentiles; equal weights if every available part weighs 0."""
+    used = {part: weights.get(part, 0.0) for part in percentiles}
+    if not sum(used.values()):
+        used = dict.fromkeys(percentiles, 1.0)
+    total = np.sum([w * percentiles[part] for part, w in used.items()], axis=0)
+    return np.asarray(total / sum(used.values()))
+
+
+def part_percentiles(data: RankingInput, seed: int = 0) -> dict[str, np.ndarray]:
+    """Each `combined` part whose signal exists, as every example's percentile (1 = check first)."""
+    parts, _ = runnable(data, list(COMBINED_WEIGHTS))
+    return {part: data.ranked(part, seed).set_index("example_id")["score"].reindex(data.examples["example_id"])
+            .rank(pct=True).to_numpy() for part in parts}
+
+
+@STRATEGIES.register("combined", needs=("student",),
+                     description="the weighted mean percentile of the signals this data has: student disagreement, "
+                                 "stated confidence, the teacher's own spread, structured slice risk, other teachers")
 def combined(data: RankingInput, seed: int = 0) -> pd.DataFrame:
-    """Mean percentile of the disagreement, cleanlab, low-confidence and slice-risk scores."""
-    percentiles = []
-    for part in ("disagreement", "cleanlab", "low_confidence", "slice_risk"):
-        ranked = data.ranked(part, seed).set_index("example_id")["score"].reindex(data.examples["example_id"])
-        percentiles.append(ranked.rank(pct=True).to_numpy())
-    score = np.mean(percentiles, axis=0)
-    return _ranked(data, score, [f"mean percentile {s:.2f} over disagreement, cleanlab, confidence, slice risk"
-                                 for s in score])
+    """Parts without their signal are left out: they would only add ties or noise."""
+    percentiles = part_percentiles(data, seed)
+    score = weighted_percentiles(percentiles, COMBINED_WEIGHTS)
+    used = ", ".join(p for p in percentiles if COMBINED_WEIGHTS[p]) or ", ".join(percentiles)
+    return _ranked(data, score, [f"weighted mean percentile {s:.2f} over {used}" for s in score])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
-from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, TeacherSlicer, fingerprint
 
 
 def entropy(probs: dict | None, n_labels: int) -> float:
@@ -25,13 +25,9 @@ def entropy(probs: dict | None, n_labels: int) -> float:
 
 @SLICERS.register("self_disagreement", per="teacher",
                   description="entropy of a teacher's k samples or probabilities")
-class SelfDisagreementSlicer:
-    def __init__(self, teacher_name: str, teacher_id: str):
-        self.name = f"self_disagreement:{teacher_name}"
-        self.teacher_id = teacher_id
-
-    def fingerprint(self, inputs: SliceInputs) -> str:
-        return fingerprint(self.name, inputs.dataset_id, self.teacher_id, inputs.label_counts.get(self.teacher_id, 0), 2)
+class SelfDisagreementSlicer(TeacherSlicer):
+    prefix = "self_disagreement"
+    version = 2
 
     def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
         examples = inputs.examples

@@ -55,6 +55,22 @@ class Slicer(Protocol):
     def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]: ...
 
 
+class TeacherSlicer:
+    """A slicer of one teacher's answers, named `<prefix>:<teacher>`; its inputs change when the teacher's labels
+    do. `version` changes the fingerprint when the slicer's own logic changes."""
+
+    prefix = ""
+    version = 1
+
+    def __init__(self, teacher_name: str, teacher_id: str):
+        self.name = f"{self.prefix}:{teacher_name}"
+        self.teacher_id = teacher_id
+
+    def fingerprint(self, inputs: SliceInputs) -> str:
+        return fingerprint(self.name, inputs.dataset_id, self.teacher_id, inputs.label_counts.get(self.teacher_id, 0),
+                           self.version)
+
+
 # `info["per"]`: "data set" (one slicer for the data), "teacher" (one per teacher), "teachers" (needs two or
 # more), "judge" (needs an LLM judge) or "training" (needs labeled training texts)
 SLICERS: Registry[type] = Registry("slicer")
@@ -69,5 +85,5 @@ def count_buckets(values, top: int = 3) -> list[str]:
     return [f"{top}+" if v >= top else str(int(v)) for v in values]
 
 
-__all__ = ["FLAG_BUCKETS", "SLICERS", "SliceInputs", "SliceResult", "Slicer", "count_buckets", "fingerprint", "flag",
-           "Progress"]
+__all__ = ["FLAG_BUCKETS", "SLICERS", "SliceInputs", "SliceResult", "Slicer", "TeacherSlicer", "count_buckets",
+           "fingerprint", "flag", "Progress"]

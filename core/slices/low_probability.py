@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, fingerprint, flag
+from core.slices.base import SLICERS, Progress, SliceInputs, SliceResult, TeacherSlicer, fingerprint, flag
 
 
 def zipf(label: str) -> float:
@@ -47,13 +47,8 @@ class GoldRaritySlicer:
 
 @SLICERS.register("teacher_gold_probability", per="teacher",
                   description="the teacher's probability of the gold label")
-class TeacherGoldProbabilitySlicer:
-    def __init__(self, teacher_name: str, teacher_id: str):
-        self.name = f"teacher_gold_probability:{teacher_name}"
-        self.teacher_id = teacher_id
-
-    def fingerprint(self, inputs: SliceInputs) -> str:
-        return fingerprint(self.name, inputs.dataset_id, self.teacher_id, inputs.label_counts.get(self.teacher_id, 0))
+class TeacherGoldProbabilitySlicer(TeacherSlicer):
+    prefix = "teacher_gold_probability"
 
     def compute(self, inputs: SliceInputs, progress: Progress | None = None) -> list[SliceResult]:
         examples = inputs.examples

@@ -33,6 +33,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # last one tears DuckDB's database instance down under the opener (seen in CI as "pandas_scan does not exist"
 # when the call cache's writer thread met the labeling thread). Operations are short, so threads just queue.
 _CONNECTIONS = threading.RLock()
+# what DuckDB says when a file's blocks fail their checksums or the file is cut short
+DAMAGE_SIGNS = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb database")
+
+
+def damaged(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"{path}: this file is damaged ({str(exc).splitlines()[0][:160]}); nothing was written to it. "
+                      "Restore it from a backup, or rebuild it (`python -m core demo`, or import the data again "
+                      "into a new --db file)")
 
 
 def now() -> datetime:
@@ -60,10 +68,12 @@ class Database:
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
-            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            except duckdb.Error as exc:
                 # another process holds the write lock, or this process has the file open in the other mode
                 # (a dashboard writing a verdict while another session reads): both pass in a moment
                 message = str(exc).lower()
+                if any(sign in message for sign in DAMAGE_SIGNS):
+                    raise damaged(self.path, exc) from exc
                 if "lock" not in message and "different configuration" not in message:
                     raise StoreError(f"cannot open {self.path}: {exc}") from exc
                 if time.monotonic() > deadline:
@@ -83,6 +93,10 @@ class Database:
             con = self._open()
             try:
                 yield con
+            except duckdb.Error as exc:  # a damaged block is only found when a query reads it
+                if any(sign in str(exc).lower() for sign in DAMAGE_SIGNS):
+                    raise damaged(self.path, exc) from exc
+                raise
             finally:
                 con.close()
 
@@ -98,7 +112,10 @@ class Database:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:  # a damaged file can refuse the rollback too; the commit never happened
+                    pass
                 raise
             else:
                 con.execute("COMMIT")

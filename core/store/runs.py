@@ -9,7 +9,11 @@ import pandas as pd
 from core.errors import NotFound
 from core.store.database import Database, now
 
-SUMMARY_TABLES = ("teacher_scores", "curve_points", "comparisons", "class_scores", "class_differences")
+# a run's aggregate tables, each with the order its rows are read in
+SUMMARY_TABLES = {"teacher_scores": "teacher_name", "curve_points": "trained_on, label_mode, metric, size",
+                  "comparisons": "teacher_name, label_mode, metric, versus, size",
+                  "class_scores": "teacher_name, label_mode, who, label, metric",
+                  "class_differences": "teacher_name, label_mode, label"}
 
 
 class RunTables(Database):
@@ -63,15 +67,16 @@ class RunTables(Database):
         return {tuple(r) for r in self.rows("SELECT trained_on, label_mode, size, seed, repeat, fold FROM fits "
                                             "WHERE run_id = ?", [run_id])}
 
-    def write_fit(self, fit: dict, predictions: pd.DataFrame) -> None:
-        """One student fit and its held-out predictions, atomically, so a resumed run never sees half a fit."""
-        key = [fit[k] for k in ("run_id", "trained_on", "label_mode", "size", "seed", "repeat", "fold")]
+    def write_fits(self, fits: list[dict], predictions: list[pd.DataFrame]) -> None:
+        """Student fits and their held-out predictions (each frame carrying its fit's key columns), atomically, so a
+        resumed run never sees half a fit."""
         with self.transaction():
-            self.insert_frame(pd.DataFrame([fit]),
+            self.insert_frame(pd.DataFrame(fits),
                               "INSERT INTO fits SELECT run_id, trained_on, label_mode, size, seed, repeat, fold, n_train, "
                               "n_test, accuracy, macro_f1, n_iter, converged, seconds FROM frame")
-            self.insert_frame(predictions, "INSERT INTO predictions SELECT ?, ?, ?, ?, ?, example_id, predicted, "
-                                           "confidence, ?, ? FROM frame", key)
+            self.insert_frame(pd.concat(predictions, ignore_index=True),
+                              "INSERT INTO predictions SELECT run_id, trained_on, label_mode, size, seed, example_id, "
+                              "predicted, confidence, repeat, fold FROM frame")
 
     def fits(self, run_id: str) -> pd.DataFrame:
         return self.query("SELECT * EXCLUDE (run_id) FROM fits WHERE run_id = ? "
@@ -97,24 +102,24 @@ class RunTables(Database):
                     columns = ", ".join(c[0] for c in con.execute(f"DESCRIBE {table}").fetchall())
                     self.insert_frame(frame.assign(run_id=run_id), f"INSERT INTO {table} SELECT {columns} FROM frame")
 
+    def _summary(self, run_id: str, table: str) -> pd.DataFrame:
+        return self.query(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? ORDER BY {SUMMARY_TABLES[table]}",
+                          [run_id])
+
     def teacher_scores(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM teacher_scores WHERE run_id = ? ORDER BY teacher_name", [run_id])
+        return self._summary(run_id, "teacher_scores")
 
     def curve(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM curve_points WHERE run_id = ? "
-                          "ORDER BY trained_on, label_mode, metric, size", [run_id])
-
-    def class_scores(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM class_scores WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, who, label, metric", [run_id])
-
-    def class_differences(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM class_differences WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, label", [run_id])
+        return self._summary(run_id, "curve_points")
 
     def comparisons(self, run_id: str) -> pd.DataFrame:
-        return self.query("SELECT * EXCLUDE (run_id) FROM comparisons WHERE run_id = ? "
-                          "ORDER BY teacher_name, label_mode, metric, versus, size", [run_id])
+        return self._summary(run_id, "comparisons")
+
+    def class_scores(self, run_id: str) -> pd.DataFrame:
+        return self._summary(run_id, "class_scores")
+
+    def class_differences(self, run_id: str) -> pd.DataFrame:
+        return self._summary(run_id, "class_differences")
 
     # -- held-out predictions for every example ----------------------------------------------------
 

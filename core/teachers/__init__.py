@@ -2,6 +2,7 @@
 parameters; `build_teacher` makes one from a kind, a name and parameters."""
 from __future__ import annotations
 
+from core.teachers.aggregate import AggregateTeacher
 from core.teachers.base import Teacher, TeacherLabel, TextItem, teacher_id
 from core.teachers.claude import ClaudeTeacher
 from core.teachers.corrected import CorrectedTeacher
@@ -13,7 +14,7 @@ from core.teachers.simulated import NoiseModel, SimulatedTeacher
 
 __all__ = ["TEACHERS", "TeacherContext", "build_teacher", "llm_teacher", "Teacher", "TeacherLabel", "TextItem",
            "teacher_id", "RecordedTeacher", "SimulatedTeacher", "NoiseModel", "EmbeddingTeacher", "ClaudeTeacher",
-           "OpenAICompatibleTeacher", "CorrectedTeacher"]
+           "OpenAICompatibleTeacher", "CorrectedTeacher", "AggregateTeacher"]
 
 
 def llm_teacher(kind: str, model: str | None = None, base_url: str | None = None, prices=None, cache=None):

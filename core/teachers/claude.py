@@ -7,13 +7,14 @@ it again on restart and collects it instead of asking again. The API key comes o
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import anthropic
 from pydantic import Field
 
-from core.errors import ConfigError
+from core.errors import ConfigError, TeacherError
 from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
 from core.teachers.registry import TEACHERS, TeacherContext
 
@@ -69,10 +70,13 @@ Give your confidence that the label is correct, from 0 to 1."""
         self.batch_threshold = batch_threshold
         self.batch_poll_seconds = batch_poll_seconds
         self.batches_submitted = 0
-        # one Message Batch per run is the point, so the labeling loop hands over everything at once
-        self.labels_per_batch = MAX_BATCH_REQUESTS // self.k if batch_threshold is not None else None
+        if batch_threshold is not None:  # one Message Batch per run is the point: hand over everything at once
+            self.labels_per_batch = MAX_BATCH_REQUESTS // self.k
 
     def _new_client(self) -> anthropic.AsyncAnthropic:
+        if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
+            raise TeacherError(f"teacher {self.name!r} (claude): no API key; set ANTHROPIC_API_KEY in the environment "
+                               "(or in .streamlit/secrets.toml for the dashboard)")
         return anthropic.AsyncAnthropic(base_url=self.base_url, max_retries=0, timeout=self.timeout)
 
     async def _send(self, request: dict):

@@ -1,5 +1,6 @@
 """Running a teacher over a data set: only over what it has not labeled yet, writing each batch as it
-arrives, so an interrupted run keeps every finished label and a rerun asks only for the rest."""
+arrives (the first batches small), so an interrupted run keeps every finished label and a rerun asks
+only for the rest."""
 from __future__ import annotations
 
 import asyncio
@@ -26,11 +27,21 @@ def register(store: Store, teacher: Teacher) -> str:
     return key
 
 
+def growing_batches(n: int, largest: int, first: int):
+    """(start, end) of batches that start small and double up to `largest`: a small or just-started run has its
+    first labels stored within seconds, a large one is written in few transactions (each opens the database)."""
+    start, size = 0, min(first, largest)
+    while start < n:
+        yield start, min(start + size, n)
+        start, size = start + size, min(size * 2, largest)
+
+
 def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
                   batch_size: int = 1000, progress: Progress | None = None) -> int:
     """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled.
     A teacher that works best on everything at once (a Message Batch) says so in `labels_per_batch`."""
-    batch_size = getattr(teacher, "labels_per_batch", None) or batch_size
+    preferred = getattr(teacher, "labels_per_batch", None)
+    batch_size = preferred or batch_size
     key = register(store, teacher)
     done = store.labeled_example_ids(key, dataset_id)
     todo = [TextItem(r.example_id, r.text) for r in examples.itertuples() if r.example_id not in done]
@@ -49,21 +60,30 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
         if progress:  # from the loop's thread, which a dashboard's progress bar needs
             progress(stage, done, len(todo))
 
+    async def label(batch: list[TextItem]) -> list[TeacherLabel]:
+        labels = await teacher.label_batch(batch, label_set)
+        if {l.example_id for l in labels} != {item.example_id for item in batch}:
+            raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
+        return labels
+
     async def label_all() -> None:
-        writing = None  # a batch is written in a thread while the teacher labels the next one
+        # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
+        # keeps the teacher's request slots busy while the last calls of this one finish
+        first = batch_size if preferred else 25  # a teacher's own batch size (a Message Batch) is kept whole
+        batches = [todo[start:end] for start, end in growing_batches(len(todo), batch_size, first)]
+        labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]
+        done = 0
         try:
-            for start in range(0, len(todo), batch_size):
-                batch = todo[start:start + batch_size]
-                labels = await teacher.label_batch(batch, label_set)
-                returned = {l.example_id for l in labels}
-                if returned != {item.example_id for item in batch}:
-                    raise RuntimeError(f"teacher {teacher.name} answered for other examples than it was asked about")
-                if writing:
-                    await writing
-                writing = asyncio.create_task(write(labels, start + len(batch)))
-        finally:  # a failing teacher must not lose the batch before it
-            if writing:
-                await writing
+            for i, batch in enumerate(batches):
+                labels = await labeling[i]
+                if i + 2 < len(batches):
+                    labeling.append(asyncio.ensure_future(label(batches[i + 2])))
+                done += len(batch)
+                await write(labels, done)
+        finally:  # a failing teacher stops the batch in flight; what was labeled before it is written
+            for task in labeling:
+                task.cancel()
+            await asyncio.gather(*labeling, return_exceptions=True)
 
     asyncio.run(run())
     return len(todo)

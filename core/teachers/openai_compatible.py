@@ -74,7 +74,10 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
 class OpenAICompatibleParams(LLMParams):
     model: str
     base_url: str = Field(description="the endpoint, for example http://localhost:11434/v1")
-    api_key_env: str = Field("OPENAI_API_KEY", description="the environment variable holding the key")
+    # only names of LLM API keys: any other variable would be sent to the endpoint as a bearer token, and looser
+    # patterns (*_KEY, *_TOKEN) match AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, AWS_SESSION_TOKEN
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Z][A-Z0-9_]*_API_KEY$",
+                             description="the environment variable holding the key, named like GROQ_API_KEY")
     prices: tuple[float, float] = Field((0.0, 0.0), description="USD per million input and output tokens")
 
 

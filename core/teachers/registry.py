@@ -37,7 +37,8 @@ TeacherFactory = Callable[[str, Any, TeacherContext], Teacher]
 
 # `info` of each kind: `simulated` (a noise model, never an LLM), `llm` (a chat model behind an API, with
 # calls, cost and a key), and `source`: "config" (built from its parameters), "import" (labels recorded with
-# the data set) or "verdicts" (another teacher corrected by human verdicts).
+# the data set), "verdicts" (another teacher corrected by human verdicts) or "teachers" (built from the run's
+# other teachers); `aggregate` marks a teacher whose labels are a consensus of others (shown as AGGREGATE).
 TEACHERS: Registry[TeacherFactory | None] = Registry("teacher kind")
 
 C = TypeVar("C")

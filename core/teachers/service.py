@@ -1,6 +1,7 @@
 """Getting a run's teachers to label its data set: building each from its spec (the simulated teacher with the
 truth frame it corrupts, LLM teachers with the call cache and few-shot examples, the corrected teacher from
-human verdicts), labeling what is missing, and dry-run cost estimates."""
+human verdicts, the aggregate teacher from the run's other teachers), labeling what is missing, and dry-run
+cost estimates."""
 from __future__ import annotations
 
 import time
@@ -10,6 +11,7 @@ import pandas as pd
 from core.errors import ConfigError
 from core.progress import Progress
 from core.store import DatasetInfo, Store
+from core.teachers.aggregate import AggregateParams, AggregateTeacher
 from core.teachers.base import Teacher, teacher_id
 from core.teachers.call_cache import StoreCallCache
 from core.teachers.corrected import CorrectedTeacher
@@ -32,8 +34,19 @@ def truth_frame(store: Store, dataset: DatasetInfo, examples: pd.DataFrame) -> p
 def make_teacher(store: Store, spec, dataset: DatasetInfo, examples: pd.DataFrame, pool: pd.DataFrame,
                  teacher_ids: dict[str, str], encode=None) -> Teacher:
     """The teacher a spec (name, kind, params) describes; `teacher_ids` holds the run's teachers built so far
-    (a corrected teacher needs its base)."""
-    if TEACHERS.plugin(spec.kind).info["source"] == "verdicts":
+    (a corrected teacher needs its base, an aggregate its members)."""
+    source = TEACHERS.plugin(spec.kind).info["source"]
+    if source == "teachers":
+        params = AggregateParams.model_validate(spec.params)  # validated against the kind when the config was read
+        missing = [m for m in params.teachers if m not in teacher_ids]
+        if missing:
+            raise ConfigError(f"teacher {spec.name!r}: aggregates {missing}, which are not other teachers of this run")
+        simulated = store.teachers().set_index("teacher_id")["simulated"]
+        labels = pd.DataFrame({m: store.teacher_labels(teacher_ids[m], dataset.dataset_id).set_index("example_id")["label"]
+                               for m in params.teachers}).reindex(examples["example_id"])
+        return AggregateTeacher(spec.name, {m: (teacher_ids[m], bool(simulated[teacher_ids[m]])) for m in params.teachers},
+                                labels, dataset.label_set, params.method)
+    if source == "verdicts":
         base_id = teacher_ids[spec.params["base"]]
         simulated = bool(store.teachers().set_index("teacher_id").loc[base_id, "simulated"])
         teacher = CorrectedTeacher(spec.name, base_id, simulated, store.teacher_labels(base_id, dataset.dataset_id),
@@ -54,8 +67,9 @@ def label_with_teachers(store: Store, specs, dataset: DatasetInfo, examples: pd.
                         encode=None, progress: Progress | None = None, timings: dict | None = None) -> dict[str, str]:
     """Each spec's teacher labels what it has not labeled yet; returns teacher name -> teacher id."""
     teacher_ids: dict[str, str] = {}
-    # a corrected teacher needs its base first
-    for spec in sorted(specs, key=lambda s: TEACHERS.plugin(s.kind).info["source"] == "verdicts"):
+    # an aggregate needs its members first, a corrected teacher its base (which may be an aggregate)
+    built_later = {"teachers": 1, "verdicts": 2}
+    for spec in sorted(specs, key=lambda s: built_later.get(TEACHERS.plugin(s.kind).info["source"], 0)):
         started = time.perf_counter()
         if TEACHERS.plugin(spec.kind).info["source"] == "import":
             teacher_ids[spec.name] = store.recorded_teacher_id(dataset.dataset_id, spec.name)

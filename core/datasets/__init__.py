@@ -1,0 +1,1 @@
+"""Data in: reading and validating a user's file, label sets, recorded LLM answers, the demo corpus, text embeddings."""

@@ -1,0 +1,1 @@
+"""Proposing a label set for unlabeled texts (TnT-LLM through a teacher, or offline clusters)."""

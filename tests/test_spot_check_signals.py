@@ -1,0 +1,180 @@
+"""Strategies that know what they need, slice risk that is not the maximum of noise, many teachers as one, and the
+leave-one-data-set-out choice of the default ranking."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.datasets import demo_corpus
+from core.datasets.demo_corpus import DEMO_MAPPING
+from core.datasets.importing import import_dataset
+from core.datasets.reading import ColumnMapping, read_dataset
+from core.evaluation.config import parse_config
+from core.pipeline import run_experiment
+from core.review.budget import budget_curves, checks_sentence
+from core.review.ranking import rank_pool, ranking_input, shrunk_rates
+from core.review.selection import choose, leave_one_out, weight_grid
+from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES, RankingInput, runnable
+from core.store import ExampleFilter
+from core.teachers.aggregate import consensus, reliability_table
+from core.teachers.registry import TEACHERS
+
+
+def _pure_input(n=200, k=2, seed=0, other_labels=None) -> RankingInput:
+    """A teacher with labels only (no confidence, no distribution), a held-out student, no map, no slices."""
+    rng = np.random.default_rng(seed)
+    names = [f"l{i}" for i in range(k)]
+    student = rng.dirichlet(np.ones(k), n)
+    examples = pd.DataFrame({"example_id": [f"e{i:04d}" for i in range(n)], "teacher_label": rng.choice(names, n),
+                             "teacher_confidence": np.nan, "cluster": np.nan})
+    return RankingInput(examples, np.full((n, k), np.nan), student, names,
+                        pd.DataFrame({"example_id": examples["example_id"], "risk": 0.0, "where": ""}),
+                        other_labels if other_labels is not None else pd.DataFrame(index=examples.index))
+
+
+def test_a_strategy_without_its_signal_is_left_out_with_its_reason():
+    can, cannot = runnable(_pure_input())
+    assert cannot["low_confidence"] == "this teacher states no confidence"
+    assert "no samples or probabilities" in cannot["self_disagreement"]
+    assert "no disagreement map" in cannot["cluster_coverage"]
+    assert "structured-error test" in cannot["slice_risk"]
+    assert "3 or more teachers" in cannot["teacher_disagreement"] and "aggregate_uncertainty" in cannot
+    assert set(can) == {"random", "disagreement", "cleanlab", "combined"} and DEFAULT_STRATEGY in can
+    # `combined` uses only the signals that exist: here the student's disagreement alone, so it orders as that does
+    data = _pure_input()
+    assert data.ranked("combined")["example_id"].equals(data.ranked("disagreement")["example_id"])
+    assert "over disagreement" in data.ranked("combined")["reason"].iloc[0]
+
+
+def test_with_three_teachers_teacher_disagreement_can_run():
+    base = _pure_input()
+    others = pd.DataFrame({"a": base.examples["teacher_label"], "b": base.examples["teacher_label"]})
+    data = _pure_input(other_labels=others)
+    assert {"teacher_disagreement", "aggregate_uncertainty"} <= set(runnable(data)[0])
+    assert (data.ranked("teacher_disagreement")["score"] == 0).all()  # everyone agrees: nothing to flag
+
+
+def test_every_registered_strategy_declares_known_signals():
+    from core.review.strategies import SIGNALS
+    for plugin in STRATEGIES.plugins():
+        assert set(plugin.info["needs"]) <= set(SIGNALS), plugin.name
+
+
+def test_stored_rankings_are_the_runnable_ones_and_identical_orders_are_named(db, small_dataset):
+    run_id = run_experiment(db, parse_config({
+        "name": "signals", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 100,
+        "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"seed": 1}}]}))
+    status = rank_pool(db, run_id, "sim")
+    assert db.ranking_strategies(run_id, "sim") == sorted(status["runnable"])
+    assert "teacher_disagreement" in status["cannot"] and "cluster_coverage" in status["cannot"]
+    assert all(len(group) > 1 for group in status["same_order"])
+
+
+def test_shrinkage_pulls_small_noisy_buckets_to_the_overall_rate():
+    n = np.array([30] * 40)
+    wrong = np.random.default_rng(0).binomial(30, 0.2, size=40)  # one rate: every spread is sampling noise
+    overall = wrong.sum() / n.sum()
+    assert np.abs(wrong / n - overall).max() > 0.2  # the raw maximum is noise far above the overall rate
+    assert np.abs(shrunk_rates(n, wrong) - overall).max() < 0.05  # a fifth of the raw spread
+    assert np.allclose(shrunk_rates(np.array([100, 100]), np.array([20, 20])), 0.2)
+    n, wrong = np.array([1000, 1000, 20]), np.array([100, 400, 15])  # real structure; the small bucket moves most
+    rates = shrunk_rates(n, wrong)
+    assert abs(rates[0] - 0.1) < 0.01 and abs(rates[1] - 0.4) < 0.01 and rates[2] < 15 / 20 - 0.05
+
+
+def _import_with_columns(db, tmp_path, name, extra: int):
+    frame = demo_corpus.generate(n=700, seed=5)
+    rng = np.random.default_rng(11)
+    columns = [f"noise{i}" for i in range(extra)]
+    for column in columns:
+        frame[column] = rng.choice([f"v{j}" for j in range(int(rng.integers(3, 12)))], len(frame))
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    mapping = ColumnMapping(**{**DEMO_MAPPING.__dict__, "slices": (*DEMO_MAPPING.slices, *columns)})
+    import_dataset(db, read_dataset(path, mapping, demo_corpus.LABEL_SET), name)
+    run_id = run_experiment(db, parse_config({
+        "name": name, "dataset": name, "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 100,
+        "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15, "seed": 2}}]}))
+    view = db.example_view(run_id, "sim", where=ExampleFilter(role="train"))
+    wrong = set(view.loc[view["teacher_label"] != view["gold"], "example_id"])
+    data = ranking_input(db, run_id, "sim")
+    return data, np.mean([e in wrong for e in data.ranked(DEFAULT_STRATEGY)["example_id"][:100]])
+
+
+def test_twenty_random_columns_do_not_move_the_default_ranking_beyond_noise(db, tmp_path):
+    plain, before = _import_with_columns(db, tmp_path, "plain", 0)
+    noisy, after = _import_with_columns(db, tmp_path, "noisy", 20)
+    # the binomial standard error of a precision near 0.5 at 100 checks is 0.05
+    assert abs(after - before) <= 0.05
+    # no noise column becomes a risky slice, and the demo's answer keys (label-valued columns) never do
+    assert not noisy.slice_risk["where"].str.contains("noise|alt_label|distractor_label").any()
+
+
+def test_the_aggregate_recovers_known_teacher_accuracies():
+    rng = np.random.default_rng(0)
+    n, k, accuracies = 3000, 4, [0.9, 0.8, 0.7, 0.65, 0.85]
+    truth = rng.integers(0, k, n)
+    votes = np.stack([np.where(rng.random(n) < a, truth, (truth + rng.integers(1, k, n)) % k) for a in accuracies], 1)
+    votes[rng.random(votes.shape) < 0.05] = -1  # abstentions are missing votes
+    realized = [(votes[votes[:, j] >= 0, j] == truth[votes[:, j] >= 0]).mean() for j in range(len(accuracies))]
+    for method in ("majority", "crowdlab"):
+        label, probs, reliability = consensus(votes, k, method)
+        assert np.abs(reliability - realized).max() < 0.03
+        assert (label == truth).mean() > max(accuracies)
+    assert (consensus(votes, k, "crowdlab")[0] == truth).mean() >= (consensus(votes, k, "majority")[0] == truth).mean()
+
+
+def test_an_aggregate_teacher_is_labeled_distilled_scored_and_marked(db, small_dataset):
+    members = [{"name": f"sim{i}", "kind": "simulated", "params": {"mode": "uniform", "base_accuracy": a, "seed": i}}
+               for i, a in enumerate((0.9, 0.8, 0.7))]
+    run_id = run_experiment(db, parse_config({
+        "name": "many", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 100,
+        "student": {"label_modes": ["hard"]},
+        "teachers": members + [{"name": "crowd", "kind": "aggregate",
+                                "params": {"teachers": ["sim0", "sim1", "sim2"], "method": "crowdlab"}}]}))
+    assert TEACHERS.plugin("aggregate").info["aggregate"]
+    teachers = db.run_teachers(run_id)
+    scores = db.teacher_scores(run_id).set_index("teacher_name")["accuracy"]
+    assert "crowd" in scores.index and bool(teachers.set_index("teacher_name").loc["crowd", "simulated"])
+    assert set(db.curve(run_id)["trained_on"]) >= {"crowd", "sim0"}
+    table = reliability_table(teachers, scores)
+    assert list(table["teacher"]) == ["sim0", "sim1", "sim2"]
+    assert (table["estimated_accuracy"].diff().dropna() < 0).all()  # the order of the true accuracies
+    config = json.loads(teachers.set_index("teacher_name").loc["crowd", "config"])
+    assert config["aggregate"] and set(config["members"]) == {"sim0", "sim1", "sim2"}
+    status = rank_pool(db, run_id, "sim2")
+    assert "teacher_disagreement" in status["runnable"]
+    data = ranking_input(db, run_id, "sim2")
+    assert list(data.other_labels.columns) == ["sim0", "sim1"]  # the aggregate's votes are its members' again
+
+
+def test_leave_one_out_never_lets_the_held_out_data_set_choose():
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame([{"dataset": d, "candidate": c, "score": rng.random()} for d in "abcde" for c in range(6)])
+    chosen = leave_one_out(scores)
+    for held_out in "abcde":
+        others = scores[scores["dataset"] != held_out]
+        assert chosen.set_index("dataset").loc[held_out, "candidate"] == choose(others)
+        # whatever the held-out data set says, the candidate scored on it does not change
+        rigged = scores.copy()
+        rigged.loc[rigged["dataset"] == held_out, "score"] = np.where(
+            rigged.loc[rigged["dataset"] == held_out, "candidate"] == 5, 10.0, -10.0)
+        assert leave_one_out(rigged).set_index("dataset").loc[held_out, "candidate"] == choose(others)
+    grid = weight_grid(["a", "b"])
+    assert grid[0] == {"a": 1.0, "b": 1.0} and len(grid) == 8
+
+
+def test_the_budget_sentence_says_what_the_first_checks_buy(db, small_dataset):
+    run_id = run_experiment(db, parse_config({
+        "name": "buy", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 100,
+        "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15, "seed": 2}}]}))
+    summary = budget_curves(db, run_id, "sim", strategies=(DEFAULT_STRATEGY,), budgets=(0, 100))
+    sentence = checks_sentence(summary)
+    found = round(summary.set_index("budget").loc[100, "precision"] * 100)
+    assert sentence.startswith(f"The first 100 checks in {DEFAULT_STRATEGY!r} order find {found} wrong labels")
+    assert "moves the student from" in sentence
+    assert checks_sentence(summary, "random") == "No budget curve of 'random' with checks yet."
