@@ -61,7 +61,8 @@ def test_an_upload_lands_only_in_the_session_folder_and_is_removed(hostile, runs
     [submit] = [b for b in at.button if b.label == "Import"]
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [s.value for s in at.success] == ["Imported 42 examples as 'uploaded'."], [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["Imported 42 examples."], [e.value for e in at.error]
+    assert "Data set name: uploaded" in [t.value for t in at.text]  # a user-given name, shown as text
     assert files_under(tmp_path) == before  # the saved upload was removed; nothing was written anywhere else
     assert not (tmp_path / "abs").exists() and not (tmp_path / "x.csv").exists()
     folders = list((tmp_path / "tmp").iterdir())
