@@ -20,7 +20,7 @@ SERVICES = {"core.datasets.importing", "core.datasets.stored_embeddings", "core.
             "core.teachers.labeling", "core.teachers.call_cache", "core.taxonomy.propose", "core.slices.service",
             "core.evaluation.runs", "core.evaluation.service", "core.evaluation.report", "core.evaluation.noise_experiment",
             "core.review.ranking", "core.review.queue", "core.review.verdicts", "core.review.budget",
-            "core.review.map", "core.review.exchange", "core.report.service", "core.pipeline", "core.demo", "core.cli"}
+            "core.review.map", "core.review.exchange", "core.report.service", "core.pipeline", "core.demo", "core.cli", "core.cli.commands"}
 
 
 def modules():

@@ -1,20 +1,12 @@
-"""Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | report |
-budget | export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
-
-Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
-(nothing was written); 4 database problem (busy, damaged, not a pseudolens file, newer schema); 5 a teacher
-cannot label (missing API key, rejected request, retries used up); 130 interrupted (finished work is kept)."""
+"""What each subcommand does: parse nothing, call the library, print what a person needs."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 from tqdm import tqdm
 
-from core.errors import EXIT_INTERRUPTED, InputError, PseudolensError, StoreError
-from core.paths import DEFAULT_DB
+from core.errors import InputError
 
 
 class TqdmProgress:
@@ -32,118 +24,6 @@ class TqdmProgress:
         bar.refresh()
         if done >= total:
             bar.close()
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected NAME=COLUMN, got {text!r}")
-    name, column = text.split("=", 1)
-    return name.strip(), column.strip()
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pseudolens", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default: {DEFAULT_DB})")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser("demo", parents=[common], help="build the demo database from scratch (corpus, offline teachers, runs)")
-    demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
-
-    imp = commands.add_parser("import", parents=[common], help="import a labeled or unlabeled data set (CSV, TSV, Parquet, JSONL)",
-                              description="Import a data set. Only --text is required; every other column is optional.")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--name", required=True, help="name of the data set in the database")
-    imp.add_argument("--text", required=True, help="column with the text to classify")
-    imp.add_argument("--id", help="column with a unique id per row (default: the row number)")
-    imp.add_argument("--gold", help="column with human (gold) labels; empty cells mean unlabeled")
-    imp.add_argument("--split", help="column with the split; rows marked 'test' become the gold test set")
-    imp.add_argument("--slice", action="append", default=[], metavar="COLUMN", help="extra column to keep as a slice (repeatable)")
-    imp.add_argument("--llm-label", action="append", default=[], type=_key_value, metavar="TEACHER=COLUMN",
-                     help="column with existing LLM labels, recorded as a teacher (repeatable)")
-    imp.add_argument("--llm-confidence", action="append", default=[], type=_key_value, metavar="TEACHER=COLUMN",
-                     help="column with that teacher's confidence in [0, 1]")
-    imp.add_argument("--labels", type=Path, help="label file: YAML/JSON list of names or {name, description}, or one name per line; "
-                                                  "default: the labels found in --gold")
-
-    taxonomy = commands.add_parser("taxonomy", parents=[common], help="propose a label set for unlabeled texts, to edit "
-                                   "and then import with --labels (TnT-LLM with an LLM, or embedding clusters offline)")
-    taxonomy.add_argument("file", type=Path)
-    taxonomy.add_argument("--text", required=True, help="column with the texts")
-    taxonomy.add_argument("--out", type=Path, required=True, help="label file to write (YAML: name and description per label)")
-    taxonomy.add_argument("--method", choices=["clusters", "claude", "openai_compatible"], default="clusters",
-                          help="clusters: offline (default); claude or openai_compatible: the TnT-LLM steps with that teacher")
-    taxonomy.add_argument("--max-labels", type=int, default=8)
-    taxonomy.add_argument("--use-case", default="sort these texts into categories a team can act on")
-    taxonomy.add_argument("--sample", type=int, default=200, help="texts the LLM summarizes (default 200)")
-    taxonomy.add_argument("--model", help="model of the LLM teacher")
-    taxonomy.add_argument("--base-url", help="endpoint of the LLM teacher (required for openai_compatible)")
-    taxonomy.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
-                          help="USD per million input and output tokens, for a model without a known price")
-
-    slices = commands.add_parser("slices", parents=[common], help="compute the failure-zone slices of a data set (depth, "
-                                 "ambiguity, false premise, low-probability targets); only what changed is recomputed")
-    slices.add_argument("--dataset", required=True)
-    slices.add_argument("--judge", choices=["claude", "openai_compatible"],
-                        help="also ask this LLM whether each text is ambiguous and whether it has a false premise (costs calls, once)")
-    slices.add_argument("--model", help="model of the judge")
-    slices.add_argument("--base-url", help="endpoint of the judge (required for openai_compatible)")
-    slices.add_argument("--price", type=float, nargs=2, metavar=("INPUT", "OUTPUT"),
-                        help="USD per million input and output tokens, for a model without a known price")
-    slices.add_argument("--train-detector", nargs=4, action="append", default=[],
-                        metavar=("SLICE", "FILE", "TEXT_COLUMN", "FLAG_COLUMN"),
-                        help="train the offline flag detector on labeled texts (for example FalseQA's train.csv question "
-                             "label for false premises) and add its scores as SLICE (repeatable)")
-    slices.add_argument("--force", action="store_true", help="recompute even where the inputs did not change")
-
-    noise = commands.add_parser("noise-experiment", parents=[common], help="the controlled noise experiment: the same "
-                                "error rate uniform or concentrated in one slice, as a run")
-    noise.add_argument("--dataset", required=True)
-    noise.add_argument("--slice", required=True, metavar="SLICE=BUCKET", type=_key_value,
-                       help="where to concentrate the noise, for example clause_depth=3+ or a user column=value")
-    noise.add_argument("--rate", type=float, default=0.2, help="overall teacher error rate (default 0.2)")
-    noise.add_argument("--sizes", default="100,200,500,1000,2000,all")
-
-    run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
-    run.add_argument("--config", type=Path, required=True)
-    run.add_argument("--dry-run", action="store_true", help="only estimate the LLM calls, tokens and cost; call nothing")
-
-    map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
-    map_.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="a run id (repeatable; default: every finished run without a map)")
-
-    budget = commands.add_parser("budget", parents=[common], help="budget curves: what N human checks buy, per ranking strategy")
-    budget.add_argument("--run", required=True)
-    budget.add_argument("--teacher", required=True)
-    budget.add_argument("--budgets", default="0,25,50,100,200,400,800", help="comma-separated numbers of checks")
-
-    export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
-    export.add_argument("--run", required=True)
-    export.add_argument("--teacher", required=True)
-    export.add_argument("--strategy", help="a ranking strategy (default: the one chosen across data sets, "
-                                           "core.review.strategies.DEFAULT_STRATEGY; see the README)")
-    export.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
-    export.add_argument("--limit", type=int, default=500)
-    export.add_argument("--out", type=Path, required=True)
-
-    verdicts = commands.add_parser("import-verdicts", parents=[common], help="import completed annotations as verdicts")
-    verdicts.add_argument("file", type=Path)
-    verdicts.add_argument("--dataset", required=True)
-    verdicts.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
-
-    apply = commands.add_parser("apply-verdicts", parents=[common], help="rerun with the teacher's labels corrected by the verdicts")
-    apply.add_argument("--run", required=True)
-    apply.add_argument("--teacher", required=True)
-
-    report = commands.add_parser("report", parents=[common], help="a run's answer (JSON), or its report to hand out (HTML)")
-    report.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
-    report.add_argument("--format", choices=["json", "html"], default="json", help="html: one self-contained page")
-    report.add_argument("--out", type=Path, help="write to this file (html: required) instead of printing")
-    report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
-
-    runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
-    runs.add_argument("--json", action="store_true", help="machine-readable output")
-    return parser
 
 
 def _print_headlines(store, run_id: str) -> None:
@@ -394,17 +274,7 @@ def _runs(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
-                "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
-                "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts,
-                "report": _report}
-    try:
-        return handlers[args.command](args)
-    except PseudolensError as exc:
-        print(f"{'database error' if isinstance(exc, StoreError) else 'error'}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; finished labels and fits are kept, rerun the same command to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+COMMANDS = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
+            "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
+            "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts,
+            "report": _report}
