@@ -152,3 +152,14 @@ def test_sizes_larger_than_the_data_are_an_error_not_a_run_without_fits(db, tmp_
         run_experiment(db, crossfit_config(sizes=[5000]))
     run_id = run_experiment(db, crossfit_config(sizes=[60, 5000, "all"]))
     assert any("5000" in warning for warning in db.run(run_id)["warnings"])
+
+
+def test_a_teacher_with_fewer_usable_rows_than_gold_is_compared_at_both_alls(db, tmp_path):
+    corpus = demo_corpus.generate(n=400, seed=10)
+    corpus["gpt"] = corpus["label"]
+    corpus.loc[:79, "gpt"] = "unparseable"  # the teacher's arm is smaller than the gold arm
+    corpus.to_csv(tmp_path / "d.csv", index=False)
+    mapping = ColumnMapping(text="text", id="id", gold="label", llm_labels={"gpt": "gpt"})
+    import_dataset(db, read_dataset(tmp_path / "d.csv", mapping, demo_corpus.LABEL_SET), "cf")
+    [line] = headlines(db, run_experiment(db, crossfit_config(teachers=[{"name": "gpt", "kind": "recorded"}])))
+    assert line.n_teacher_arm < line.n_gold_arm and line.gap is not None and line.n_invalid == 80

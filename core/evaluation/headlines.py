@@ -150,7 +150,7 @@ def headlines_from(curve: pd.DataFrame, comparisons: pd.DataFrame, teacher_score
         size = int(largest["size"])
         mine = comparisons[(comparisons.teacher_name == teacher) & (comparisons.label_mode == mode)
                            & (comparisons.metric == metric)]
-        versus_gold = mine[mine.versus == "gold_student"]
+        versus_gold = mine[mine.versus.isin(["gold_student", "gold_student_all"])]
         gold_size = int(gold["size"]) if gold is not None else None
         gap = versus_gold[(versus_gold["size"] == size) & (versus_gold["reference_size"] == gold_size)]
         # arms of different sizes also meet at the largest size both reach, on the same texts

@@ -180,8 +180,8 @@ def summarize(scoring: Scoring, label_names: list[str], teacher_labels: dict[str
         references = [("teacher", teachers[trained_on][1], None)]
         if size in gold_sizes:
             references.append(("gold_student", arms[(GOLD, "hard", size)], size))
-        if largest and gold_sizes and gold_sizes[-1] != size:
-            references.append(("gold_student", arms[(GOLD, "hard", gold_sizes[-1])], gold_sizes[-1]))
+        if largest and gold_sizes and gold_sizes[-1] != size:  # each arm at all its rows
+            references.append(("gold_student_all", arms[(GOLD, "hard", gold_sizes[-1])], gold_sizes[-1]))
         for versus, reference, reference_size in references:
             for metric in METRICS:
                 estimate = _difference(scores, reference, metric, scoring)
