@@ -97,7 +97,7 @@ def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):
     """))
     assert cli.main(["run", "--config", str(config), "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "finished" in out and "Trained on sim (SIMULATED) hard labels" in out
+    assert "finished" in out and "Training on sim (SIMULATED) hard labels" in out
     assert cli.main(["runs", "--db", str(db), "--json"]) == 0
     [run] = json.loads(capsys.readouterr().out)
     assert run["status"] == "finished" and run["teachers"] == "sim"
@@ -133,6 +133,8 @@ def test_gpt4o_labels_on_global_warming_stance_through_the_recorded_teacher(tmp_
         label_modes = ["hard", "soft"]
         [test]
         fraction = 0.3
+        [evaluation]
+        scheme = "split"  # a random 30% test split (cross-fitting, the default, would score every row)
         [[teachers]]
         name = "gpt4o"
         kind = "recorded"

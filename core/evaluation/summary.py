@@ -123,7 +123,8 @@ def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_name
     said_all = label_indices(everything["label"], label_names)
     accuracy_all = float((said_all == scoring.truth.to_numpy()).mean())
     reasons = everything["abstain_reason"].fillna("").astype(str)
-    held_out = {metric: scoring.estimate(per_fold[metric], samples[metric], fixed=True) for metric in METRICS}
+    pooled = dict(zip(METRICS, accuracy_and_macro_f1(true, said, k)))  # every scored row once per repeat
+    held_out = {metric: interval(samples[metric], pooled[metric]) for metric in METRICS}
     row = {"teacher_name": name, "n_test": len(scored),
            "n_answered": int((label_indices(labels["label"].reindex(scored), label_names) >= 0).sum()),
            **{f"{metric}{suffix}": getattr(held_out[metric], attr) for metric in METRICS

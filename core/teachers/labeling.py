@@ -37,11 +37,11 @@ def growing_batches(n: int, largest: int, first: int):
 
 
 def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: LabelSet, examples: pd.DataFrame,
-                  batch_size: int = 1000, progress: Progress | None = None) -> int:
+                  batch_size: int | None = None, progress: Progress | None = None) -> int:
     """Labels the examples (`example_id`, `text`) this teacher has not labeled yet; returns how many it labeled.
-    A teacher that works best on everything at once (a Message Batch) says so in `labels_per_batch`."""
-    preferred = getattr(teacher, "labels_per_batch", None)
-    batch_size = preferred or batch_size
+    Batches grow from 25 to 1000 texts unless `batch_size` fixes them; a teacher that works best on everything at
+    once (a Message Batch) says so in `labels_per_batch`."""
+    preferred = getattr(teacher, "labels_per_batch", None) or batch_size
     key = register(store, teacher)
     done = store.labeled_example_ids(key, dataset_id)
     todo = [TextItem(r.example_id, r.text) for r in examples.itertuples() if r.example_id not in done]
@@ -69,8 +69,9 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
     async def label_all() -> None:
         # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
         # keeps the teacher's request slots busy while the last calls of this one finish
-        first = batch_size if preferred else 25  # a teacher's own batch size (a Message Batch) is kept whole
-        batches = [todo[start:end] for start, end in growing_batches(len(todo), batch_size, first)]
+        largest = preferred or 1000
+        first = preferred or 25  # a batch size asked for (a Message Batch's, the caller's) is kept whole
+        batches = [todo[start:end] for start, end in growing_batches(len(todo), largest, first)]
         labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]
         done = 0
         try:
