@@ -53,7 +53,7 @@ def version_key() -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _reader(path: Path, _version: float) -> Store:
+def _reader(path: Path, db_version: float) -> Store:
     # one Store per database version: opening checks the schema, which need not happen on every query
     return Store(path, read_only=True, lock_timeout=3.0)
 
@@ -78,7 +78,7 @@ def writer() -> Store:
 
 
 @st.cache_data(show_spinner=False)
-def cached_runs(_version: float) -> pd.DataFrame:
+def cached_runs(db_version: float) -> pd.DataFrame:
     return reader().runs()
 
 
@@ -154,7 +154,7 @@ def metric() -> str:
 
 
 @st.cache_data(show_spinner=False)
-def _run_teachers(run_id: str, _version: float) -> pd.DataFrame:
+def _run_teachers(run_id: str, db_version: float) -> pd.DataFrame:
     teachers = reader().run_teachers(run_id)
     return teachers.assign(tag=[teacher_tag(k) for k in teachers["kind"]],
                            title=[teacher_title(n, k) for n, k in zip(teachers["teacher_name"], teachers["kind"])])
@@ -208,7 +208,7 @@ def answer(sentence: str, tone: str, over: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _report(run_id: str, metric: str, _version: float) -> str:
+def _report(run_id: str, metric: str, db_version: float) -> str:
     from core.report.service import html_report
 
     return html_report(reader(), run_id, metric)

@@ -12,7 +12,7 @@ title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, _version):
+def load(run_id, teacher, db_version):
     return ui.reader().budget_curve(run_id, teacher)
 
 

@@ -18,7 +18,7 @@ NO_CLUSTER = "#e3e3e3"
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, _version):
+def load(run_id, teacher, db_version):
     s = ui.reader()
     return with_patterns(s.example_view(run_id, teacher, "umap", sample=MAX_POINTS)), s.cluster_terms(run_id, teacher)
 

@@ -9,7 +9,7 @@ metric = ui.metric()
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, _version):
+def load(run_id, db_version):
     s = ui.reader()
     return s.curve(run_id), s.teacher_scores(run_id)
 

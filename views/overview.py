@@ -13,7 +13,7 @@ config = run["config"]
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, metric, _version):
+def load(run_id, metric, db_version):
     from core.evaluation.report import run_report
 
     s = ui.reader()
@@ -69,7 +69,7 @@ with st.expander("Label distribution"):
 
 
 @st.cache_data(show_spinner=False)
-def load_calibration(run_id, _version):
+def load_calibration(run_id, db_version):
     from core.evaluation.service import calibration
 
     s = ui.reader()

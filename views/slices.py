@@ -32,7 +32,7 @@ if not any(o.slice_by == "stored" for o in options):
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, mode, title, _version):
+def load(run_id, teacher, mode, title, db_version):
     chosen = next(o for o in slice_options(ui.reader(), ui.reader().run(run_id)["dataset_id"]) if o.title == title)
     return slice_table(ui.reader(), run_id, teacher, mode, chosen)
 

@@ -20,7 +20,7 @@ CHOSEN = "(the label chosen in the box)"
 
 
 @st.cache_data(show_spinner=False)
-def choices(run_id, dataset_id, teacher, _version):
+def choices(run_id, dataset_id, teacher, db_version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
     slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
@@ -45,7 +45,7 @@ with st.expander("Filter by slice or cluster"):
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, teacher, strategy, clusters, slice_title, values, include_reviewed, _version):
+def load(run_id, teacher, strategy, clusters, slice_title, values, include_reviewed, db_version):
     s = ui.reader()
     option = slices.get(slice_title)
     by_column = option is not None and option.slice_by == "column" and values
