@@ -8,7 +8,7 @@ from core.evaluation.service import slice_options
 from core.report.words import visible_slices
 from core.review import exchange
 from core.review.queue import spot_check_queue
-from core.review.strategies import STRATEGIES
+from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES
 from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
 st.title("Spot-check queue")
@@ -30,7 +30,7 @@ def choices(run_id, dataset_id, teacher, db_version):
 left, right = st.columns([1, 2])
 teacher = ui.pick_teacher(run["run_id"], "Teacher whose labels to check", container=left)
 strategies, cluster_ids, slices = choices(run["run_id"], dataset.dataset_id, teacher, ui.version_key())
-strategy = right.selectbox("Rank by", strategies, index=strategies.index("disagreement") if "disagreement" in strategies else 0,
+strategy = right.selectbox("Rank by", strategies, index=strategies.index(DEFAULT_STRATEGY) if DEFAULT_STRATEGY in strategies else 0,
                            format_func=lambda s: f"{s}: {STRATEGIES.description(s) if s in STRATEGIES else ''}")
 
 with st.expander("Filter by slice or cluster"):

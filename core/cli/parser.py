@@ -115,10 +115,11 @@ def parser() -> argparse.ArgumentParser:
     apply.add_argument("--run", required=True)
     apply.add_argument("--teacher", required=True)
 
-    report = commands.add_parser("report", parents=[common], help="a run's answer (JSON), or its report to hand out (HTML)")
+    report = commands.add_parser("report", parents=[common], help="a run's answer (JSON), or its report to hand out (HTML or PDF)")
     report.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
-    report.add_argument("--format", choices=["json", "html"], default="json", help="html: one self-contained page")
-    report.add_argument("--out", type=Path, help="write to this file (html: required) instead of printing")
+    report.add_argument("--format", choices=["json", "html", "pdf"], default="json",
+                        help="html: one self-contained page; pdf: that page printed by a local Chromium")
+    report.add_argument("--out", type=Path, help="write to this file (html, pdf: required) instead of printing")
     report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
 
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")

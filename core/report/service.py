@@ -11,6 +11,7 @@ from core.evaluation.service import slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
+from core.report.pdf import print_pdf
 from core.report.words import gap_tone, structure_words, teacher_tag, visible_slices
 from core.store import Store
 
@@ -24,12 +25,15 @@ def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | Non
         text = json.dumps(run_report(store, run_id, metric), indent=1, default=str)
         if out is None:
             return text
+        content = text.encode("utf-8")
     elif out is None:
-        raise InputError("--format html writes a file: name it with --out FILE")
+        raise InputError(f"--format {fmt} writes a file: name it with --out FILE")
+    elif fmt == "pdf":
+        content = print_pdf(html_report(store, run_id, metric))
     else:
-        text = html_report(store, run_id, metric)
+        content = html_report(store, run_id, metric).encode("utf-8")
     try:
-        out.write_text(text, encoding="utf-8")
+        out.write_bytes(content)
     except OSError as exc:
         raise InputError(f"cannot write the report to {out}: {exc.strerror}") from None
     return f"{fmt} report of run {run_id} written to {out}"
