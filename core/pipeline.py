@@ -10,6 +10,7 @@ from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
 from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
+from core.evaluation.service import store_teacher_overview
 from core.progress import Progress
 from core.review.ranking import rank_pool
 from core.store import Store
@@ -59,6 +60,9 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         for name in teacher_ids:
             rank_pool(store, run_id, name)
         timings["rankings"] = round(time.perf_counter() - ranking_started, 3)
+        overview_started = time.perf_counter()
+        store_teacher_overview(store, run_id)  # so the dashboard's first visit reads it instead of aggregating
+        timings["overview"] = round(time.perf_counter() - overview_started, 3)
     except BaseException as exc:
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
         raise

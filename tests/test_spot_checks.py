@@ -12,6 +12,7 @@ from core.evaluation.config import parse_config
 from core.errors import DataError
 from core.pipeline import apply_verdicts, run_experiment
 from core.review.verdicts import record_verdict, reviewer_agreement
+from core.review import queue as queue_module
 from core.review.queue import spot_check_queue
 from core.review.strategies import STRATEGIES
 from core.review.ranking import ranking_input
@@ -84,6 +85,27 @@ def test_queue_follows_the_stored_ranking_and_picked_examples_come_first(db, run
     assert queue["total"].iloc[0] == len(expected)
     db.pin(small_dataset.dataset_id, [expected["example_id"].iloc[-1]], "on the map (sim)")
     assert spot_check_queue(db, run, "sim", "cleanlab", limit=1)["reason"].iloc[0] == "picked on the map (sim)"
+
+
+def test_the_stored_queue_head_gives_the_full_reads_queue_after_verdicts_and_picks(db, run, small_dataset, monkeypatch):
+    """The queue's head is stored when the run finishes; verdicts and picks made later are applied when it is read,
+    and a request deeper than the head reads everything."""
+    monkeypatch.setattr(queue_module, "QUEUE_HEAD", 30)
+    queue_module.store_queue_heads(db, run, "sim")
+    order = db.example_view(run, "sim", queue="cleanlab")["example_id"]
+    assert len(order) > 60 and "queue/sim/cleanlab" in db.page_frame_names(run)
+    for example_id in order.iloc[[0, 2, 3]]:
+        record_verdict(db, small_dataset.dataset_id, example_id, "ada", "skip")
+    db.pin(small_dataset.dataset_id, [order.iloc[-1], order.iloc[5]], "on the map (sim)")
+    for include_reviewed in (False, True):
+        for limit in (10, 27, 45, None):
+            got = spot_check_queue(db, run, "sim", "cleanlab", include_reviewed=include_reviewed, limit=limit)
+            want = db.example_view(run, "sim", where=ExampleFilter(include_reviewed=include_reviewed), queue="cleanlab",
+                                   limit=limit)
+            assert got["example_id"].tolist() == want["example_id"].tolist(), (include_reviewed, limit)
+            assert got["total"].iloc[0] == want["total"].iloc[0] == len(order) - (0 if include_reviewed else 3)
+            assert got["n_verdicts"].tolist() == want["n_verdicts"].tolist()
+    assert queue_module.queue_strategies(db, run, "sim") == db.ranking_strategies(run, "sim")
 
 
 def _label_studio_annotations(tasks, answers):

@@ -4,12 +4,12 @@ import plotly.express as px
 import streamlit as st
 
 import ui
-from core.review.disagreements import PATTERNS, with_patterns
+from core.review.disagreements import PATTERNS
+from core.review.map import map_points
 
 st.title("Disagreement map")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])
-MAX_POINTS = 20000
 PATTERN_COLOURS = ["#c7c7c7", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"]
 # clusters by size, largest first: strong colours for the big ones, far from the light grey of "no cluster"
 CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -20,7 +20,7 @@ NO_CLUSTER = "#e3e3e3"
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, db_version):
     s = ui.reader()
-    return with_patterns(s.example_view(run_id, teacher, "umap", sample=MAX_POINTS)), s.cluster_terms(run_id, teacher)
+    return map_points(s, run_id, teacher), s.cluster_terms(run_id, teacher)
 
 
 view, terms = load(run["run_id"], teacher, ui.version_key())

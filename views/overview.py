@@ -15,13 +15,14 @@ config = run["config"]
 @st.cache_data(show_spinner=False)
 def load(run_id, metric, db_version):
     from core.evaluation.report import run_report
+    from core.evaluation.service import teacher_overview
 
     s = ui.reader()
-    return (run_report(s, run_id, metric), s.teacher_scores(run_id), s.teacher_costs(run_id),
-            s.teacher_label_distribution(run_id), s.gold_distribution(s.run(run_id)["dataset_id"]))
+    return run_report(s, run_id, metric), s.teacher_scores(run_id), teacher_overview(s, run_id)
 
 
-report, scores, costs, distribution, gold = load(run["run_id"], metric, ui.version_key())
+report, scores, overview = load(run["run_id"], metric, ui.version_key())
+costs, distribution, gold = overview["costs"], overview["labels"], overview["gold"]
 teachers = ui.run_teachers(run["run_id"])
 tags = dict(zip(teachers["teacher_name"], teachers["tag"]))
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "
@@ -68,23 +69,11 @@ with st.expander("Label distribution"):
     ui.show_figure(fig, f"{run['run_id']}-label-distribution")
 
 
-@st.cache_data(show_spinner=False)
-def load_calibration(run_id, db_version):
-    from core.evaluation.service import calibration
-
-    s = ui.reader()
-    names = list(s.run_teachers(run_id)["teacher_name"])
-    parts = [calibration(s, run_id, t) for t in names]
-    summary = pd.concat([p[0].assign(teacher=n) for p, n in zip(parts, names)], ignore_index=True)
-    curve = pd.concat([p[1].assign(teacher=n) for p, n in zip(parts, names)], ignore_index=True)
-    return summary, curve
-
-
 with st.expander("Can you trust the teacher's confidence?"):
     st.caption("On the gold test split: expected calibration error (0 = confidence matches accuracy) and the AUROC of "
                "confidence for telling right labels from wrong ones (0.5 = no better than chance; below 0.5 = "
                "confidently wrong).")
-    calibration_summary, reliability = load_calibration(run["run_id"], ui.version_key())
+    calibration_summary, reliability = overview["calibration"], overview["reliability"]
     if calibration_summary.empty:
         st.info("No teacher of this run states a confidence.")
     else:

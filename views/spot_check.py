@@ -7,7 +7,7 @@ from core.errors import DataError, PseudolensError
 from core.evaluation.service import slice_options
 from core.report.words import visible_slices
 from core.review import exchange
-from core.review.queue import spot_check_queue
+from core.review.queue import queue_strategies, spot_check_queue
 from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES
 from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
@@ -24,7 +24,7 @@ def choices(run_id, dataset_id, teacher, db_version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
     slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
-    return s.ranking_strategies(run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
+    return queue_strategies(s, run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
 
 
 left, right = st.columns([1, 2])

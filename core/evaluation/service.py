@@ -49,3 +49,30 @@ def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option
     if option.slice_by == "quantile" and option.column is not None:
         edges = store.quantile_edges(store.run(run_id)["dataset_id"], option.column)
     return slice_table_from(store.slice_rows(run_id, teacher, label_mode, GOLD, option.slice_by, option.column, edges))
+
+
+OVERVIEW_PARTS = ("costs", "labels", "gold", "calibration", "reliability")
+
+
+def teacher_overview(store: Store, run_id: str) -> dict[str, pd.DataFrame]:
+    """What the overview shows about a run's teachers beyond the headlines: cost and answers per teacher, the label
+    distributions (teachers' and gold), and calibration (a summary and the reliability curve per teacher). Each
+    part aggregates every label of the data set (seconds at a million examples), so they are stored when the run
+    finishes (`store_teacher_overview`); a run stored before that has them computed here."""
+    stored = {part: store.page_frame(run_id, f"overview/{part}") for part in OVERVIEW_PARTS}
+    if any(frame is None for frame in stored.values()):
+        return _teacher_overview(store, run_id)
+    return {part: frame for part, frame in stored.items() if frame is not None}
+
+
+def store_teacher_overview(store: Store, run_id: str) -> None:
+    store.write_page_frames(run_id, {f"overview/{part}": frame for part, frame in _teacher_overview(store, run_id).items()})
+
+
+def _teacher_overview(store: Store, run_id: str) -> dict[str, pd.DataFrame]:
+    names = list(store.run_teachers(run_id)["teacher_name"])
+    calibrated = [calibration(store, run_id, name) for name in names]
+    return {"costs": store.teacher_costs(run_id), "labels": store.teacher_label_distribution(run_id),
+            "gold": store.gold_distribution(store.run(run_id)["dataset_id"]),
+            "calibration": pd.concat([s.assign(teacher=n) for (s, _), n in zip(calibrated, names)], ignore_index=True),
+            "reliability": pd.concat([c.assign(teacher=n) for (_, c), n in zip(calibrated, names)], ignore_index=True)}

@@ -10,9 +10,11 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.datasets.terms import top_terms
 from core.progress import Progress
 from core.review.disagreements import cluster_points, with_patterns
+from core.review.queue import store_queue_heads
 from core.store import Store
 
 METHOD = "umap"
+MAP_POINTS = 20000  # drawn on the page (a fixed sample): more points than this only blur the picture
 
 
 def project_dataset(store: Store, dataset_id: str, seed: int = 0) -> None:
@@ -32,6 +34,23 @@ def cluster_disagreements(store: Store, run_id: str, teacher_name: str) -> None:
     terms = top_terms(points["text"], labels) if (labels >= 0).any() else {}
     store.write_clusters(run_id, teacher_name, pd.DataFrame({"example_id": points["example_id"], "cluster": labels}),
                          pd.DataFrame({"cluster": list(terms), "terms": list(terms.values())}, columns=["cluster", "terms"]))
+    # what the map page draws, and the queue heads, which show each example's cluster
+    store.write_page_frames(run_id, {_points_name(teacher_name): store.example_view(run_id, teacher_name, METHOD,
+                                                                                    sample=MAP_POINTS)})
+    store_queue_heads(store, run_id, teacher_name)
+
+
+def _points_name(teacher_name: str) -> str:
+    return f"map/{teacher_name}"
+
+
+def map_points(store: Store, run_id: str, teacher_name: str) -> pd.DataFrame:
+    """The examples the map page draws (a fixed sample of `MAP_POINTS`) with their agreement pattern: stored when
+    the map was built, else read now."""
+    points = store.page_frame(run_id, _points_name(teacher_name))
+    if points is None:
+        points = store.example_view(run_id, teacher_name, METHOD, sample=MAP_POINTS)
+    return with_patterns(points)
 
 
 def build_map(store: Store, run_id: str, progress: Progress | None = None, force: bool = False) -> None:

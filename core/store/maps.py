@@ -14,6 +14,9 @@ class MapTables(Database):
     def write_projection(self, dataset_id: str, method: str, points: pd.DataFrame) -> None:
         with self.transaction():
             self.execute("DELETE FROM projections WHERE dataset_id = ? AND method = ?", [dataset_id, method])
+            # the map samples stored for the data set's runs hold the old positions
+            self.execute("DELETE FROM page_frames WHERE starts_with(name, 'map/') AND run_id IN "
+                         "(SELECT run_id FROM runs WHERE dataset_id = ?)", [dataset_id])
             self.insert_frame(points, "INSERT INTO projections SELECT ?, example_id, ?, x, y FROM frame", [dataset_id, method])
 
     def write_clusters(self, run_id: str, teacher_name: str, assignments: pd.DataFrame, terms: pd.DataFrame) -> None:

@@ -1,8 +1,13 @@
 """Reads a page needs that no other aggregate answers: the buckets of a computed slice and the examples in some
-of them (the spot-check queue's filter on computed slices)."""
+of them (the spot-check queue's filter on computed slices), and the frames pages show first, stored once per
+run as Parquet (`page_frames`)."""
 from __future__ import annotations
 
-from core.store.database import Database
+import io
+
+import pandas as pd
+
+from core.store.database import Database, now
 
 
 class PageLookups(Database):
@@ -13,3 +18,22 @@ class PageLookups(Database):
     def slice_members(self, dataset_id: str, slice_name: str, buckets: list[str]) -> set[str]:
         return {r[0] for r in self.rows("SELECT example_id FROM slices WHERE dataset_id = ? AND slice = ? "
                                         "AND bucket IN (SELECT unnest(?))", [dataset_id, slice_name, list(buckets)])}
+
+    def write_page_frames(self, run_id: str, frames: dict[str, pd.DataFrame], *, replace_prefix: str | None = None) -> None:
+        """Stores `frames` by name for `run_id`; `replace_prefix` first drops the run's frames whose names start
+        with it, so a part recomputed with fewer frames leaves none behind."""
+        with self.transaction():
+            if replace_prefix is not None:
+                self.execute("DELETE FROM page_frames WHERE run_id = ? AND starts_with(name, ?)", [run_id, replace_prefix])
+            for name, frame in frames.items():
+                buffer = io.BytesIO()
+                frame.to_parquet(buffer, index=False)
+                self.execute("INSERT OR REPLACE INTO page_frames VALUES (?, ?, ?, ?)",
+                             [run_id, name, buffer.getvalue(), now()])
+
+    def page_frame(self, run_id: str, name: str) -> pd.DataFrame | None:
+        stored = self.scalar("SELECT frame FROM page_frames WHERE run_id = ? AND name = ?", [run_id, name])
+        return None if stored is None else pd.read_parquet(io.BytesIO(stored))
+
+    def page_frame_names(self, run_id: str) -> list[str]:
+        return [r[0] for r in self.rows("SELECT name FROM page_frames WHERE run_id = ? ORDER BY 1", [run_id])]

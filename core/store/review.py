@@ -27,6 +27,19 @@ class ReviewTables(Database):
                           "INSERT INTO pinned SELECT ?, example_id, ?, ? FROM frame ON CONFLICT DO NOTHING",
                           [dataset_id, source, now()])
 
+    def review_marks(self, dataset_id: str) -> tuple[dict[str, int], dict[str, str]]:
+        """Verdicts per example and the examples picked by hand (example -> where): what changes a stored queue
+        after it was computed."""
+        counts = dict(self.rows("SELECT example_id, count(*) FROM verdicts WHERE dataset_id = ? GROUP BY 1", [dataset_id]))
+        picked = dict(self.rows("SELECT example_id, min(source) FROM pinned WHERE dataset_id = ? GROUP BY 1", [dataset_id]))
+        return counts, picked
+
+    def reviewed_in_ranking(self, run_id: str, teacher_name: str, strategy: str) -> int:
+        return self.scalar("""SELECT count(DISTINCT v.example_id) FROM verdicts v JOIN runs r USING (dataset_id)
+                              JOIN rankings rk ON rk.run_id = r.run_id AND rk.example_id = v.example_id
+                              WHERE r.run_id = ? AND rk.teacher_name = ? AND rk.strategy = ?""",
+                           [run_id, teacher_name, strategy])
+
     def write_rankings(self, run_id: str, teacher_name: str, rankings: dict[str, pd.DataFrame]) -> None:
         """Replaces a teacher's rankings, one frame (best first) per strategy, in one transaction."""
         rows = pd.concat([ranked.assign(strategy=name, rank=range(1, len(ranked) + 1)) for name, ranked in rankings.items()],

@@ -11,9 +11,10 @@ from core.store.database import Database
 @dataclass(frozen=True)
 class ExampleFilter:
     """Which examples of a run's view to keep: a role (train or test), map clusters, the values of a user
-    column, and whether examples that already have a verdict stay."""
+    column, particular examples, and whether examples that already have a verdict stay."""
 
     role: str | None = None
+    example_ids: tuple[str, ...] = ()
     clusters: tuple[int, ...] = ()
     slice_column: str | None = None
     slice_values: tuple[str, ...] = ()
@@ -45,6 +46,9 @@ class PageQueries(Database):
         if where.role:
             filters.append("role = $role")
             params["role"] = where.role
+        if where.example_ids:
+            filters.append("example_id IN (SELECT unnest($ids))")
+            params["ids"] = list(where.example_ids)
         if where.clusters:
             filters.append("cluster IN (SELECT unnest($clusters))")
             params["clusters"] = [int(c) for c in where.clusters]
