@@ -19,7 +19,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.errors import InputError, StoreBusyError, StoreError
 from core.paths import DEFAULT_DB, derived_status_path
-from core.report.words import teacher_tag, teacher_title
+from core.report.words import teacher_tags, teacher_titles
 from core.store import Store
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -156,17 +156,13 @@ def metric() -> str:
 @st.cache_data(show_spinner=False)
 def _run_teachers(run_id: str, db_version: float) -> pd.DataFrame:
     teachers = reader().run_teachers(run_id)
-    return teachers.assign(tag=[teacher_tag(k) for k in teachers["kind"]],
-                           title=[teacher_title(n, k) for n, k in zip(teachers["teacher_name"], teachers["kind"])])
+    return teachers.assign(tag=teachers["teacher_name"].map(teacher_tags(teachers)),
+                           title=teachers["teacher_name"].map(teacher_titles(teachers)))
 
 
 def run_teachers(run_id: str) -> pd.DataFrame:
     """The run's teachers with `tag` (what it is: SIMULATED, LLM, offline model, ...) and `title` ("name (tag)")."""
     return _run_teachers(run_id, version_key())
-
-
-def teacher_titles(teachers: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(teachers["teacher_name"], teachers["title"]))
 
 
 def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:

@@ -136,7 +136,8 @@ def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashbo
     assert "lasso" in spec
     assert "&lt;script&gt;" in spec and "<script>alert" not in spec  # hover text is escaped
     clusters = at.dataframe[0].value
-    assert {"cluster", "n", "teacher_error", "student_error", "terms"} <= set(clusters.columns)
+    assert {"cluster", "n", "n_gold", "teacher error [95% CI]", "student error [95% CI]", "terms"} <= set(clusters.columns)
+    assert (clusters["n_gold"] <= clusters["n"]).all() and clusters["teacher error [95% CI]"].str.contains(r"\[").any()
 
 
 def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):

@@ -194,3 +194,23 @@ def test_applying_verdicts_trains_on_corrected_labels_and_shows_before_and_after
     final = curve[(curve["metric"] == "accuracy") & (curve["size"] == curve["size"].max())].set_index("trained_on")["mean"]
     assert final["sim+verdicts"] > final["sim"]
     assert apply_verdicts(db, run, "sim") == new_run  # same verdicts: the same run, found not redone
+
+
+def test_cluster_error_rates_count_only_texts_with_a_gold_label():
+    from core.review.disagreements import cluster_summary
+
+    # cluster 0: 4 texts, 2 with gold, the teacher wrong on 1 of them; cluster 1: no gold at all; -1 is noise
+    view = pd.DataFrame({
+        "example_id": [f"e{i}" for i in range(8)],
+        "cluster": [0, 0, 0, 0, 1, 1, -1, -1],
+        "gold": ["a", "b", None, None, None, None, "a", "a"],
+        "teacher_label": ["a", "a", "b", "b", "a", "b", "b", "b"],
+        "student_label": ["a", "b", "a", "a", "a", "a", "b", "b"],
+    })
+    summary = cluster_summary(view).set_index("cluster")
+    assert list(summary.index) == [0, 1]
+    assert summary.loc[0, ["n", "n_gold"]].tolist() == [4, 2]
+    assert summary.loc[0, "teacher_error"] == 0.5 and summary.loc[0, "student_error"] == 0.0
+    assert 0 < summary.loc[0, "teacher_error_lo"] < 0.5 < summary.loc[0, "teacher_error_hi"] < 1
+    assert summary.loc[0, "student_error_hi"] > 0  # no errors seen in 2 texts is not a zero error rate
+    assert summary.loc[1, ["teacher_error", "teacher_error_lo"]].isna().all()

@@ -87,3 +87,19 @@ def test_zero_shot_embedding_teacher_is_a_real_model_with_real_blind_spots(corpu
     abstaining = EmbeddingTeacher(min_confidence=0.99)
     abstained = asyncio.run(abstaining.label_batch(items[:20], LABEL_SET))
     assert any(l.label is None and "below" in l.abstain_reason for l in abstained)
+
+
+@pytest.mark.parametrize("kind, simulated, tag", [
+    ("claude", False, "LLM"),
+    ("simulated", True, "SIMULATED"),
+    ("zero_shot_embedding", False, "offline model, not an LLM"),
+    ("recorded", False, "recorded labels"),
+    ("corrected", False, "corrected by reviewers"),
+    ("corrected", True, "SIMULATED, corrected by reviewers"),
+    ("aggregate", False, "AGGREGATE"),
+    ("aggregate", True, "SIMULATED, AGGREGATE"),
+])
+def test_every_teacher_is_named_for_what_it_is_and_a_simulated_base_is_never_lost(kind, simulated, tag):
+    from core.teachers.registry import teacher_tag
+
+    assert teacher_tag(kind, simulated) == tag

@@ -4,7 +4,8 @@ import plotly.express as px
 import streamlit as st
 
 import ui
-from core.review.disagreements import PATTERNS
+from core.report import tables
+from core.review.disagreements import PATTERNS, cluster_summary
 from core.review.map import map_points
 
 st.title("Disagreement map")
@@ -20,7 +21,8 @@ NO_CLUSTER = "#e3e3e3"
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, db_version):
     s = ui.reader()
-    return map_points(s, run_id, teacher), s.cluster_terms(run_id, teacher)
+    with s.reading():
+        return map_points(s, run_id, teacher), s.cluster_terms(run_id, teacher)
 
 
 view, terms = load(run["run_id"], teacher, ui.version_key())
@@ -61,12 +63,13 @@ event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode=
 ui.html_download(fig, f"{run['run_id']}-map")
 
 st.subheader("Clusters of disagreement")
-summary = (view[view["cluster"].fillna(-1) >= 0].groupby("cluster")
-           .agg(n=("example_id", "size"), teacher_error=("pattern", lambda p: p.isin(["teacher wrong", "both wrong"]).mean()),
-                student_error=("pattern", lambda p: p.isin(["student wrong", "both wrong"]).mean()))
-           .reset_index().merge(terms, on="cluster", how="left").sort_values("n", ascending=False))
-ui.show_table(summary, f"{run['run_id']}-{teacher}-clusters")
-st.caption("Error rates count only examples with a gold label; n is all examples in the cluster.")
+summary = cluster_summary(view).merge(terms, on="cluster", how="left")
+ui.show_table(summary.assign(**{f"{who} error [95% CI]": tables.with_interval(summary, f"{who}_error")
+                                for who in ("teacher", "student")})
+              .drop(columns=[f"{w}_error{e}" for w in ("teacher", "student") for e in ("", "_lo", "_hi")]),
+              f"{run['run_id']}-{teacher}-clusters")
+st.caption(f"n: the cluster's texts among the {len(view):,} drawn; n_gold: those with a human label. Error rates are "
+           "over n_gold only, with 95% Wilson intervals; a cluster without gold labels has none.")
 
 selected_ids = [p["customdata"][0] for p in (event.selection.points if event and event.selection else [])]
 if selected_ids:

@@ -11,7 +11,8 @@ metric = ui.metric()
 @st.cache_data(show_spinner=False)
 def load(run_id, db_version):
     s = ui.reader()
-    return s.curve(run_id), s.teacher_scores(run_id)
+    with s.reading():
+        return s.curve(run_id), s.teacher_scores(run_id)
 
 
 curve, teacher_scores = load(run["run_id"], ui.version_key())

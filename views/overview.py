@@ -18,23 +18,23 @@ def load(run_id, metric, db_version):
     from core.evaluation.service import teacher_overview
 
     s = ui.reader()
-    return run_report(s, run_id, metric), s.teacher_scores(run_id), teacher_overview(s, run_id)
+    with s.reading():
+        return run_report(s, run_id, metric), s.teacher_scores(run_id), teacher_overview(s, run_id)
 
 
 report, scores, overview = load(run["run_id"], metric, ui.version_key())
 costs, distribution, gold = overview["costs"], overview["labels"], overview["gold"]
 teachers = ui.run_teachers(run["run_id"])
-tags = dict(zip(teachers["teacher_name"], teachers["tag"]))
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "
         f"seeds {config['seeds']} · finished {run['finished_at']:%Y-%m-%d %H:%M}")
 
 lines = tables.headlines_for(report, metric)
 for line in lines:
-    ui.answer(tables.say_aloud(line["sentence"])[0], gap_tone(line.get("gap")), tables.who(line, tags))
+    ui.answer(tables.say_aloud(line["sentence"])[0], gap_tone(line.get("gap")), tables.who(line))
 for warning in report["warnings"]:
     ui.plain_box(warning, "warning")
 
-rows = tables.forest_rows(lines, tags)
+rows = tables.forest_rows(lines)
 if not rows.empty:
     ui.show_figure(charts.gap_forest(rows, metric, f"What training on teacher labels costs the student "
                                      f"({ui.METRICS[metric]}, largest training size)"),
@@ -46,12 +46,12 @@ ui.report_button(run["run_id"], metric)
 with st.expander("Statistics behind the sentences"):
     evaluation = report["evaluation"]
     st.text(f"Evaluation: {evaluation['scheme']}, seeds {evaluation['seeds']}"
-            + (f", {evaluation['folds']} folds x {evaluation['repeats']} repeats" if evaluation.get("folds") else "")
+            + (f", {evaluation['folds']} folds x {evaluation['repeats']} repeats" if evaluation["scheme"] == "crossfit" else "")
             + ". The gap is paired: both students are scored on the same rows.")
     for line in lines:
         st.text(line["sentence"])
-    ui.show_table(tables.statistics(lines, tags), f"{run['run_id']}-headlines-{metric}")
-    classes = tables.per_class(lines, tags)
+    ui.show_table(tables.statistics(lines), f"{run['run_id']}-headlines-{metric}")
+    classes = tables.per_class(lines)
     if not classes.empty:
         st.subheader("Per class")
         ui.show_table(classes, f"{run['run_id']}-per-class")

@@ -8,8 +8,14 @@ from core.report.words import structure_words, visible_slices
 
 st.title("Slice error maps")
 run = ui.pick_run()
-store = ui.reader()
-options = visible_slices(slice_options(store, run["dataset_id"]))
+
+
+@st.cache_data(show_spinner=False)
+def offered(dataset_id, db_version):
+    return visible_slices(slice_options(ui.reader(), dataset_id))
+
+
+options = offered(run["dataset_id"], ui.version_key())
 left, middle, right = st.columns(3)
 teacher = ui.pick_teacher(run["run_id"], container=left)
 title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
@@ -33,8 +39,10 @@ if not any(o.slice_by == "stored" for o in options):
 
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, mode, title, db_version):
-    chosen = next(o for o in slice_options(ui.reader(), ui.reader().run(run_id)["dataset_id"]) if o.title == title)
-    return slice_table(ui.reader(), run_id, teacher, mode, chosen)
+    s = ui.reader()
+    with s.reading():
+        chosen = next(o for o in slice_options(s, s.run(run_id)["dataset_id"]) if o.title == title)
+        return slice_table(s, run_id, teacher, mode, chosen)
 
 
 table = load(run["run_id"], teacher, mode, option.title, ui.version_key())

@@ -23,8 +23,9 @@ CHOSEN = "(the label chosen in the box)"
 def choices(run_id, dataset_id, teacher, db_version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
-    slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
-    return queue_strategies(s, run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
+    with s.reading():
+        slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
+        return queue_strategies(s, run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
 
 
 left, right = st.columns([1, 2])
@@ -47,16 +48,17 @@ with st.expander("Filter by slice or cluster"):
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, strategy, clusters, slice_title, values, include_reviewed, db_version):
     s = ui.reader()
-    option = slices.get(slice_title)
-    by_column = option is not None and option.slice_by == "column" and values
-    queue = spot_check_queue(s, run_id, teacher, strategy, clusters=clusters,
-                             slice_column=option.column if by_column else None, slice_values=values if by_column else None,
-                             include_reviewed=include_reviewed, limit=None if option is not None and not by_column and values else 500)
-    if option is not None and option.slice_by == "stored" and values:
-        # computed slices live in their own table; the queue is cut to their members here
-        queue = queue[queue["example_id"].isin(s.slice_members(s.run(run_id)["dataset_id"], option.column, values))]
-        queue = queue.assign(total=len(queue), rank=range(1, len(queue) + 1)).head(500)
-    return queue
+    with s.reading():
+        option = slices.get(slice_title)
+        by_column = option is not None and option.slice_by == "column" and values
+        queue = spot_check_queue(s, run_id, teacher, strategy, clusters=clusters,
+                                 slice_column=option.column if by_column else None, slice_values=values if by_column else None,
+                                 include_reviewed=include_reviewed, limit=None if option is not None and not by_column and values else 500)
+        if option is not None and option.slice_by == "stored" and values:
+            # computed slices live in their own table; the queue is cut to their members here
+            queue = queue[queue["example_id"].isin(s.slice_members(s.run(run_id)["dataset_id"], option.column, values))]
+            queue = queue.assign(total=len(queue), rank=range(1, len(queue) + 1)).head(500)
+        return queue
 
 
 queue = load(run["run_id"], teacher, strategy, clusters, slice_title, values, include_reviewed, ui.version_key())

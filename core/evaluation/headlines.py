@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from core.evaluation.fitting import GOLD
+from core.teachers.registry import teacher_tag
 from core.evaluation.metrics import Estimate
 
 METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
@@ -27,7 +28,7 @@ class ClassErrors:
 @dataclass(frozen=True)
 class Headline:
     teacher: str
-    teacher_kind: str  # llm, simulated, model, recorded, corrected
+    teacher_tag: str  # what the teacher is: LLM, SIMULATED, offline model, ... (`teachers.registry.teacher_tag`)
     simulated: bool
     label_mode: str
     metric: str
@@ -161,7 +162,7 @@ def headlines_from(curve: pd.DataFrame, comparisons: pd.DataFrame, teacher_score
         differences = class_differences[(class_differences.teacher_name == teacher)
                                         & (class_differences.label_mode == mode)]
         out.append(Headline(
-            teacher=teacher, teacher_kind=teacher_kind(teachers.loc[teacher, "kind"]),
+            teacher=teacher, teacher_tag=teacher_tag(teachers.loc[teacher, "kind"], bool(teachers.loc[teacher, "simulated"])),
             simulated=bool(teachers.loc[teacher, "simulated"]), label_mode=mode, metric=metric, scheme=scheme,
             size=size, n_teacher_arm=int(largest["n_train"]),
             n_gold_arm=int(gold["n_train"]) if gold is not None else None, n_test=int(largest["n_test"]),
@@ -180,16 +181,3 @@ def headlines_from(curve: pd.DataFrame, comparisons: pd.DataFrame, teacher_score
             beats_teacher_from=beats_teacher_from(mine[mine.versus == "teacher"]),
         ))
     return out
-
-
-def teacher_kind(kind: str) -> str:
-    """What a teacher is, in the words every view uses: an LLM, a SIMULATED noise model, a non-LLM model, labels
-    recorded from an LLM, or a teacher corrected by human verdicts."""
-    from core.teachers import TEACHERS
-
-    info = TEACHERS.plugin(kind).info if kind in TEACHERS else {}
-    if info.get("simulated"):
-        return "simulated"
-    if info.get("llm"):
-        return "llm"
-    return {"recorded": "recorded", "corrected": "corrected"}.get(kind, info.get("role", "model"))

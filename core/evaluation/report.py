@@ -32,7 +32,7 @@ def run_report(store: Store, run_id: str, metric: str = "accuracy") -> dict:
         "evaluation": {"scheme": scheme, "folds": config.evaluation.folds if scheme == "crossfit" else 1,
                        "repeats": config.evaluation.repeats if scheme == "crossfit" else 1, "seeds": config.seeds},
         "warnings": run["warnings"],
-        "headlines": [{**line.to_dict(), "n_folds": line.n_folds} for line in lines],
+        "headlines": [line.to_dict() for line in lines],
     })
 
 

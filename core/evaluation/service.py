@@ -62,7 +62,7 @@ def teacher_overview(store: Store, run_id: str) -> dict[str, pd.DataFrame]:
     stored = {part: store.page_frame(run_id, f"overview/{part}") for part in OVERVIEW_PARTS}
     if any(frame is None for frame in stored.values()):
         return _teacher_overview(store, run_id)
-    return {part: frame for part, frame in stored.items() if frame is not None}
+    return stored
 
 
 def store_teacher_overview(store: Store, run_id: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from core.errors import InputError
 from core.evaluation.report import find_run, run_report
 from core.evaluation.service import slice_options, slice_table
@@ -12,7 +14,7 @@ from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
-from core.report.words import gap_tone, structure_words, teacher_tag, visible_slices
+from core.report.words import gap_tone, structure_words, teacher_tags, teacher_titles, visible_slices
 from core.store import Store
 
 MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structured ones
@@ -43,22 +45,21 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     run = store.run(run_id)
     dataset = store.dataset(run["dataset_id"])
     teachers = store.run_teachers(run_id)
-    tags = {n: teacher_tag(k) for n, k in zip(teachers["teacher_name"], teachers["kind"])}
-    titles = {n: f"{n} ({t})" for n, t in tags.items()}
+    tags, titles = teacher_tags(teachers), teacher_titles(teachers)
     report = run_report(store, run_id, metric)
     lines = tables.headlines_for(report, metric)
-    sentences = [Sentence(tables.say_aloud(h["sentence"])[0], gap_tone(h.get("gap")), tables.who(h, tags)) for h in lines]
-    simulated = [n for n, t in tags.items() if t == "SIMULATED"]
+    sentences = [Sentence(tables.say_aloud(h["sentence"])[0], gap_tone(h.get("gap")), tables.who(h)) for h in lines]
+    simulated = list(teachers.loc[teachers["simulated"], "teacher_name"])
     note = (f"SIMULATED teachers in this run: {', '.join(simulated)}. They are noise models over the human labels, "
             "built for controlled experiments; their numbers say nothing about any LLM." if simulated else None)
 
     sections = [Section("The gap per teacher", figures=[charts.gap_forest(
-        tables.forest_rows(lines, tags), metric, "What training on teacher labels costs the student")]
+        tables.forest_rows(lines), metric, "What training on teacher labels costs the student")]
         if any(h.get("gap") for h in lines) else [],
         paragraphs=["Each row: the student trained on the teacher's labels minus the student trained on human labels, "
                     "at the largest training size, with its paired 95% interval. The sentences with their numbers:",
                     *[h["sentence"] for h in lines]],
-        tables=[tables.statistics(lines, tags)])]
+        tables=[tables.statistics(lines)])]
     sections.append(Section("Teachers", tables=[tables.teachers_at_a_glance(store.teacher_scores(run_id),
                                                                             store.teacher_costs(run_id), metric)]))
     curve = store.curve(run_id)
@@ -76,10 +77,17 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
         "data set": {"name": dataset.name, "id": dataset.dataset_id, "source file": dataset.source_path,
                      "examples": dataset.n_examples, "imported at": dataset.created_at,
                      "columns": dataset.column_mapping, "labels": dataset.label_set.names},
-        "evaluation": report["evaluation"], "teachers": {n: tags[n] for n in titles}, "config": run["config"]})))
+        "evaluation": report["evaluation"], "teachers": tags, "config": run["config"]})))
     return render(f"pseudolens report: {run['name']} on {dataset.name}",
-                  f"run {run_id} · finished {run['finished_at']:%Y-%m-%d %H:%M} · metric {charts.METRIC_NAMES[metric]}",
+                  f"run {run_id} · {_when(run)} · metric {charts.METRIC_NAMES[metric]}",
                   sentences, list(report["warnings"]), note, sections)
+
+
+def _when(run: dict) -> str:
+    """When the run finished, or what state it is in: a killed or running run has no finish time."""
+    finished = run["finished_at"]
+    return f"finished {finished:%Y-%m-%d %H:%M}" if run["status"] == "finished" and not pd.isna(finished) \
+        else f"{run['status']}, not finished"
 
 
 def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:

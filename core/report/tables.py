@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.report.words import teacher_tag
+from core.report.words import teacher_tags
 
 
 def headlines_for(report: dict, metric: str) -> list[dict]:
@@ -20,14 +20,14 @@ def say_aloud(sentence: str) -> tuple[str, str]:
     return (lead + ".", numbers) if stop else (sentence, "")
 
 
-def who(headline: dict, tags: dict[str, str]) -> str:
+def who(headline: dict) -> str:
     """A headline's teacher with what it is, and the label mode it taught with."""
-    return f"{headline['teacher']} ({tags.get(headline['teacher'], headline['teacher_kind'])}) · {headline['label_mode']} labels"
+    return f"{headline['teacher']} ({headline['teacher_tag']}) · {headline['label_mode']} labels"
 
 
-def forest_rows(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+def forest_rows(headlines: list[dict]) -> pd.DataFrame:
     """One row per headline with a gap to the human-label student: `who`, `value`, `lo`, `hi`, `size`."""
-    return pd.DataFrame([{"who": who(h, tags), "size": h["size"], **h["gap"]} for h in headlines if h.get("gap")],
+    return pd.DataFrame([{"who": who(h), "size": h["size"], **h["gap"]} for h in headlines if h.get("gap")],
                         columns=["who", "value", "lo", "hi", "size"])
 
 
@@ -35,10 +35,16 @@ def _ci(e: dict | None, digits: int = 3) -> str:
     return "" if not e else f"{e['value']:.{digits}f} [{e['lo']:.{digits}f}, {e['hi']:.{digits}f}]"
 
 
-def statistics(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+def with_interval(frame: pd.DataFrame, column: str, digits: int = 3) -> list[str]:
+    """`column` with its `column_lo` and `column_hi` as "value [lo, hi]", blank where there is no estimate."""
+    return ["" if pd.isna(v) else f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+            for v, lo, hi in zip(frame[column], frame[f"{column}_lo"], frame[f"{column}_hi"])]
+
+
+def statistics(headlines: list[dict]) -> pd.DataFrame:
     """The numbers behind each sentence, 95% intervals in brackets."""
     return pd.DataFrame([{
-        "teacher": who(h, tags), "training size": h["size"], "student on teacher labels": _ci(h["student"]),
+        "teacher": who(h), "training size": h["size"], "student on teacher labels": _ci(h["student"]),
         "student on human labels": _ci(h.get("gold_student")), "gap": _ci(h.get("gap")),
         "teacher itself (scored rows)": _ci(h["teacher_score"]),
         "gap on the same texts": f"{_ci(h.get('common_gap'))} at N = {h['common_size']}" if h.get("common_gap") else "",
@@ -48,12 +54,12 @@ def statistics(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
         "learns different errors in": ", ".join(h.get("different_errors") or []) or "-"} for h in headlines])
 
 
-def per_class(headlines: list[dict], tags: dict[str, str]) -> pd.DataFrame:
+def per_class(headlines: list[dict]) -> pd.DataFrame:
     """Recall per gold class of the teacher, the student on its labels and the student on human labels."""
     rows = []
     for h in headlines:
         for c in h.get("per_class") or []:
-            rows.append({"teacher": who(h, tags), "label": c["label"], "n": c["n"],
+            rows.append({"teacher": who(h), "label": c["label"], "n": c["n"],
                          "teacher recall": _ci(c["teacher"].get("recall")),
                          "student recall": _ci((c.get("student") or {}).get("recall")),
                          "human-label student recall": _ci((c.get("gold_student") or {}).get("recall")),
@@ -66,9 +72,8 @@ def teachers_at_a_glance(scores: pd.DataFrame, costs: pd.DataFrame, metric: str)
     """Each teacher's score on the test split, what it cost and how fast it answered, in a few readable columns."""
     t = scores.merge(costs, on="teacher_name")
     return pd.DataFrame({
-        "teacher": t["teacher_name"], "what it is": [teacher_tag(k) for k in t["kind"]],
-        f"{metric} on test [95% CI]": [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
-                                       zip(t[metric], t[f"{metric}_lo"], t[f"{metric}_hi"])],
+        "teacher": t["teacher_name"], "what it is": t["teacher_name"].map(teacher_tags(t)),
+        f"{metric} on test [95% CI]": with_interval(t, metric),
         "test answered": [f"{a} / {n}" for a, n in zip(t["n_answered"], t["n_test"])],
         "labels answered": [f"{a} / {n}" for a, n in zip(t["n_labels_answered"], t["n_labels"])],
         "tokens in / out": [f"{int(i):,} / {int(o):,}" for i, o in zip(t["input_tokens"], t["output_tokens"])],

@@ -8,28 +8,18 @@ import math
 import pandas as pd
 
 from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
-from core.teachers.registry import TEACHERS
+from core.teachers.registry import teacher_tag
 
 
-def teacher_tag(kind: str) -> str:
-    """What a teacher of `kind` is, in the words every picker, legend, table and export uses: a simulated noise
-    model is never mistaken for an LLM, and an offline embedding model is not sold as one either."""
-    info = TEACHERS.plugin(kind).info if kind in TEACHERS else {}
-    if info.get("simulated"):
-        return "SIMULATED"
-    if info.get("llm"):
-        return "LLM"
-    return {"import": "recorded labels", "verdicts": "corrected by reviewers"}.get(info.get("source", ""),
-                                                                                   "offline model, not an LLM")
-
-
-def teacher_title(name: str, kind: str) -> str:
-    return f"{name} ({teacher_tag(kind)})"
+def teacher_tags(teachers: pd.DataFrame) -> dict[str, str]:
+    """Name -> what the teacher is (`teacher_tag`), for a frame with `teacher_name`, `kind` and `simulated`."""
+    return {n: teacher_tag(k, bool(s)) for n, k, s in zip(teachers["teacher_name"], teachers["kind"],
+                                                          teachers["simulated"])}
 
 
 def teacher_titles(teachers: pd.DataFrame) -> dict[str, str]:
-    """Name -> "name (TAG)" for a frame of teachers with `teacher_name` and `kind`."""
-    return {n: teacher_title(n, k) for n, k in zip(teachers["teacher_name"], teachers["kind"])}
+    """Name -> "name (what it is)", the way a teacher is offered in pickers and named in legends."""
+    return {n: f"{n} ({tag})" for n, tag in teacher_tags(teachers).items()}
 
 
 def gap_tone(gap: dict | None) -> str:

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import HDBSCAN
 
+from core.evaluation.metrics import wilson
+
 PATTERNS = ("all right", "teacher wrong", "student wrong", "both wrong", "teacher and student agree",
             "teacher and student disagree")
 
@@ -20,6 +22,27 @@ def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
          gold & teacher_right & ~student_right, gold & ~teacher_right & ~student_right, agree],
         PATTERNS[:5], default=PATTERNS[5])
     return view.assign(pattern=pattern)
+
+
+def cluster_summary(view: pd.DataFrame) -> pd.DataFrame:
+    """Per cluster (noise left out), largest first: `n` examples, `n_gold` of them with a gold label, and the
+    teacher's and the student's error rates among those `n_gold` with 95% Wilson intervals (`*_lo`, `*_hi`;
+    NaN where a cluster has no gold label, since an error rate over examples nobody labelled means nothing)."""
+    clustered = view[view["cluster"].fillna(-1) >= 0]
+    has_gold = clustered["gold"].notna()
+    counts = clustered.assign(
+        has_gold=has_gold, teacher_wrong=has_gold & (clustered["teacher_label"] != clustered["gold"]),
+        student_wrong=has_gold & (clustered["student_label"] != clustered["gold"]),
+    ).groupby("cluster").agg(n=("example_id", "size"), n_gold=("has_gold", "sum"),
+                             teacher_wrong=("teacher_wrong", "sum"), student_wrong=("student_wrong", "sum"))
+    summary = counts[["n", "n_gold"]].copy()
+    for who in ("teacher", "student"):
+        rate = (counts[f"{who}_wrong"] / counts["n_gold"]).where(counts["n_gold"] > 0)
+        bounds = [wilson(r, n) for r, n in zip(rate, counts["n_gold"])]
+        summary[f"{who}_error"] = rate
+        summary[f"{who}_error_lo"] = [lo for lo, _ in bounds]
+        summary[f"{who}_error_hi"] = [hi for _, hi in bounds]
+    return summary.reset_index().sort_values("n", ascending=False, kind="stable")
 
 
 def cluster_points(points: pd.DataFrame) -> np.ndarray:

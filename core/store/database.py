@@ -85,7 +85,7 @@ class Database:
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for reads: the open transaction's on this thread, else a short-lived one."""
-        active = getattr(self._local, "con", None)
+        active = getattr(self._local, "con", None) or getattr(self._local, "reading", None)
         if active is not None:
             yield active
             return
@@ -99,6 +99,20 @@ class Database:
                 raise
             finally:
                 con.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Reads inside share one connection on this thread (a page's load): opening the file costs about 50 ms
+        at a million examples, which a page paid once per query. Hold it briefly; a writer waits for it."""
+        if getattr(self._local, "con", None) is not None or getattr(self._local, "reading", None) is not None:
+            yield
+            return
+        with self.connect() as con:
+            self._local.reading = con
+            try:
+                yield
+            finally:
+                self._local.reading = None
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

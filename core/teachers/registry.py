@@ -44,6 +44,19 @@ TEACHERS: Registry[TeacherFactory | None] = Registry("teacher kind")
 C = TypeVar("C")
 
 
+def teacher_tag(kind: str, simulated: bool) -> str:
+    """What a teacher is, in the words every picker, legend, table, report and export uses: a noise model is
+    never mistaken for an LLM, an offline embedding model is not sold as one, and a teacher built on a simulated
+    one (corrected by verdicts, or an aggregate with a simulated member) stays marked SIMULATED."""
+    info = TEACHERS.plugin(kind).info if kind in TEACHERS else {}
+    if info.get("simulated"):
+        return "SIMULATED"
+    what = ("LLM" if info.get("llm") else "AGGREGATE" if info.get("aggregate") else
+            {"import": "recorded labels", "verdicts": "corrected by reviewers"}.get(info.get("source", ""),
+                                                                                   "offline model, not an LLM"))
+    return f"SIMULATED, {what}" if simulated else what
+
+
 def register_kind(name: str, *, description: str, params: type[Params] = NoParams,
                   **info: Any) -> Callable[[C], C]:
     """Class decorator for a kind a run builds itself rather than from parameters (its `source` is not
