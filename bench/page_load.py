@@ -51,17 +51,21 @@ def build(path: Path, n: int) -> dict:
 
 def store_page_frames(db: Path) -> float | str:
     """What a run finishing today stores for the pages, for runs stored before that existed."""
-    from core.evaluation.service import store_teacher_overview
+    from core.evaluation.service import SLICE_FRAMES, store_slice_tables, store_teacher_overview
     from core.review.queue import store_queue_heads
 
     store = Store(db)
     started = time.perf_counter()
     done = "already stored"
     for run_id in store.runs().query("status == 'finished'")["run_id"]:
-        if not store.page_frame_names(run_id):
+        names = store.page_frame_names(run_id)
+        if not any(n.startswith("overview/") for n in names):
             store_teacher_overview(store, run_id)
             for teacher in store.run_teachers(run_id)["teacher_name"]:
                 store_queue_heads(store, run_id, teacher)
+            done = ""
+        if not any(n.startswith(SLICE_FRAMES) for n in names):
+            store_slice_tables(store, run_id)
             done = ""
     return done or round(time.perf_counter() - started, 1)
 
@@ -70,7 +74,8 @@ def store_page_frames(db: Path) -> float | str:
 CONTROLS = {
     "overview": [("metric", lambda at: at.sidebar.radio(key="metric").set_value("macro_f1"))],
     "learning_curves": [("label modes", lambda at: at.multiselect[1].set_value(at.multiselect[1].value[:1]))],
-    "slices": [("slice by", lambda at: at.selectbox[2].set_value(at.selectbox[2].options[0]))],
+    "slices": [("slice by", lambda at: at.selectbox[2].set_value(
+        next(o for o in at.selectbox[2].options if o != at.selectbox[2].value)))],
     "spot_check": [("rank by", lambda at: at.selectbox[1].set_value("disagreement")),
                    ("teacher is right (save a verdict, next example)",
                     lambda at: next(b for b in at.button if b.label == "Teacher is right").click())],

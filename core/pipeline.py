@@ -10,9 +10,10 @@ from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
 from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
-from core.evaluation.service import store_teacher_overview
+from core.evaluation.service import store_slice_tables, store_teacher_overview
 from core.progress import Progress
 from core.review.ranking import rank_pool
+from core.slices.service import compute_slices
 from core.store import Store
 from core.teachers import TEACHERS
 from core.teachers.corrected import majority_corrections, verdict_fingerprint
@@ -60,9 +61,10 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
         for name in teacher_ids:
             rank_pool(store, run_id, name)
         timings["rankings"] = round(time.perf_counter() - ranking_started, 3)
-        overview_started = time.perf_counter()
+        page_frames_started = time.perf_counter()
         store_teacher_overview(store, run_id)  # so the dashboard's first visit reads it instead of aggregating
-        timings["overview"] = round(time.perf_counter() - overview_started, 3)
+        store_slice_tables(store, run_id)
+        timings["page_frames"] = round(time.perf_counter() - page_frames_started, 3)
     except BaseException as exc:
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -99,3 +101,15 @@ def apply_verdicts(store: Store, run_id: str, teacher: str, progress: Progress |
 def run_noise_experiment(store: Store, dataset_name: str, slice_name: str, bucket: str, rate: float,
                          progress: Progress | None = None, **options) -> str:
     return run_experiment(store, noise_config(store, dataset_name, slice_name, bucket, rate, **options), progress)
+
+
+def compute_dataset_slices(store: Store, dataset_id: str, slicers, progress: Progress | None = None,
+                           force: bool = False) -> dict[str, bool]:
+    """`compute_slices`, then the slice tables of the data set's finished runs stored again: storing new slices
+    drops the old tables, and the slices page should read them rather than aggregate on a visit."""
+    computed = compute_slices(store, dataset_id, slicers, progress=progress, force=force)
+    if any(computed.values()):
+        runs = store.runs()
+        for run_id in runs.loc[(runs["dataset_id"] == dataset_id) & (runs["status"] == "finished"), "run_id"]:
+            store_slice_tables(store, run_id)
+    return computed

@@ -341,6 +341,39 @@ def test_export_to_a_missing_folder_is_named_before_any_work(out, db, tmp_path, 
     assert code == EXIT_INPUT and str(target) in said
 
 
+@pytest.mark.parametrize("who", ["run", "teacher"])
+def test_export_of_an_unknown_run_or_teacher_is_named_and_writes_no_file(who, db, tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(path), "--db", str(db)]) == 0
+    capsys.readouterr()
+    run, teacher = ("no-such-run", "sim") if who == "run" else ("bad", "claud")
+    out = tmp_path / "queue.csv"
+    code, said = replay(["export", "--run", run, "--teacher", teacher, "--format", "csv", "--out", str(out),
+                         "--db", str(db)], capsys)
+    assert code == EXIT_INPUT and not out.exists()
+    assert ("no-such-run" in said) if who == "run" else ("'claud'" in said and "sim" in said)
+
+
+@pytest.mark.parametrize("argv, bad", [(["budget", "--run", "r", "--teacher", "t", "--budgets", "0,25,x"], "'x'"),
+                                       (["noise-experiment", "--dataset", "base", "--slice", "s=1", "--sizes", "100,al"],
+                                        "'al'")])
+def test_a_number_list_that_is_not_numbers_is_a_usage_error(argv, bad, db, capsys):
+    before = sha(db)
+    with pytest.raises(SystemExit) as stop:
+        cli.main([*argv, "--db", str(db)])
+    said = capsys.readouterr().err
+    assert stop.value.code == 2 and bad in said and "Traceback" not in said and sha(db) == before
+
+
+def test_a_second_data_set_of_the_same_name_is_an_input_error(db, tmp_path, capsys):
+    (tmp_path / "good.csv").write_text(GOOD_CSV)
+    before = sha(db)
+    code, said = replay(["import", str(tmp_path / "good.csv"), "--name", "base", "--text", "text", "--gold", "label",
+                         "--db", str(db)], capsys)
+    assert code == EXIT_INPUT and "'base' already exists" in said and sha(db) == before
+
+
 def test_a_second_run_of_a_running_config_says_it_is_already_running(db, tmp_path, capsys):
     from core.evaluation.config import load_config
     from core.files import held_lock

@@ -115,6 +115,31 @@ def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_on
     assert "not shown to be structured" in structure_sentence(uniform, "clause depth")
 
 
+def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(structured_run, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from core.evaluation.service import slice_options
+    from core.pipeline import compute_dataset_slices
+    from core.store import Store
+
+    store, run_id = structured_run
+    dataset_id = store.run(run_id)["dataset_id"]
+    stored = [n for n in store.page_frame_names(run_id) if n.startswith("slices/")]
+    assert len(stored) == 2 * len(slice_options(store, dataset_id))  # two teachers, one label mode
+    option = SliceOption("clause_depth (syntax)", "stored", "clause_depth")
+    shutil.copy(store.path, tmp_path / "copy.duckdb")
+    copy = Store(tmp_path / "copy.duckdb")
+    slicer = default_slicers(copy, dataset_id)[:1]
+    compute_slices(copy, dataset_id, slicer, force=True)  # new slices: the stored tables would be stale
+    assert not [n for n in copy.page_frame_names(run_id) if n.startswith("slices/")]
+    live = slice_table(copy, run_id, "structured", "hard", option)
+    compute_dataset_slices(copy, dataset_id, slicer, force=True)
+    assert len([n for n in copy.page_frame_names(run_id) if n.startswith("slices/")]) == len(stored)
+    pd.testing.assert_frame_equal(slice_table(copy, run_id, "structured", "hard", option), live, check_dtype=False)
+
+
 def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured_run):
     store, _ = structured_run
     dataset = store.dataset("demo")

@@ -26,7 +26,7 @@ def load(run_id, teacher, db_version):
 
 
 view, terms = load(run["run_id"], teacher, ui.version_key())
-if view["x"].isna().all():
+if view is None:
     st.info("The map for this run has not been computed yet. It takes about a minute (UMAP over the text "
             "embeddings), once per data set; then it is stored and opens instantly. From a shell:")
     st.code(f"python -m core map --run {run['run_id']}", language="bash")

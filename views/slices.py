@@ -29,10 +29,12 @@ if not any(o.slice_by == "stored" for o in options):
             "four seconds per 1,000 texts, once; an LLM judge for ambiguity and false premises is added with "
             "`python -m core slices --dataset NAME --judge claude`.")
     if st.button("Compute the slices"):
-        from core.slices.service import compute_slices, default_slicers
+        from core.pipeline import compute_dataset_slices
+        from core.slices.service import default_slicers
 
         writer = ui.writer()
-        compute_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]), progress=ui.progress_bar())
+        compute_dataset_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]),
+                               progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
 

@@ -90,8 +90,9 @@ def _taxonomy(args) -> int:
 
 def _slices(args) -> int:
     from core.datasets.reading import read_flags, read_texts
+    from core.pipeline import compute_dataset_slices
     from core.slices.detector import DetectorSlicer, FlagDetector
-    from core.slices.service import compute_slices, default_slicers
+    from core.slices.service import default_slicers
     from core.store import Store
     from core.teachers import llm_teacher
     from core.teachers.call_cache import StoreCallCache
@@ -102,7 +103,7 @@ def _slices(args) -> int:
     slicers = default_slicers(store, dataset.dataset_id, judge)
     for name, path, text, flag in args.train_detector:
         slicers.append(DetectorSlicer(name, FlagDetector().fit(read_texts(path, text), read_flags(path, flag))))
-    computed = compute_slices(store, dataset.dataset_id, slicers, progress=TqdmProgress(), force=args.force)
+    computed = compute_dataset_slices(store, dataset.dataset_id, slicers, progress=TqdmProgress(), force=args.force)
     for slicer, fresh in computed.items():
         print(f"{slicer}: {'computed' if fresh else 'unchanged inputs, kept'}")
     counts = store.slices(dataset.dataset_id).groupby(["slice", "bucket"]).size()
@@ -139,8 +140,8 @@ def _noise_experiment(args) -> int:
 
     store = Store(args.db)
     slice_name, bucket = args.slice
-    sizes = [s if s == "all" else int(s) for s in args.sizes.split(",")]
-    run_id = run_noise_experiment(store, args.dataset, slice_name, bucket, args.rate, progress=TqdmProgress(), sizes=sizes)
+    run_id = run_noise_experiment(store, args.dataset, slice_name, bucket, args.rate, progress=TqdmProgress(),
+                                  sizes=args.sizes)
     print(f"run {run_id}:")
     print(f"  {noise_verdict(store, run_id).sentence}")
     return 0
@@ -176,8 +177,8 @@ def _map(args) -> int:
 
     store = Store(args.db)
     runs = store.runs()
-    run_ids = args.run or [r.run_id for r in runs[runs["status"] == "finished"].itertuples()
-                           if not store.has_clusters(r.run_id)]
+    run_ids = [store.find_run(run) for run in args.run] or [
+        r.run_id for r in runs[runs["status"] == "finished"].itertuples() if not store.has_clusters(r.run_id)]
     for run_id in run_ids:
         build_map(store, run_id, progress=TqdmProgress())
         print(f"map of run {run_id} stored")
@@ -192,8 +193,9 @@ def _budget(args) -> int:
     from core.review.budget import budget_curves
     from core.store import Store
 
-    budgets = [int(b) for b in args.budgets.split(",")]
-    summary = budget_curves(Store(args.db), args.run, args.teacher, budgets=budgets, progress=TqdmProgress())
+    store = Store(args.db)
+    summary = budget_curves(store, store.find_run(args.run), args.teacher, budgets=args.budgets,
+                            progress=TqdmProgress())
     half = summary.drop_duplicates("strategy").set_index("strategy")["checks_to_half_gap"]
     print(f"gold-trained student: {summary['gold_accuracy'].iloc[0]:.3f}; checks that close half the gap:")
     for strategy, checks in half.items():
@@ -211,7 +213,8 @@ def _export(args) -> int:
         raise InputError(f"--out {args.out}: " + ("is a folder; name a file in it" if args.out.is_dir() else
                                                   f"the folder {args.out.parent} does not exist"))
     store = Store(args.db, read_only=True)
-    queue = spot_check_queue(store, args.run, args.teacher, args.strategy or DEFAULT_STRATEGY, limit=args.limit)
+    run_id = store.find_run(args.run)
+    queue = spot_check_queue(store, run_id, args.teacher, args.strategy or DEFAULT_STRATEGY, limit=args.limit)
     if args.format == "csv":
         args.out.write_text(exchange.to_csv(queue))
     else:
@@ -219,7 +222,7 @@ def _export(args) -> int:
         args.out.write_text(json.dumps(make(queue, args.teacher), indent=1))
     print(f"wrote {len(queue)} examples to {args.out}")
     if args.format == "label_studio":
-        label_set = store.dataset(store.run(args.run)["dataset_id"]).label_set
+        label_set = store.dataset(store.run(run_id)["dataset_id"]).label_set
         print(f"labeling config for the project:\n{exchange.label_studio_config(label_set)}")
     return 0
 
@@ -239,7 +242,7 @@ def _apply_verdicts(args) -> int:
     from core.store import Store
 
     store = Store(args.db)
-    run_id = apply_verdicts(store, args.run, args.teacher, progress=TqdmProgress())
+    run_id = apply_verdicts(store, store.find_run(args.run), args.teacher, progress=TqdmProgress())
     print(f"run {run_id}:")
     _print_headlines(store, run_id)
     return 0

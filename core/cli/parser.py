@@ -21,6 +21,24 @@ def _key_value(text: str) -> tuple[str, str]:
     return name.strip(), column.strip()
 
 
+def _counts(text: str, allow_all: bool = False) -> list:
+    """A comma-separated list of whole numbers (0 or more), "all" among them where `allow_all`."""
+    values = []
+    for part in (p.strip() for p in text.split(",")):
+        if allow_all and part == "all":
+            values.append(part)
+        elif part.isdigit():
+            values.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(f"{part!r} in {text!r} is not a whole number"
+                                             + (" or 'all'" if allow_all else ""))
+    return values
+
+
+def _sizes(text: str) -> list:
+    return _counts(text, allow_all=True)
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pseudolens", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,22 +101,23 @@ def parser() -> argparse.ArgumentParser:
     noise.add_argument("--slice", required=True, metavar="SLICE=BUCKET", type=_key_value,
                        help="where to concentrate the noise, for example clause_depth=3+ or a user column=value")
     noise.add_argument("--rate", type=float, default=0.2, help="overall teacher error rate (default 0.2)")
-    noise.add_argument("--sizes", default="100,200,500,1000,2000,all")
+    noise.add_argument("--sizes", type=_sizes, default="100,200,500,1000,2000,all")
 
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--dry-run", action="store_true", help="only estimate the LLM calls, tokens and cost; call nothing")
 
     map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
-    map_.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="a run id (repeatable; default: every finished run without a map)")
+    map_.add_argument("--run", action="append", default=[], metavar="RUN", help="a run id or a run config's name "
+                      "(repeatable; default: every finished run without a map)")
 
     budget = commands.add_parser("budget", parents=[common], help="budget curves: what N human checks buy, per ranking strategy")
-    budget.add_argument("--run", required=True)
+    budget.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
     budget.add_argument("--teacher", required=True)
-    budget.add_argument("--budgets", default="0,25,50,100,200,400,800", help="comma-separated numbers of checks")
+    budget.add_argument("--budgets", type=_counts, default="0,25,50,100,200,400,800", help="comma-separated numbers of checks")
 
     export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
-    export.add_argument("--run", required=True)
+    export.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
     export.add_argument("--teacher", required=True)
     export.add_argument("--strategy", help="a ranking strategy (default: the one chosen across data sets, "
                                            "core.review.strategies.DEFAULT_STRATEGY; see the README)")
@@ -112,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     verdicts.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
 
     apply = commands.add_parser("apply-verdicts", parents=[common], help="rerun with the teacher's labels corrected by the verdicts")
-    apply.add_argument("--run", required=True)
+    apply.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
     apply.add_argument("--teacher", required=True)
 
     report = commands.add_parser("report", parents=[common], help="a run's answer (JSON), or its report to hand out (HTML or PDF)")

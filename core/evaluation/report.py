@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from core.errors import NotFound
 from core.evaluation.config import RunConfig
 from core.evaluation.service import headlines
 from core.store import Store
@@ -34,15 +33,3 @@ def run_report(store: Store, run_id: str, metric: str = "accuracy") -> dict:
         "warnings": run["warnings"],
         "headlines": [line.to_dict() for line in lines],
     })
-
-
-def find_run(store: Store, name_or_id: str) -> str:
-    """A run id, or the name in a run's config for its latest finished run."""
-    runs = store.runs()
-    if name_or_id in set(runs["run_id"]):
-        return name_or_id
-    named = runs[(runs["name"] == name_or_id) & (runs["status"] == "finished")]
-    if named.empty:
-        raise NotFound(f"no run with id or name {name_or_id!r} in {store.path} "
-                       f"(finished runs: {', '.join(runs[runs['status'] == 'finished']['name'].unique()) or 'none'})")
-    return str(named.sort_values("created_at")["run_id"].iloc[-1])

@@ -44,7 +44,31 @@ def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
 
 
 def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
-    """Errors per bucket of `option` on the run's test split (see `slice_table_from`)."""
+    """Errors per bucket of `option` on the run's test split (see `slice_table_from`): stored when the run
+    finished or its data set's slices were last computed (`store_slice_tables`), else computed now."""
+    stored = store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option))
+    return stored if stored is not None else _slice_table(store, run_id, teacher, label_mode, option)
+
+
+def store_slice_tables(store: Store, run_id: str) -> None:
+    """Every slice table the slices page offers for the run (each teacher x label mode x slice option): each
+    reads the test split's rows, about a second at a million examples, so a first visit should not pay it."""
+    run = store.run(run_id)
+    options = slice_options(store, run["dataset_id"])
+    store.write_page_frames(run_id, {
+        _slice_frame_name(teacher, mode, option): _slice_table(store, run_id, teacher, mode, option)
+        for teacher in store.run_teachers(run_id)["teacher_name"]
+        for mode in run["config"]["student"]["label_modes"] for option in options}, replace_prefix=SLICE_FRAMES)
+
+
+SLICE_FRAMES = "slices/"
+
+
+def _slice_frame_name(teacher: str, label_mode: str, option: SliceOption) -> str:
+    return f"{SLICE_FRAMES}{teacher}/{label_mode}/{option.slice_by}:{option.column}"
+
+
+def _slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
     edges = None
     if option.slice_by == "quantile" and option.column is not None:
         edges = store.quantile_edges(store.run(run_id)["dataset_id"], option.column)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InputError
-from core.evaluation.report import find_run, run_report
+from core.evaluation.report import run_report
 from core.evaluation.service import slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
@@ -22,7 +22,7 @@ MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structure
 
 def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | None) -> str:
     """What `python -m core report` prints for a run (id or name): its answer as JSON, or where its file went."""
-    run_id = find_run(store, run)
+    run_id = store.find_run(run)
     if fmt == "json":
         text = json.dumps(run_report(store, run_id, metric), indent=1, default=str)
         if out is None:

@@ -35,7 +35,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     fold = plan.folds[0]
     pool = scored_examples.iloc[fold.train].reset_index(drop=True)
     test = scored_examples.iloc[fold.held_out].reset_index(drop=True)
-    teacher_id = store.run_teachers(run_id).set_index("teacher_name").loc[teacher, "teacher_id"]
+    teacher_id = store.run_teacher_id(run_id, teacher)
     teacher_labels = store.teacher_labels(teacher_id, dataset.dataset_id).set_index("example_id")["label"]
     given = teacher_labels.reindex(pool["example_id"]).to_numpy(dtype=object)
     oracle = pool["gold"].to_numpy(dtype=object)

@@ -44,11 +44,13 @@ def _points_name(teacher_name: str) -> str:
     return f"map/{teacher_name}"
 
 
-def map_points(store: Store, run_id: str, teacher_name: str) -> pd.DataFrame:
+def map_points(store: Store, run_id: str, teacher_name: str) -> pd.DataFrame | None:
     """The examples the map page draws (a fixed sample of `MAP_POINTS`) with their agreement pattern: stored when
-    the map was built, else read now."""
+    the map was built, else read now; None while the run's data set has no map."""
     points = store.page_frame(run_id, _points_name(teacher_name))
     if points is None:
+        if not store.has_projection(store.run(run_id)["dataset_id"], METHOD):
+            return None
         points = store.example_view(run_id, teacher_name, METHOD, sample=MAP_POINTS)
     return with_patterns(points)
 

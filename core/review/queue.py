@@ -36,6 +36,7 @@ def spot_check_queue(store: Store, run_id: str, teacher: str, strategy: str, *, 
                      include_reviewed: bool = False, limit: int = 500) -> pd.DataFrame:
     """The first `limit` training-pool examples for human review in a stored strategy's order (examples
     picked by hand first), each with the reason for its place; column `total` holds the whole queue's length."""
+    store.run_teacher_id(run_id, teacher)  # an unknown run or teacher is an error, not an empty queue
     where = ExampleFilter(clusters=tuple(clusters or ()), slice_column=slice_column,
                           slice_values=tuple(slice_values or ()), include_reviewed=include_reviewed)
     queue = None

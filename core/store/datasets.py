@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from core.datasets.labelset import LabelSet
-from core.errors import NotFound, StoreError
+from core.errors import InputError, NotFound
 from core.store.database import Database, now
 
 
@@ -29,7 +29,7 @@ class DatasetTables(Database):
         """A data set, its examples and its extra (slice) columns in long form."""
         with self.transaction() as con:
             if con.execute("SELECT 1 FROM datasets WHERE name = ?", [name]).fetchall():
-                raise StoreError(f"a data set named {name!r} already exists in {self.path}; choose another --name")
+                raise InputError(f"a data set named {name!r} already exists in {self.path}; choose another --name")
             con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [dataset_id, name, source_path, json.dumps(column_mapping), label_set.to_json(), content_hash,
                          len(examples), now()])

@@ -38,7 +38,7 @@ class RunTables(Database):
 
     def runs(self) -> pd.DataFrame:
         return self.query(
-            """SELECT r.run_id, r.name, d.name AS dataset, r.status, r.created_at, r.finished_at, r.code_version,
+            """SELECT r.run_id, r.name, d.name AS dataset, r.dataset_id, r.status, r.created_at, r.finished_at, r.code_version,
                       r.config, r.timings, r.error,
                       (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
                        WHERE rt.run_id = r.run_id) AS teachers
@@ -55,10 +55,31 @@ class RunTables(Database):
         record["warnings"] = json.loads(record["warnings"]) if record["warnings"] else []
         return record
 
+    def find_run(self, name_or_id: str) -> str:
+        """A run id, or the name in a run's config for its latest finished run."""
+        runs = self.runs()
+        if name_or_id in set(runs["run_id"]):
+            return name_or_id
+        finished = runs[runs["status"] == "finished"]
+        named = finished[finished["name"] == name_or_id]
+        if named.empty:
+            raise NotFound(f"no run with id or name {name_or_id!r} in {self.path} "
+                           f"(finished runs: {', '.join(finished['name'].unique()) or 'none'})")
+        return str(named.sort_values("created_at")["run_id"].iloc[-1])
+
     def run_teachers(self, run_id: str) -> pd.DataFrame:
         return self.query("""SELECT rt.teacher_name, rt.teacher_id, t.kind, t.simulated, t.config
                              FROM run_teachers rt JOIN teachers t USING (teacher_id) WHERE rt.run_id = ? ORDER BY 1""",
                           [run_id])
+
+    def run_teacher_id(self, run_id: str, teacher_name: str) -> str:
+        """The id of the run's teacher named `teacher_name`; NotFound names the run's teachers."""
+        teachers = self.run_teachers(run_id)
+        match = teachers.loc[teachers["teacher_name"] == teacher_name, "teacher_id"]
+        if match.empty:
+            self.run(run_id)  # an unknown run is named as such
+            raise NotFound(f"run {run_id} has no teacher {teacher_name!r} (its teachers: {list(teachers['teacher_name'])})")
+        return str(match.iloc[0])
 
     # -- fits ------------------------------------------------------------------------------------
 
