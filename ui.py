@@ -17,7 +17,7 @@ import streamlit as st
 
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from core.errors import InputError, StoreBusyError, StoreError
+from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
 from core.paths import DEFAULT_DB, derived_status_path
 from core.report.words import teacher_tags, teacher_titles
 from core.store import Store
@@ -73,7 +73,7 @@ def writer() -> Store:
     try:
         return Store(db_path(), lock_timeout=10.0)
     except StoreError as exc:
-        st.error(f"Cannot write to the database: {exc}")
+        error(f"Cannot write to the database: {exc}")
         st.stop()
 
 
@@ -198,6 +198,22 @@ def plain_box(text: str, tone: str = "same", size: str = "1rem", over: str = "")
             f'line-height:1.45;border-radius:4px">{small}<div style="font-size:{size}">{html.escape(text)}</div></div>')
 
 
+def error(message: str) -> None:
+    """An error, which often quotes a file, a column or a teacher name: shown as typed, never as markdown."""
+    plain_box(message, "hurts", over="Error")
+
+
+@contextmanager
+def reporting_errors(outcome: str) -> Iterator[None]:
+    """A page action (compute, apply, save) whose failure pseudolens names (bad input, a busy database, a teacher
+    that cannot label) is shown with `outcome` (what did not happen) instead of a traceback; the page stops."""
+    try:
+        yield
+    except PseudolensError as exc:
+        error(f"{exc}\n\n{outcome}")
+        st.stop()
+
+
 def answer(sentence: str, tone: str, over: str) -> None:
     """A headline sentence, large enough to read out from a projected screen, under what teacher it is about."""
     plain_box(sentence, tone, size="1.2rem", over=over)
@@ -284,7 +300,9 @@ def saved_upload(upload) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def show_data_error(file_name: str, error, outcome: str) -> None:
+def show_data_error(file_name: str, problem, outcome: str) -> None:
     """A file's problems (row and column named) under what did not happen because of them."""
-    st.error(f"{file_name}: {outcome}")
-    st.code("\n".join(error.problems[:20]), language=None)
+    error(f"{file_name}: {outcome}")
+    shown = problem.problems[:20]
+    more = len(problem.problems) - len(shown)
+    st.code("\n".join(shown + ([f"... and {more} more problems of the same file"] if more else [])), language=None)

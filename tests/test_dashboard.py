@@ -214,7 +214,8 @@ def test_budget_page_shows_the_stored_curves_and_checks_to_half_gap(app, dashboa
     at = app("budget")
     stored = Store(dashboard_db[0], read_only=True).budget_curve(dashboard_db[1], "sim")
     summary = at.dataframe[0].value
-    assert set(summary["strategy"]) == set(stored["strategy"]) and "precision@50" in summary.columns
+    assert set(summary["strategy"]) == set(stored["strategy"]) and "precision@50 [95% CI]" in summary.columns
+    assert summary["precision@50 [95% CI]"].str.match(r"^\d\.\d\d \[\d\.\d\d, \d\.\d\d\]$").all()
     assert len(at.dataframe[1].value) == len(stored)
 
 

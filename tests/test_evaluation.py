@@ -10,7 +10,6 @@ import pytest
 
 from core import cli
 from core.datasets import demo_corpus
-from core.datasets.demo_corpus import DEMO_MAPPING
 from core.datasets.importing import import_dataset
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.errors import EXIT_INPUT
@@ -19,7 +18,6 @@ from core.evaluation.metrics import error_structure
 from core.evaluation.report import run_report
 from core.evaluation.service import headlines
 from core.pipeline import run_experiment
-from core.store import Store
 
 NO_SPLIT = ColumnMapping(text="text", id="id", gold="label")  # no fixed test split: cross-fitting
 

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from core.datasets import demo_corpus
 from core.datasets.demo_corpus import DEMO_MAPPING

@@ -130,6 +130,11 @@ def test_label_studio_round_trip_without_duplicates(db, run, small_dataset, tmp_
     assert first["predictions"][0]["result"][0]["value"]["choices"] == [queue["teacher_label"].iloc[0]]
     assert 0 < first["predictions"][0]["score"] <= 1 and first["predictions"][0]["model_version"] == "sim"
     assert '<Choice value="AMBIGUOUS"/>' in exchange.label_studio_config(small_dataset.label_set)
+    from xml.etree import ElementTree
+
+    from core.datasets.labelset import LabelSet
+    odd = ElementTree.fromstring(exchange.label_studio_config(LabelSet.from_names(['say "hi"', "R&D", "<b>"])))
+    assert [c.get("value") for c in odd.iter("Choice")][:3] == ['say "hi"', "R&D", "<b>"]  # valid XML, names as typed
     answers = {queue["example_id"].iloc[0]: "billing", queue["example_id"].iloc[1]: "AMBIGUOUS"}
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(_label_studio_annotations(tasks, answers)))

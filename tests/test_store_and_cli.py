@@ -52,6 +52,18 @@ def test_a_version_1_file_gains_the_batch_slice_and_taxonomy_tables_and_keeps_it
     assert store.open_llm_batches("claude") == [] and store.taxonomies().empty and store.slices("any").empty
 
 
+def test_a_page_frame_stored_by_code_of_another_shape_is_not_read(tmp_path):
+    import pandas as pd
+
+    from core.store.pages import FRAME_SHAPE
+
+    store = Store(tmp_path / "frames.duckdb")
+    store.write_page_frames("r1", {"overview/costs": pd.DataFrame({"cost_usd": [1.5]})})
+    assert store.page_frame("r1", "overview/costs")["cost_usd"].tolist() == [1.5]
+    store.execute("UPDATE page_frames SET shape = ?", [FRAME_SHAPE - 1])  # as older code stored it
+    assert store.page_frame("r1", "overview/costs") is None and store.page_frame_names("r1") == []
+
+
 def test_a_foreign_duckdb_file_is_not_touched(tmp_path):
     path = tmp_path / "other.duckdb"
     with duckdb.connect(str(path)) as con:

@@ -1,8 +1,8 @@
 import streamlit as st
 
 import ui
-from core.report import charts
-from core.review.budget import checks_sentence
+from core.report import charts, tables
+from core.review.budget import checks_sentence, with_check_intervals
 from core.review.strategies import STRATEGIES
 
 st.title("What a human check buys")
@@ -13,7 +13,7 @@ title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
 
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, db_version):
-    return ui.reader().budget_curve(run_id, teacher)
+    return with_check_intervals(ui.reader().budget_curve(run_id, teacher))
 
 
 curve = load(run["run_id"], teacher, ui.version_key())
@@ -26,24 +26,28 @@ if curve.empty:
     if st.button("Compute budget curves"):
         from core.review.budget import budget_curves
 
-        budget_curves(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
+        with ui.reporting_errors("No budget curves were stored."):
+            budget_curves(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
     st.stop()
 
 fig = charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}")
 ui.show_figure(fig, f"{run['run_id']}-{teacher}-budget")
-st.markdown(checks_sentence(curve))
+ui.plain_box(checks_sentence(curve), size="1.05rem")
 
 errors = charts.budget_label_error(curve, f"Teacher labels still wrong in the training pool after B checks: {title}")
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")
 
 summary = curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]].copy()
 summary["what it ranks first"] = summary["strategy"].map(STRATEGIES.description)
-precision = curve[curve["budget"] > 0].pivot(index="strategy", columns="budget", values="precision")
-precision.columns = [f"precision@{b}" for b in precision.columns]
+checked = curve[curve["budget"] > 0]
+precision = checked.assign(shown=tables.with_interval(checked, "precision", digits=2)).pivot(
+    index="strategy", columns="budget", values="shown")
+precision.columns = [f"precision@{b} [95% CI]" for b in precision.columns]
 st.subheader("Checks needed, and how often a check finds a wrong teacher label")
 ui.show_table(summary.merge(precision.reset_index(), on="strategy"), f"{run['run_id']}-{teacher}-budget-summary")
 st.caption("checks_to_half_gap: the smallest budget whose student closes half the gap between the teacher-trained "
-           "and the gold-trained student (empty: not within these budgets). Intervals: 95%, seeds and test examples.")
+           "and the gold-trained student (empty: not within these budgets). precision@B: the share of the first B "
+           "checks that found a wrong teacher label, with a 95% Wilson interval over those B checks.")
 ui.show_table(curve, f"{run['run_id']}-{teacher}-budget-curve")

@@ -1,10 +1,9 @@
-import html
-
 import plotly.express as px
 import streamlit as st
 
 import ui
 from core.report import tables
+from core.report.words import chart_text
 from core.review.disagreements import PATTERNS, cluster_summary
 from core.review.map import map_points
 
@@ -33,7 +32,8 @@ if view is None:
     if st.button("Compute the map now"):
         from core.review.map import build_map
 
-        build_map(ui.writer(), run["run_id"], progress=ui.progress_bar())
+        with ui.reporting_errors("The map was not stored."):
+            build_map(ui.writer(), run["run_id"], progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
     st.stop()
@@ -41,7 +41,10 @@ if view is None:
 colour_by = st.radio("Colour by", ["agreement pattern", "cluster"], horizontal=True)
 view = view.dropna(subset=["x"]).assign(
     cluster_name=lambda v: [f"cluster {c}" if c >= 0 else "no cluster" for c in v["cluster"].fillna(-1).astype(int)],
-    hover=lambda v: [html.escape(t[:200]) for t in v["text"]],
+    hover=lambda v: v["text"].str[:200].map(chart_text),
+    # plotly renders a subset of HTML in hover text, so labels are escaped to show as typed
+    teacher_says=lambda v: v["teacher_label"].fillna("(no label)").map(chart_text),
+    student_says=lambda v: v["student_label"].fillna("(no label)").map(chart_text),
 )
 by_size = [c for c in view["cluster_name"].value_counts().index if c != "no cluster"]
 cluster_colours = {c: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(by_size)}
@@ -49,8 +52,8 @@ fig = px.scatter(view, x="x", y="y", color="pattern" if colour_by == "agreement 
                  category_orders={"pattern": list(PATTERNS), "cluster_name": [*by_size, "no cluster"]},
                  custom_data=["example_id"],
                  color_discrete_map={**dict(zip(PATTERNS, PATTERN_COLOURS)), **cluster_colours, "no cluster": NO_CLUSTER},
-                 hover_name="hover", hover_data={"x": False, "y": False, "teacher_label": True,
-                                                 "student_label": True, "role": True, "cluster_name": False},
+                 hover_name="hover", hover_data={"x": False, "y": False, "teacher_says": True,
+                                                 "student_says": True, "role": True, "cluster_name": False},
                  title=f"Where the teacher, the student and the human labels disagree ({len(view)} texts)",
                  labels={"cluster_name": "cluster (largest first)"})
 fig.update_traces(marker=dict(size=5, opacity=0.75))

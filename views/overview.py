@@ -1,10 +1,9 @@
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 import ui
 from core.report import charts, tables
-from core.report.words import chart_text, gap_tone
+from core.report.words import gap_tone
 
 st.title("Does training on teacher labels hurt the student?")
 run = ui.pick_run()
@@ -13,17 +12,34 @@ config = run["config"]
 
 
 @st.cache_data(show_spinner=False)
-def load(run_id, metric, db_version):
+def load_report(run_id, metric, db_version):
     from core.evaluation.report import run_report
+
+    s = ui.reader()
+    with s.reading():
+        return run_report(s, run_id, metric)
+
+
+@st.cache_data(show_spinner=False)
+def load_teachers(run_id, db_version):
+    """What does not change with the metric, figures included, so switching the metric redraws only the answer."""
     from core.evaluation.service import teacher_overview
 
     s = ui.reader()
     with s.reading():
-        return run_report(s, run_id, metric), s.teacher_scores(run_id), teacher_overview(s, run_id)
+        overview = teacher_overview(s, run_id)
+        titles = ui.teacher_titles(s.run_teachers(run_id))
+        figures = {"labels": charts.label_distribution(overview["labels"], overview["gold"], titles,
+                                                       "Labels given by each teacher and by humans")}
+        if not overview["reliability"].empty:
+            figures["reliability"] = charts.reliability(overview["reliability"], titles,
+                                                        "Reliability: accuracy against stated confidence")
+        return s.teacher_scores(run_id), overview, figures
 
 
-report, scores, overview = load(run["run_id"], metric, ui.version_key())
-costs, distribution, gold = overview["costs"], overview["labels"], overview["gold"]
+report = load_report(run["run_id"], metric, ui.version_key())
+scores, overview, figures = load_teachers(run["run_id"], ui.version_key())
+costs = overview["costs"]
 teachers = ui.run_teachers(run["run_id"])
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "
         f"seeds {config['seeds']} · finished {run['finished_at']:%Y-%m-%d %H:%M}")
@@ -62,28 +78,22 @@ st.caption("SIMULATED teachers are noise models over the gold labels, for contro
            "(the zero-shot MiniLM) is a small embedding model, not an LLM; LLM teachers are billed per token.")
 
 with st.expander("Label distribution"):
-    bars = pd.concat([distribution.assign(source=distribution["teacher_name"].map(ui.teacher_titles(teachers)).map(chart_text)),
-                      gold.assign(source="gold (human)")], ignore_index=True)
-    fig = px.bar(bars, x="label", y="n", color="source", barmode="group", labels={"n": "examples"},
-                 title="Labels given by each teacher and by humans")
-    ui.show_figure(fig, f"{run['run_id']}-label-distribution")
+    ui.show_figure(figures["labels"], f"{run['run_id']}-label-distribution")
 
 
 with st.expander("Can you trust the teacher's confidence?"):
-    st.caption("On the gold test split: expected calibration error (0 = confidence matches accuracy) and the AUROC of "
-               "confidence for telling right labels from wrong ones (0.5 = no better than chance; below 0.5 = "
-               "confidently wrong).")
-    calibration_summary, reliability = overview["calibration"], overview["reliability"]
+    st.caption("On the gold rows the run scored (its test split, or every gold row when cross-fitted): expected "
+               "calibration error (0 = confidence matches accuracy) and the AUROC of confidence for telling right labels "
+               "from wrong ones (0.5 = no better than chance; below 0.5 = confidently wrong), with 95% intervals "
+               "(ECE: bootstrap over rows; AUROC: Hanley-McNeil; accuracy: Wilson).")
+    calibration_summary = overview["calibration"]
     if calibration_summary.empty:
         st.info("No teacher of this run states a confidence.")
     else:
         titles = ui.teacher_titles(teachers)
-        calibration_summary["teacher"] = calibration_summary["teacher"].map(titles)
-        ui.show_table(calibration_summary[["teacher", "signal", "n", "ece", "auroc", "accuracy", "mean_confidence"]],
-                      f"{run['run_id']}-calibration")
-        fig = px.line(reliability.assign(series=reliability["teacher"].map(titles) + " · " + reliability["signal"]),
-                      x="confidence", y="accuracy", color="series", markers=True, hover_data=["n"],
-                      title="Reliability: accuracy against stated confidence")
-        fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(dash="dot", color="grey"))
-        fig.update_layout(xaxis_title="confidence (bin mean)", yaxis_title="accuracy in the bin", height=420)
-        ui.show_figure(fig, f"{run['run_id']}-reliability")
+        ui.show_table(pd.DataFrame({
+            "teacher": calibration_summary["teacher"].map(titles), "signal": calibration_summary["signal"],
+            "n": calibration_summary["n"], **{f"{name} [95% CI]": tables.with_interval(calibration_summary, column)
+                                              for name, column in [("ECE", "ece"), ("AUROC", "auroc"), ("accuracy", "accuracy")]},
+            "mean confidence": calibration_summary["mean_confidence"].round(3)}), f"{run['run_id']}-calibration")
+        ui.show_figure(figures["reliability"], f"{run['run_id']}-reliability")

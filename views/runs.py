@@ -76,7 +76,7 @@ if upload is not None:
             except DataError as exc:
                 ui.show_data_error(upload.name, exc, "nothing was imported.")
             except PseudolensError as exc:  # the message names what to fix; the database is unchanged
-                st.error(str(exc))
+                ui.error(str(exc))
             else:
                 st.cache_data.clear()
                 st.success(f"Imported {info.n_examples} examples.")
@@ -94,12 +94,12 @@ if st.button("Start the run"):
         config = parse_config(tomllib.loads(config_text))
         check_dashboard_destinations(config.teachers)  # a web page must not choose where keys go
     except (ConfigError, tomllib.TOMLDecodeError) as exc:
-        st.error(str(exc))
+        ui.error(str(exc))
     else:
         try:
             run_id = run_experiment(ui.writer(), config, progress=ui.progress_bar())
         except PseudolensError as exc:
-            st.error(str(exc))
+            ui.error(str(exc))
         else:
             st.cache_data.clear()
             ui.select_run(run_id)

@@ -33,8 +33,9 @@ if not any(o.slice_by == "stored" for o in options):
         from core.slices.service import default_slicers
 
         writer = ui.writer()
-        compute_dataset_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]),
-                               progress=ui.progress_bar())
+        with ui.reporting_errors("The slices were not stored."):
+            compute_dataset_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]),
+                                   progress=ui.progress_bar())
         st.cache_data.clear()
         st.rerun()
 

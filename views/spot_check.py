@@ -117,7 +117,7 @@ def review(queue, run_id: str, teacher: str) -> None:
         label_col.button("Skip", shortcut="S", width="stretch", help="Keyboard: S", on_click=save,
                          kwargs={**args, "verdict": "skip", "label": None})
         if "review-error" in st.session_state:
-            st.error(st.session_state.pop("review-error"))
+            ui.error(st.session_state.pop("review-error"))
 
 
 def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> None:
@@ -148,10 +148,11 @@ with st.expander(f"The queue ({len(queue)} listed) and exports"):
     ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
     # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
     title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
-    left, middle, right = st.columns(3)
+    left, config_col, middle, right = st.columns(4)
     left.download_button("Label Studio tasks (JSON)", json.dumps(exchange.to_label_studio(queue, title), indent=1),
-                         file_name=f"{run['run_id']}-label-studio.json", help="Labeling config: "
-                         + exchange.label_studio_config(dataset.label_set))
+                         file_name=f"{run['run_id']}-label-studio.json")
+    config_col.download_button("Label Studio labeling config (XML)", exchange.label_studio_config(dataset.label_set),
+                               file_name=f"{dataset.name}-label-studio-config.xml", mime="application/xml")
     middle.download_button("Argilla records (JSON)", json.dumps(exchange.to_argilla(queue, title), indent=1),
                            file_name=f"{run['run_id']}-argilla.json")
     right.download_button("Blank review sheet (CSV)", exchange.to_csv(queue), file_name=f"{run['run_id']}-review.csv")
@@ -185,7 +186,7 @@ else:
                                        "ambiguous" if final == "ambiguous" else "label",
                                        None if final == "ambiguous" else final, "decides a tie between reviewers")
                     except PseudolensError as exc:
-                        st.error(str(exc))
+                        ui.error(str(exc))
                     else:
                         st.cache_data.clear()
                         st.rerun()
@@ -194,7 +195,8 @@ else:
                  "teacher's labels and on the corrected labels side by side (Learning curves shows both)."):
         from core.pipeline import apply_verdicts
 
-        new_run = apply_verdicts(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
+        with ui.reporting_errors("No run was started; the verdicts are kept."):
+            new_run = apply_verdicts(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
         st.cache_data.clear()
         ui.select_run(new_run)
         st.rerun()

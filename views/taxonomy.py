@@ -42,7 +42,7 @@ if upload is not None:
             except DataError as exc:
                 ui.show_data_error(upload.name, exc, "no taxonomy was proposed.")
             except PseudolensError as exc:
-                st.error(str(exc))
+                ui.error(str(exc))
             else:
                 show_stored(taxonomy_id, f"Proposed and stored taxonomy {taxonomy_id}.")
 
@@ -68,7 +68,7 @@ if left.button("Save as an edited taxonomy"):
     try:
         taxonomy_id = save_taxonomy(ui.writer(), edited(chosen, records), row["source"])
     except PseudolensError as exc:
-        st.error(str(exc))
+        ui.error(str(exc))
     else:
         show_stored(taxonomy_id, f"Saved as taxonomy {taxonomy_id}; choose it when importing on the Runs page.")
 right.download_button("Download label file (YAML)", yaml.safe_dump({"labels": records}, sort_keys=False, allow_unicode=True),

@@ -204,6 +204,7 @@ def _budget(args) -> int:
 
 
 def _export(args) -> int:
+    from core.report.words import teacher_titles
     from core.review import exchange
     from core.review.queue import spot_check_queue
     from core.review.strategies import DEFAULT_STRATEGY
@@ -218,8 +219,10 @@ def _export(args) -> int:
     if args.format == "csv":
         args.out.write_text(exchange.to_csv(queue))
     else:
+        # the suggestion's author says what the teacher is, so a reviewer in the other tool sees SIMULATED too
+        title = teacher_titles(store.run_teachers(run_id))[args.teacher]
         make = exchange.to_label_studio if args.format == "label_studio" else exchange.to_argilla
-        args.out.write_text(json.dumps(make(queue, args.teacher), indent=1))
+        args.out.write_text(json.dumps(make(queue, title), indent=1))
     print(f"wrote {len(queue)} examples to {args.out}")
     if args.format == "label_studio":
         label_set = store.dataset(store.run(run_id)["dataset_id"]).label_set

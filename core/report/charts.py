@@ -117,6 +117,32 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Fi
     return fig
 
 
+def label_distribution(distribution: pd.DataFrame, gold: pd.DataFrame, titles: dict[str, str], title: str) -> go.Figure:
+    """Examples per label as each teacher (`teacher_name`, `label`, `n`) and the humans (`label`, `n`) gave them."""
+    sources = [(titles.get(name, name), part) for name, part in distribution.groupby("teacher_name", sort=True)]
+    sources.append(("gold (human)", gold))
+    fig = go.Figure([go.Bar(name=chart_text(name), x=part["label"].map(chart_text), y=part["n"],
+                            marker_color=PALETTE[i % len(PALETTE)]) for i, (name, part) in enumerate(sources)])
+    fig.update_layout(title=chart_text(title), barmode="group", height=420, yaxis_title="examples",
+                      legend=dict(orientation="h", y=-0.2, yanchor="top"))
+    return fig
+
+
+def reliability(curve: pd.DataFrame, titles: dict[str, str], title: str) -> go.Figure:
+    """Accuracy against stated confidence per teacher and confidence signal (`calibration_tables`' curve with
+    `teacher`), over the diagonal a perfectly calibrated teacher would follow."""
+    fig = go.Figure()
+    for i, ((teacher, signal), points) in enumerate(curve.groupby(["teacher", "signal"], sort=True)):
+        fig.add_trace(go.Scatter(x=points["confidence"], y=points["accuracy"], mode="lines+markers",
+                                 name=chart_text(f"{titles.get(teacher, teacher)} · {signal}"),
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), customdata=points["n"],
+                                 hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n = %{customdata}"))
+    fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(dash="dot", color="grey"))
+    fig.update_layout(title=chart_text(title), height=420, xaxis_title="confidence (bin mean)",
+                      yaxis_title="accuracy in the bin", legend=dict(orientation="h", y=-0.2, yanchor="top"))
+    return fig
+
+
 def _strategy_colours(strategies) -> dict[str, str]:
     """The same colour for a strategy on every budget chart; `random`, the baseline, in grey."""
     others = [s for s in sorted(strategies) if s != "random"]

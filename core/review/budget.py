@@ -13,7 +13,7 @@ import pandas as pd
 from core.datasets.stored_embeddings import stored_encoder
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import fit_labels, label_indices
-from core.evaluation.metrics import Bootstrap, interval, seed_average
+from core.evaluation.metrics import Bootstrap, interval, seed_average, wilson
 from core.evaluation.runs import featurize, scoring_plan
 from core.progress import Progress
 from core.review.ranking import ranking_input
@@ -99,6 +99,16 @@ def _summarize(rows: pd.DataFrame, bootstrap: Bootstrap, gold_accuracy: float) -
     return summary
 
 
+def with_check_intervals(summary: pd.DataFrame) -> pd.DataFrame:
+    """`budget_curves`' summary with 95% Wilson intervals for the share of checks that found a wrong label
+    (`precision_lo`, `precision_hi`: the first B checks of a strategy) and for the gold-trained student's
+    accuracy (`gold_accuracy_lo`, `gold_accuracy_hi`: one fit, over the n_test test examples)."""
+    precision = [wilson(p, b) if b else (np.nan, np.nan) for p, b in zip(summary["precision"], summary["budget"])]
+    gold = [wilson(a, n) for a, n in zip(summary["gold_accuracy"], summary["n_test"])]
+    return summary.assign(precision_lo=[lo for lo, _ in precision], precision_hi=[hi for _, hi in precision],
+                          gold_accuracy_lo=[lo for lo, _ in gold], gold_accuracy_hi=[hi for _, hi in gold])
+
+
 def checks_sentence(summary: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, budget: int = 100) -> str:
     """What the first `budget` checks in `strategy`'s order buy, in one sentence, from `budget_curves`' summary:
     the wrong labels they find and the student's accuracy before and after correcting them (intervals over
@@ -111,4 +121,4 @@ def checks_sentence(summary: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, bud
     return (f"The first {int(after['budget'])} checks in {strategy!r} order find {found} wrong labels; correcting them "
             f"moves the student from {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}] to "
             f"{after['accuracy']:.1%} [{after['lo']:.1%}, {after['hi']:.1%}] accuracy "
-            f"(trained on gold labels: {after['gold_accuracy']:.1%}).")
+            f"(trained on gold labels: {after['gold_accuracy']:.1%}, one fit on {int(after['n_test'])} test texts).")

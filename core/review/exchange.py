@@ -8,6 +8,7 @@ A file with any bad row is rejected whole, naming the row, and the database is l
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ CSV_COLUMNS = ["example_id", "reviewer", "verdict", "label", "note"]
 
 def label_studio_config(label_set: LabelSet) -> str:
     """The labeling config the exported tasks expect (paste it into the project settings)."""
-    choices = "".join(f'<Choice value="{name}"/>' for name in [*label_set.names, *SPECIAL])
+    choices = "".join(f'<Choice value="{html.escape(name, quote=True)}"/>' for name in [*label_set.names, *SPECIAL])
     return (f'<View><Text name="{TEXT_FIELD}" value="${TEXT_FIELD}"/>'
             f'<Choices name="{QUESTION}" toName="{TEXT_FIELD}" choice="single">{choices}</Choices></View>')
 

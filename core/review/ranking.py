@@ -13,7 +13,7 @@ from core.evaluation.metrics import error_structure
 from core.evaluation.service import slice_options
 from core.evaluation.slice_errors import bucket_errors
 from core.review.queue import store_queue_heads
-from core.review.strategies import STRATEGIES, RankingInput, runnable, same_orders
+from core.review.strategies import RankingInput, runnable, same_orders
 from core.store import ExampleFilter, Store
 from core.teachers.registry import TEACHERS
 

@@ -9,6 +9,10 @@ import pandas as pd
 
 from core.store.database import Database, now
 
+# The columns of the stored page frames: raise it whenever a frame gains, loses or renames a column, so frames
+# stored by older code are ignored (the page computes live) until the run's frames are stored again.
+FRAME_SHAPE = 2
+
 
 class PageLookups(Database):
     def slice_buckets(self, dataset_id: str, slice_name: str) -> list[str]:
@@ -28,12 +32,14 @@ class PageLookups(Database):
             for name, frame in frames.items():
                 buffer = io.BytesIO()
                 frame.to_parquet(buffer, index=False)
-                self.execute("INSERT OR REPLACE INTO page_frames VALUES (?, ?, ?, ?)",
-                             [run_id, name, buffer.getvalue(), now()])
+                self.execute("INSERT OR REPLACE INTO page_frames VALUES (?, ?, ?, ?, ?)",
+                             [run_id, name, buffer.getvalue(), now(), FRAME_SHAPE])
 
     def page_frame(self, run_id: str, name: str) -> pd.DataFrame | None:
-        stored = self.scalar("SELECT frame FROM page_frames WHERE run_id = ? AND name = ?", [run_id, name])
+        stored = self.scalar("SELECT frame FROM page_frames WHERE run_id = ? AND name = ? AND shape = ?",
+                             [run_id, name, FRAME_SHAPE])
         return None if stored is None else pd.read_parquet(io.BytesIO(stored))
 
     def page_frame_names(self, run_id: str) -> list[str]:
-        return [r[0] for r in self.rows("SELECT name FROM page_frames WHERE run_id = ? ORDER BY 1", [run_id])]
+        return [r[0] for r in self.rows("SELECT name FROM page_frames WHERE run_id = ? AND shape = ? ORDER BY 1",
+                                        [run_id, FRAME_SHAPE])]
