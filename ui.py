@@ -9,16 +9,17 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
+from core.evaluation.metrics import METRIC_NAMES
 from core.paths import DEFAULT_DB, derived_status_path
+from core.progress import Progress
 from core.report.words import teacher_tags, teacher_titles
 from core.store import Store
 
@@ -69,9 +70,16 @@ def reader() -> Store:
     st.stop()
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _writer(path: Path) -> Store:
+    # opened (schema checked, upgraded if older) once per file; its connections are short-lived all the same,
+    # so keeping it holds no lock between writes
+    return Store(path, lock_timeout=10.0)
+
+
 def writer() -> Store:
     try:
-        return Store(db_path(), lock_timeout=10.0)
+        return _writer(db_path())
     except StoreError as exc:
         error(f"Cannot write to the database: {exc}")
         st.stop()
@@ -83,7 +91,6 @@ def cached_runs(db_version: float) -> pd.DataFrame:
 
 
 RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
-METRICS = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
 @st.fragment(run_every=5)
@@ -127,7 +134,7 @@ def sidebar_controls() -> None:
     st.session_state[RUN_KEY] = wanted if wanted in ids else ids[0]
     labels = {r.run_id: f"{r.name} · {r.dataset} · {r.run_id}" for r in runs.itertuples()}
     st.sidebar.selectbox("Run", ids, key=RUN_KEY, format_func=labels.get)
-    st.sidebar.radio("Metric", list(METRICS), key=METRIC_KEY, format_func=METRICS.get,
+    st.sidebar.radio("Metric", list(METRIC_NAMES), key=METRIC_KEY, format_func=METRIC_NAMES.get,
                      help="for the Overview, the learning curves and the report")
     with st.sidebar:
         background_steps()
@@ -141,7 +148,22 @@ def pick_run() -> dict:
         st.info("No finished run in this database yet. Start the demo or an import on the **Runs** page, "
                 "or run `python -m core demo`.")
         st.stop()
+    return _run(run_id, version_key())
+
+
+@st.cache_data(show_spinner=False)
+def _run(run_id: str, db_version: float) -> dict:
     return reader().run(run_id)
+
+
+@st.cache_data(show_spinner=False)
+def _dataset(dataset_id: str, db_version: float):
+    return reader().dataset(dataset_id)
+
+
+def dataset(dataset_id: str):
+    """The stored data set (name, label set, columns), read once per database version."""
+    return _dataset(dataset_id, version_key())
 
 
 def select_run(run_id: str) -> None:
@@ -212,6 +234,21 @@ def reporting_errors(outcome: str) -> Iterator[None]:
     except PseudolensError as exc:
         error(f"{exc}\n\n{outcome}")
         st.stop()
+
+
+def offer_to_compute(missing: str, command: str | None, button: str, compute: Callable[[Store, Progress], None],
+                     failed: str) -> None:
+    """A derived result this page needs is not stored yet: what it is and what it costs (`missing`), the shell
+    `command` that makes it, and a `button` that makes it here with its progress shown and its errors named
+    (`failed`: what did not happen); once it is stored the page runs again and shows it."""
+    st.info(missing)
+    if command:
+        st.code(command, language="bash")
+    if st.button(button):
+        with reporting_errors(failed):
+            compute(writer(), progress_bar())
+        st.cache_data.clear()
+        st.rerun()
 
 
 def answer(sentence: str, tone: str, over: str) -> None:

@@ -5,8 +5,6 @@ one sentence naming the file, row, column, config key or teacher parameter at fa
 escapes is a bug."""
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_TEACHER = 5

@@ -27,11 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "taxonomy", "runs"]
 
 
+MARKUP = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never arrived"
+
+
 @pytest.fixture(scope="module")
 def dashboard_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard")
     corpus = demo_corpus.generate(n=800, seed=4)
-    corpus.loc[0, "text"] = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never arrived"
+    # in the training pool, so the spot-check queue can show it
+    corpus.loc[corpus.index[corpus["split"] == "train"][0], "text"] = MARKUP
     corpus.to_csv(folder / "corpus.csv", index=False)
     store = Store(folder / "dash.duckdb")
     dataset = import_dataset(store, read_dataset(folder / "corpus.csv", DEMO_MAPPING, demo_corpus.LABEL_SET), "dash")
@@ -75,7 +79,7 @@ def test_overview_opens_with_one_sentence_per_teacher_from_the_report(app, dashb
     assert expected and all(any(html.escape(s) in box for box in boxes) for s in said)
     assert {h["sentence"] for h in expected} <= {t.value for t in at.text}
     assert any("sim (SIMULATED)" in box for box in boxes) and any("zs (offline model, not an LLM)" in box for box in boxes)
-    assert "forest" not in str(at.exception) and len(at.get("plotly_chart")) >= 1
+    assert any("largest training size" in chart.proto.spec for chart in at.get("plotly_chart"))  # the forest plot
     teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
     assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
@@ -112,7 +116,7 @@ def test_slice_table_counts_every_test_example_once(app, dashboard_db):
     assert list(table["bucket"]) == ["0", "1", "2", "3", "4"]
     small = table[table["n"] < 30]
     heatmap_text = str(at.get("plotly_chart")[0].proto.spec)
-    assert small.empty or "too few" in heatmap_text
+    assert len(small) and "too few" in heatmap_text  # a bucket this small is marked, not coloured like the rest
 
 
 def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard_db):
@@ -243,9 +247,14 @@ def test_an_api_key_in_streamlit_secrets_reaches_the_environment_only(app, monke
     assert b"sk-ant-from-secrets" not in app.db.read_bytes()
 
 
-def test_texts_with_markup_are_shown_as_text(app):
+def test_texts_with_markup_are_shown_as_text(app, dashboard_db):
+    store = Store(app.db)
+    dataset_id = store.run(dashboard_db[1])["dataset_id"]
+    examples = store.examples(dataset_id)
+    store.pin(dataset_id, examples.loc[examples["text"] == MARKUP, "example_id"], "a test")  # first in the queue
     at = app("spot_check")
-    assert not any("<script>" in m.value for m in at.markdown)
+    assert MARKUP in [t.value for t in at.text]  # shown as typed
+    assert not any("<script>" in m.value or "not markdown" in m.value for m in at.markdown)
 
 
 def test_runs_page_lists_runs_and_missing_database_gets_instructions(app, monkeypatch, tmp_path):

@@ -1,3 +1,5 @@
+import shlex
+
 import streamlit as st
 
 import ui
@@ -20,16 +22,14 @@ curve = load(run["run_id"], teacher, ui.version_key())
 st.caption("With the gold labels as the oracle: correct the first B teacher labels of the training pool in each "
            "strategy's order, retrain the student on the whole pool, and score it on the gold test split.")
 if curve.empty:
-    st.info("No budget curves for this run and teacher yet. Computing them retrains the student once per strategy, "
-            "budget and seed (about a minute on the demo). From a shell:")
-    st.code(f"python -m core budget --run {run['run_id']} --teacher {teacher}", language="bash")
-    if st.button("Compute budget curves"):
-        from core.review.budget import budget_curves
+    from core.review.budget import budget_curves
 
-        with ui.reporting_errors("No budget curves were stored."):
-            budget_curves(ui.writer(), run["run_id"], teacher, progress=ui.progress_bar())
-        st.cache_data.clear()
-        st.rerun()
+    ui.offer_to_compute(
+        "No budget curves for this run and teacher yet. Computing them retrains the student once per strategy, "
+        "budget and seed (about a minute on the demo). From a shell:",
+        f"python -m core budget --run {run['run_id']} --teacher {shlex.quote(teacher)}", "Compute budget curves",
+        lambda store, progress: budget_curves(store, run["run_id"], teacher, progress=progress),
+        "No budget curves were stored.")
     st.stop()
 
 fig = charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}")

@@ -26,16 +26,13 @@ def load(run_id, teacher, db_version):
 
 view, terms = load(run["run_id"], teacher, ui.version_key())
 if view is None:
-    st.info("The map for this run has not been computed yet. It takes about a minute (UMAP over the text "
-            "embeddings), once per data set; then it is stored and opens instantly. From a shell:")
-    st.code(f"python -m core map --run {run['run_id']}", language="bash")
-    if st.button("Compute the map now"):
-        from core.review.map import build_map
+    from core.review.map import build_map
 
-        with ui.reporting_errors("The map was not stored."):
-            build_map(ui.writer(), run["run_id"], progress=ui.progress_bar())
-        st.cache_data.clear()
-        st.rerun()
+    ui.offer_to_compute(
+        "The map for this run has not been computed yet. It takes about a minute (UMAP over the text embeddings), "
+        "once per data set; then it is stored and opens instantly. From a shell:",
+        f"python -m core map --run {run['run_id']}", "Compute the map now",
+        lambda store, progress: build_map(store, run["run_id"], progress=progress), "The map was not stored.")
     st.stop()
 
 colour_by = st.radio("Colour by", ["agreement pattern", "cluster"], horizontal=True)

@@ -24,7 +24,7 @@ all_modes = sorted(set(curve["label_mode"]) - {"hard"} | {"hard"})
 modes = right.multiselect("Teacher label modes", all_modes, default=all_modes,
                           help="hard: the teacher's label; soft: its probabilities")
 fig = charts.learning_curve(curve, teacher_scores, {t: titles[t] for t in chosen}, modes, metric,
-                            f"Student {ui.METRICS[metric]} by training size: teacher labels against human labels")
+                            f"Student {ui.METRIC_NAMES[metric]} by training size: teacher labels against human labels")
 ui.show_figure(fig, f"{run['run_id']}-learning-curve-{metric}")
 st.caption("Bands: 95% CIs, a two-level bootstrap over seeds and test examples. Dashed lines: each teacher scored on "
            "the same test set (named in the legend).")

@@ -53,7 +53,7 @@ for warning in report["warnings"]:
 rows = tables.forest_rows(lines)
 if not rows.empty:
     ui.show_figure(charts.gap_forest(rows, metric, f"What training on teacher labels costs the student "
-                                     f"({ui.METRICS[metric]}, largest training size)"),
+                                     f"({ui.METRIC_NAMES[metric]}, largest training size)"),
                    f"{run['run_id']}-gap-{metric}")
     st.caption("Left of the dotted line: the student on teacher labels is worse than the one on human labels. "
                "Red: worse beyond chance (the whole 95% interval is below zero); blue: better; grey: no difference shown.")

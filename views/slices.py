@@ -1,8 +1,10 @@
+import shlex
+
 import streamlit as st
 
 import ui
-from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.evaluation.service import slice_options, slice_table
+from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts
 from core.report.words import structure_words, visible_slices
 
@@ -24,20 +26,17 @@ titles = [o.title for o in options]
 depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect
 option = options[titles.index(right.selectbox("Slice by", titles, index=depth))]
 if not any(o.slice_by == "stored" for o in options):
-    st.info("The failure-zone slices of this data set (syntactic depth, ambiguity cues, negation, length, rare gold "
-            "classes, teacher self-disagreement, disagreement between teachers) are not computed yet. They take about "
-            "four seconds per 1,000 texts, once; an LLM judge for ambiguity and false premises is added with "
-            "`python -m core slices --dataset NAME --judge claude`.")
-    if st.button("Compute the slices"):
-        from core.pipeline import compute_dataset_slices
-        from core.slices.service import default_slicers
+    from core.pipeline import compute_dataset_slices
+    from core.slices.service import default_slicers
 
-        writer = ui.writer()
-        with ui.reporting_errors("The slices were not stored."):
-            compute_dataset_slices(writer, run["dataset_id"], default_slicers(writer, run["dataset_id"]),
-                                   progress=ui.progress_bar())
-        st.cache_data.clear()
-        st.rerun()
+    ui.offer_to_compute(
+        "The failure-zone slices of this data set (syntactic depth, ambiguity cues, negation, length, rare gold "
+        "classes, teacher self-disagreement, disagreement between teachers) are not computed yet. They take about "
+        "four seconds per 1,000 texts, once; an LLM judge for ambiguity and false premises is added with --judge:",
+        f"python -m core slices --dataset {shlex.quote(run['dataset'])} --judge claude", "Compute the slices",
+        lambda store, progress: compute_dataset_slices(store, run["dataset_id"],
+                                                       default_slicers(store, run["dataset_id"]), progress=progress),
+        "The slices were not stored.")
 
 
 @st.cache_data(show_spinner=False)

@@ -13,8 +13,7 @@ from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_di
 
 st.title("Spot-check queue")
 run = ui.pick_run()
-store = ui.reader()
-dataset = store.dataset(run["dataset_id"])
+dataset = ui.dataset(run["dataset_id"])
 REVIEWER = "reviewer"  # the name stays for the session, across examples and pages
 CHOSEN = "(the label chosen in the box)"
 
@@ -40,6 +39,7 @@ with st.expander("Filter by slice or cluster"):
     option = slices.get(slice_title)
     values = []
     if option is not None:
+        store = ui.reader()
         values = st.multiselect("Values", store.slice_buckets(dataset.dataset_id, option.column) if option.slice_by == "stored"
                                 else store.column_values(dataset.dataset_id, option.column))
     include_reviewed = st.checkbox("Include examples that already have a verdict")
@@ -149,16 +149,26 @@ with st.expander(f"The queue ({len(queue)} listed) and exports"):
     # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
     title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
     left, config_col, middle, right = st.columns(4)
-    left.download_button("Label Studio tasks (JSON)", json.dumps(exchange.to_label_studio(queue, title), indent=1),
-                         file_name=f"{run['run_id']}-label-studio.json")
+    # each file is built when its button is pressed, not on every rerun of the page
+    left.download_button("Label Studio tasks (JSON)", lambda: json.dumps(exchange.to_label_studio(queue, title), indent=1),
+                         file_name=f"{run['run_id']}-label-studio.json", on_click="ignore")
     config_col.download_button("Label Studio labeling config (XML)", exchange.label_studio_config(dataset.label_set),
-                               file_name=f"{dataset.name}-label-studio-config.xml", mime="application/xml")
-    middle.download_button("Argilla records (JSON)", json.dumps(exchange.to_argilla(queue, title), indent=1),
-                           file_name=f"{run['run_id']}-argilla.json")
-    right.download_button("Blank review sheet (CSV)", exchange.to_csv(queue), file_name=f"{run['run_id']}-review.csv")
+                               file_name=f"{dataset.name}-label-studio-config.xml", mime="application/xml",
+                               on_click="ignore")
+    middle.download_button("Argilla records (JSON)", lambda: json.dumps(exchange.to_argilla(queue, title), indent=1),
+                           file_name=f"{run['run_id']}-argilla.json", on_click="ignore")
+    right.download_button("Blank review sheet (CSV)", lambda: exchange.to_csv(queue),
+                          file_name=f"{run['run_id']}-review.csv", on_click="ignore")
 
 st.subheader("Verdicts so far")
-verdicts = ui.reader().verdicts(dataset.dataset_id)
+
+
+@st.cache_data(show_spinner=False)
+def load_verdicts(dataset_id, db_version):
+    return ui.reader().verdicts(dataset_id)
+
+
+verdicts = load_verdicts(dataset.dataset_id, ui.version_key())
 if verdicts.empty:
     st.info("No verdicts yet.")
 else:

@@ -149,9 +149,9 @@ def _noise_experiment(args) -> int:
 
 def _run(args) -> int:
     from core.evaluation.config import load_config
+    from core.files import held_lock
     from core.pipeline import dry_run, run_experiment
     from core.store import Store
-    from core.files import held_lock
     from core.teachers.outbound import foreign_key_warnings
 
     config = load_config(args.config)

@@ -9,10 +9,8 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from core.evaluation.fitting import GOLD
+from core.evaluation.metrics import METRIC_NAMES, Estimate
 from core.teachers.registry import teacher_tag
-from core.evaluation.metrics import Estimate
-
-METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ import numpy as np
 
 from core.errors import InputError
 
+# the metrics students are scored with, and how a page, a chart or a sentence names each
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
+
 CI_LEVEL = 0.95
 
 

@@ -65,13 +65,20 @@ def slice_table_from(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def structure_findings(table: pd.DataFrame) -> tuple[int, int, float, pd.DataFrame]:
+    """A slice table's structured-error test, as both its sentences read it: (n, teacher wrong, the homogeneity
+    test's p, NaN when there is nothing to test, and the buckets with enough examples whose excess error is
+    beyond chance)."""
+    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
+    p = table["homogeneity_p"].iloc[0] if len(table) and wrong else float("nan")
+    return n, wrong, p, table[(table["teacher_excess_p"] < 0.05) & table["enough"]]
+
+
 def structure_sentence(table: pd.DataFrame, slice_title: str) -> str:
     """What the structured-error test says about a slice table from `slice_table`, in words, with its numbers."""
-    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
-    p = table["homogeneity_p"].iloc[0] if len(table) else float("nan")
-    if not wrong or math.isnan(p):
+    n, wrong, p, excess = structure_findings(table)
+    if math.isnan(p):
         return f"Too little teacher error to test (n = {n}, {wrong} wrong)."
-    excess = table[(table["teacher_excess_p"] < 0.05) & table["enough"]]
     where = ", ".join(f"{b} ({r:.1%}, {l:.1f}x, n = {k}, p = {q:.2g})" for b, r, l, k, q in
                       zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"], excess["n"],
                           excess["teacher_excess_p"]))

@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD, label_indices
-from core.evaluation.metrics import (Bootstrap, Estimate, accuracy_and_macro_f1, crossfit_interval, interval,
-                                     seed_average, wilson)
+from core.evaluation.metrics import (
+    METRIC_NAMES,
+    Bootstrap,
+    Estimate,
+    accuracy_and_macro_f1,
+    crossfit_interval,
+    interval,
+    seed_average,
+    wilson,
+)
 
-METRICS = ("accuracy", "macro_f1")
+METRICS = tuple(METRIC_NAMES)
 
 
 @dataclass

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.evaluation.metrics import METRIC_NAMES
 from core.report.words import chart_text
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 # the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
 MODEL_COLOURS = {"teacher_error": "#ff7f0e", "student_error": "#d62728", "gold_student_error": "#555555"}
-METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
 
 
 def _band(fig: go.Figure, x, lo, hi, colour: str, opacity: float = 0.15) -> None:

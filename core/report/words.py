@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
+from core.evaluation.slice_errors import structure_findings
 from core.teachers.registry import teacher_tag
 
 
@@ -47,15 +48,14 @@ def visible_slices(options: list) -> list:
 def structure_words(table: pd.DataFrame, slice_title: str, teacher: str) -> str:
     """The structured-error test of a slice table (`core.evaluation.slice_errors.slice_table_from`) as a sentence
     without statistics; the numbers behind it are `structure_sentence`'s."""
-    n, wrong = int(table["n"].sum()), int(table["n_teacher_wrong"].sum())
-    p = table["homogeneity_p"].iloc[0] if len(table) else float("nan")
-    if not wrong or math.isnan(p):
+    n, wrong, p, excess = structure_findings(table)
+    if math.isnan(p):
         return f"{teacher} makes too few mistakes on these {n} test examples to say where they sit."
     overall = wrong / n
     if p >= 0.05:
         return (f"{teacher} is wrong on {overall:.0%} of test examples, and about as often in every group of "
                 f"{slice_title}: its mistakes are not concentrated by this slice.")
-    excess = table[(table["teacher_excess_p"] < 0.05) & table["enough"]].sort_values("teacher_error", ascending=False)
+    excess = excess.sort_values("teacher_error", ascending=False)
     if excess.empty:
         return (f"{teacher}'s error rate differs between groups of {slice_title}, but no single group with enough "
                 f"examples stands out from the rest (overall {overall:.0%} wrong).")

@@ -22,7 +22,7 @@ from core.store import Store
 QUESTION = "label"  # the name of the choice question / control in both tools
 TEXT_FIELD = "text"
 SPECIAL = {"AMBIGUOUS": "ambiguous", "SKIP": "skip"}
-CSV_COLUMNS = ["example_id", "reviewer", "verdict", "label", "note"]
+VERDICT_COLUMNS = ("reviewer", "verdict", "label", "note")  # what a reviewer fills in on the CSV sheet
 
 
 def label_studio_config(label_set: LabelSet) -> str:
@@ -64,7 +64,7 @@ def to_argilla(queue: pd.DataFrame, teacher: str) -> list[dict]:
 def to_csv(queue: pd.DataFrame) -> str:
     """The queue with empty verdict columns for a reviewer to fill in and import back."""
     frame = queue[["example_id", "text", "teacher_label", "teacher_confidence", "reason"]].assign(
-        reviewer="", verdict="", label="", note="")
+        **dict.fromkeys(VERDICT_COLUMNS, ""))
     return frame.to_csv(index=False)
 
 
@@ -114,7 +114,7 @@ def _from_argilla(content) -> list[tuple[int, dict]]:
 
 def _from_csv(path: Path) -> list[tuple[int, dict]]:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("example_id", "reviewer", "verdict", "label") if c not in frame.columns]
+    missing = [c for c in ("example_id", *VERDICT_COLUMNS[:-1]) if c not in frame.columns]  # a note is optional
     if missing:
         raise DataError(path, [f"column {c!r} is missing" for c in missing])
     rows = []

@@ -47,10 +47,6 @@ class LabelTables(Database):
                                   "abstain_reason, probs, confidence, raw_response, input_tokens, output_tokens, cost_usd, "
                                   "latency_ms, ? FROM frame ON CONFLICT DO NOTHING", [now()])
 
-    def teacher_label_count(self, teacher_id: str, dataset_id: str) -> int:
-        return self.scalar("SELECT count(*) FROM teacher_labels WHERE teacher_id = ? AND dataset_id = ?",
-                           [teacher_id, dataset_id])
-
     def teacher_answers_by_example(self, teacher_id: str, dataset_id: str) -> pd.DataFrame:
         """A teacher's label and probabilities per example, indexed by example id: what slices read, without the
         raw responses and costs of `teacher_labels`."""
