@@ -38,7 +38,7 @@ class Plugin(Generic[T]):
 
 
 def nearest(name: str, choices) -> str:
-    """", did you mean 'x'?" for the closest valid name, or "" when nothing is close."""
+    """"; did you mean 'x'?" for the closest valid name, or "" when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

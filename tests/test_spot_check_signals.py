@@ -68,7 +68,7 @@ def test_stored_rankings_are_the_runnable_ones_and_identical_orders_are_named(db
     status = rank_pool(db, run_id, "sim")
     assert db.ranking_strategies(run_id, "sim") == sorted(status["runnable"])
     assert "teacher_disagreement" in status["cannot"] and "cluster_coverage" in status["cannot"]
-    assert all(len(group) > 1 for group in status["same_order"])
+    assert status["same_order"] and all(len(group) > 1 for group in status["same_order"])
 
 
 def test_shrinkage_pulls_small_noisy_buckets_to_the_overall_rate():
