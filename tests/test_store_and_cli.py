@@ -64,6 +64,20 @@ def test_a_page_frame_stored_by_code_of_another_shape_is_not_read(tmp_path):
     assert store.page_frame("r1", "overview/costs") is None and store.page_frame_names("r1") == []
 
 
+def test_reads_inside_reading_share_one_connection_and_writes_inside_still_commit(tmp_path, monkeypatch):
+    import pandas as pd
+
+    store = Store(tmp_path / "one.duckdb")
+    opened = []
+    real_open = type(store)._open
+    monkeypatch.setattr(type(store), "_open", lambda self: opened.append(1) or real_open(self))
+    with store.reading():
+        store.runs(), store.datasets(), store.page_frame_names("r1")
+        store.write_page_frames("r1", {"overview/costs": pd.DataFrame({"cost_usd": [2.0]})})
+    assert len(opened) == 1
+    assert Store(tmp_path / "one.duckdb", read_only=True).page_frame("r1", "overview/costs")["cost_usd"].tolist() == [2.0]
+
+
 def test_a_foreign_duckdb_file_is_not_touched(tmp_path):
     path = tmp_path / "other.duckdb"
     with duckdb.connect(str(path)) as con:

@@ -50,6 +50,9 @@ def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option
     return stored if stored is not None else _slice_table(store, run_id, teacher, label_mode, option)
 
 
+SLICE_FRAMES = "slices/"  # the stored slice tables' names start so (the store drops them when slices change)
+
+
 def store_slice_tables(store: Store, run_id: str) -> None:
     """Every slice table the slices page offers for the run (each teacher x label mode x slice option): each
     reads the test split's rows, about a second at a million examples, so a first visit should not pay it."""
@@ -59,9 +62,6 @@ def store_slice_tables(store: Store, run_id: str) -> None:
         _slice_frame_name(teacher, mode, option): _slice_table(store, run_id, teacher, mode, option)
         for teacher in store.run_teachers(run_id)["teacher_name"]
         for mode in run["config"]["student"]["label_modes"] for option in options}, replace_prefix=SLICE_FRAMES)
-
-
-SLICE_FRAMES = "slices/"
 
 
 def _slice_frame_name(teacher: str, label_mode: str, option: SliceOption) -> str:
