@@ -6,11 +6,15 @@ finished, no spinner or skeleton is left). Prints JSON.
 
 The browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
 page's first visit on a fresh server (module imports and empty caches included; the Runs page's is its
-second), later rounds are visits again. Needs Debian's chromium and `playwright` (requirements-test.txt)."""
+second), later rounds are visits again. Then, on the spot-check queue, `--verdicts` times pressing T ("the
+teacher is right") until the next example is drawn (target 0.5 s). The server runs on a copy of the database,
+so the verdicts land there. Needs Debian's chromium and `playwright` (requirements-test.txt)."""
 import argparse
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,24 +22,60 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, running_app, settle  # noqa: E402
 
-DRAWN = """title => {
+# the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
+# and no spinner or skeleton left (the Overview, the default page, may keep the bare address)
+DRAWN = """([path, before]) => {
+    const here = location.pathname.replace(/\\/$/, '');
     const heading = document.querySelector('h1');
     const app = document.querySelector('[data-testid=stApp]');
-    return heading && heading.innerText.trim() === title
+    return (here.endsWith('/' + path) || (path === 'overview' && here === ''))
+        && heading && heading.innerText.trim() !== before
         && app && app.getAttribute('data-test-script-state') === 'notRunning'
         && !document.querySelector('[data-testid=stSpinner], [data-testid=stSkeleton]');
 }"""
+HEADING = "() => document.querySelector('h1') ? document.querySelector('h1').innerText.trim() : ''"
+# the review's first line ("#3 of 500 listed · ex-42 · 497 after this one") names the example on screen
+SHOWN_EXAMPLE = """() => [...document.querySelectorAll('[data-testid=stText]')]
+    .map(e => e.innerText).find(t => t.includes(' listed · ')) || ''"""
+NEXT_DRAWN = """before => {
+    const shown = [...document.querySelectorAll('[data-testid=stText]')].map(e => e.innerText)
+        .find(t => t.includes(' listed · ')) || '';
+    const app = document.querySelector('[data-testid=stApp]');
+    return shown && shown !== before && app.getAttribute('data-test-script-state') === 'notRunning';
+}"""
+
+
+def time_verdicts(page, count: int) -> list[float]:
+    """Seconds from pressing T on the spot-check queue to the next example drawn, `count` times."""
+    before = page.evaluate(HEADING)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=PAGES["spot_check"], exact=True).click()
+    page.wait_for_function(DRAWN, arg=["spot_check", before], polling=50, timeout=120000)
+    page.get_by_label("Reviewer").fill("bench")
+    page.get_by_label("Reviewer").press("Tab")
+    seconds = []
+    for _ in range(count):
+        page.locator("h1").first.click()  # focus off the inputs, where letters are typed
+        before = page.evaluate(SHOWN_EXAMPLE)
+        started = time.perf_counter()
+        page.keyboard.press("t")
+        page.wait_for_function(NEXT_DRAWN, arg=before, polling=20, timeout=60000)
+        seconds.append(round(time.perf_counter() - started, 3))
+    return seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=ROOT / "data" / "pseudolens.duckdb")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--verdicts", type=int, default=5)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     seconds: dict[str, list[float]] = {name: [] for name in PAGES}
-    with running_app(args.db) as url, sync_playwright() as p:
+    scratch = Path(tempfile.mkdtemp())
+    db = scratch / args.db.name
+    shutil.copy(args.db, db)
+    with running_app(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         started = time.perf_counter()
@@ -44,16 +84,21 @@ def main() -> int:
         opened = time.perf_counter() - started
         for _ in range(args.rounds):
             for name, title in PAGES.items():
-                # from a page whose title differs, so "drawn" cannot be the page we came from
+                # from a page whose heading differs, so "drawn" cannot be the page we came from
+                before = page.evaluate(HEADING)
                 started = time.perf_counter()
                 page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-                page.wait_for_function(DRAWN, arg=title, polling=50, timeout=120000)
+                page.wait_for_function(DRAWN, arg=[name, before], polling=50, timeout=120000)
                 seconds[name].append(round(time.perf_counter() - started, 3))
+        verdicts = time_verdicts(page, args.verdicts)
         browser.close()
+    shutil.rmtree(scratch)
     print(json.dumps({"benchmark": "browser_pages", "db": str(args.db), "viewport": VIEWPORT,
                       "first_load_seconds": round(opened, 3),
                       "seconds": {name: {"first": s[0], "again_median": statistics.median(s[1:]) if len(s) > 1 else None}
-                                  for name, s in seconds.items()}}, indent=2))
+                                  for name, s in seconds.items()},
+                      "verdict_to_next_example_seconds": {"each": verdicts, "median": statistics.median(verdicts),
+                                                          "target": 0.5}}, indent=2))
     return 0
 
 

@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -93,8 +94,10 @@ def review(queue, run_id: str, teacher: str) -> None:
             st.text(row["text"])  # plain text: markup in a text is shown, not rendered
         st.text(f"Why it is here: {row['reason']}")
     with decide:
+        title = ui.teacher_titles(ui.run_teachers(run_id))[teacher]
+        confidence = row["teacher_confidence"]
         ui.plain_box(f"Teacher's label: {row['teacher_label']}", "same", size="1.3rem",
-                     over=f"{teacher} · confidence {row['teacher_confidence']:.2f}" if row["teacher_confidence"] == row["teacher_confidence"] else teacher)
+                     over=title if pd.isna(confidence) else f"{title} · confidence {confidence:.2f}")
         st.text(f"Held-out student says: {row['student_label']}")
         name = st.text_input("Reviewer", value=st.session_state.get(REVIEWER, ""), key="reviewer-box",
                              placeholder="your name (kept for this session)")
