@@ -96,7 +96,7 @@ def main() -> int:
     print(json.dumps({"benchmark": "browser_pages", "db": str(args.db), "viewport": VIEWPORT,
                       "first_load_seconds": round(opened, 3),
                       "seconds": {name: {"first": s[0], "again_median": statistics.median(s[1:]) if len(s) > 1 else None}
-                                  for name, s in seconds.items()},
+                                  for name, s in seconds.items() if s},
                       "verdict_to_next_example_seconds": {"each": verdicts, "median": statistics.median(verdicts),
                                                           "target": 0.5}}, indent=2))
     return 0

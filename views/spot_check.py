@@ -70,7 +70,7 @@ st.caption(f"{total} training-pool examples in the queue (the labels that teach 
 
 
 @st.fragment
-def review(queue, run_id: str, teacher: str) -> None:
+def review(queue, run_id: str, teacher: str, title: str) -> None:
     """One example at a time, text beside the teacher's label. Saving records the verdict and shows the next example
     without rerunning the page (the queue's table refreshes on the next page run)."""
     done = st.session_state.setdefault(f"reviewed-{run_id}-{teacher}", set())
@@ -83,9 +83,7 @@ def review(queue, run_id: str, teacher: str) -> None:
         st.session_state["review-current"] = ids[0]
     row = remaining.set_index("example_id").loc[st.session_state["review-current"]]
     example_id = st.session_state["review-current"]
-    message = st.session_state.pop("review-saved", None)
-    if message:
-        st.toast(message)
+    saved = st.session_state.pop("review-saved", "")
 
     text, decide = st.columns([3, 2], gap="large")
     with text:
@@ -93,8 +91,9 @@ def review(queue, run_id: str, teacher: str) -> None:
         with st.container(border=True):
             st.text(row["text"])  # plain text: markup in a text is shown, not rendered
         st.text(f"Why it is here: {row['reason']}")
+        # always drawn, so the fragment's elements keep their places and the browser updates them in place
+        st.caption(saved or "Keyboard: T the teacher is right, L save the chosen label, A ambiguous, S skip.")
     with decide:
-        title = ui.teacher_titles(ui.run_teachers(run_id))[teacher]
         confidence = row["teacher_confidence"]
         ui.plain_box(f"Teacher's label: {row['teacher_label']}", "same", size="1.3rem",
                      over=title if pd.isna(confidence) else f"{title} · confidence {confidence:.2f}")
@@ -137,20 +136,20 @@ def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> Non
         return
     done.add(example_id)
     st.cache_data.clear()  # the queue and the verdicts table, when the page draws again
-    # ids and labels are user data, and a toast renders markdown: the message names neither
+    # ids and labels are user data, and a caption renders markdown: the message names neither
     st.session_state["review-saved"] = f"Verdict saved ({len(done)} this session); here is the next example."
     st.session_state["review-current"] = next((i for i in ids if i not in done), None)
 
 
 st.subheader("Review")
-review(queue, run["run_id"], teacher)
+title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]  # read here: a fragment rerun reads nothing
+review(queue, run["run_id"], teacher, title)
 
 with st.expander(f"The queue ({len(queue)} listed) and exports"):
     shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
                    "student_confidence", "cluster", "n_verdicts"]]
     ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
     # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
-    title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
     left, config_col, middle, right = st.columns(4)
     # each file is built when its button is pressed, not on every rerun of the page
     left.download_button("Label Studio tasks (JSON)", lambda: json.dumps(exchange.to_label_studio(queue, title), indent=1),

@@ -15,17 +15,17 @@ def record_verdict(store: Store, dataset_id: str, example_id: str, reviewer: str
                    label: str | None = None, note: str = "") -> str:
     if verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}")
-    if verdict == "label":
-        if label not in store.dataset(dataset_id).label_set:
-            raise InputError(f"{label!r} is not in the label set")
-    elif label is not None:
+    if verdict != "label" and label is not None:
         raise InputError("only a 'label' verdict carries a label")
     if not reviewer.strip():
         raise InputError("a verdict needs a reviewer name")
     verdict_id = uuid.uuid4().hex
-    store.add_verdicts(dataset_id, pd.DataFrame([{"verdict_id": verdict_id, "example_id": example_id,
-                                                  "reviewer": reviewer.strip(), "verdict": verdict, "label": label,
-                                                  "note": note.strip() or None}]))
+    with store.transaction():  # one connection for the check and the write: a reviewer waits on each opening
+        if verdict == "label" and label not in store.dataset(dataset_id).label_set:
+            raise InputError(f"{label!r} is not in the label set")
+        store.add_verdicts(dataset_id, pd.DataFrame([{"verdict_id": verdict_id, "example_id": example_id,
+                                                      "reviewer": reviewer.strip(), "verdict": verdict, "label": label,
+                                                      "note": note.strip() or None}]))
     return verdict_id
 
 
