@@ -21,9 +21,9 @@ def _key_value(text: str) -> tuple[str, str]:
     return name.strip(), column.strip()
 
 
-def _counts(text: str, allow_all: bool = False) -> list:
+def _counts(text: str, allow_all: bool = False) -> list[int | str]:
     """A comma-separated list of whole numbers (0 or more), "all" among them where `allow_all`."""
-    values = []
+    values: list[int | str] = []
     for part in (p.strip() for p in text.split(",")):
         if allow_all and part == "all":
             values.append(part)
@@ -35,7 +35,7 @@ def _counts(text: str, allow_all: bool = False) -> list:
     return values
 
 
-def _sizes(text: str) -> list:
+def _sizes(text: str) -> list[int | str]:
     return _counts(text, allow_all=True)
 
 
