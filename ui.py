@@ -63,10 +63,11 @@ def reader() -> Store:
     """A read-only store, or a message saying what to do, and the page stops."""
     try:
         return _reader(db_path(), version_key())
-    except StoreBusyError:
-        st.warning(f"The database {db_path()} is busy (a run is writing to it). Reload in a moment.")
+    except StoreBusyError:  # the path is the user's, so it is shown as typed
+        plain_box(f"The database {db_path()} is busy (a run is writing to it). Reload in a moment.", "warning")
     except StoreError as exc:
-        st.info(f"{exc}\n\nBuild the demo with `python -m core demo`, or import your data on the **Runs** page.")
+        plain_box(str(exc), "warning")
+        st.info("Build the demo with `python -m core demo`, or import your data on the **Runs** page.")
     st.stop()
 
 

@@ -50,24 +50,15 @@ def build(path: Path, n: int) -> dict:
 
 
 def store_page_frames(db: Path) -> float | str:
-    """What a run finishing today stores for the pages, for runs stored before that existed."""
-    from core.evaluation.service import SLICE_FRAMES, store_slice_tables, store_teacher_overview
-    from core.review.queue import store_queue_heads
+    """What a run finishing today stores for the pages, for runs stored before (`python -m core frames`)."""
+    from core.pipeline import runs_without_page_frames, store_page_frames
 
     store = Store(db)
     started = time.perf_counter()
-    done = "already stored"
-    for run_id in store.runs().query("status == 'finished'")["run_id"]:
-        names = store.page_frame_names(run_id)
-        if not any(n.startswith("overview/") for n in names):
-            store_teacher_overview(store, run_id)
-            for teacher in store.run_teachers(run_id)["teacher_name"]:
-                store_queue_heads(store, run_id, teacher)
-            done = ""
-        if not any(n.startswith(SLICE_FRAMES) for n in names):
-            store_slice_tables(store, run_id)
-            done = ""
-    return done or round(time.perf_counter() - started, 1)
+    missing = runs_without_page_frames(store)
+    for run_id in missing:
+        store_page_frames(store, run_id)
+    return round(time.perf_counter() - started, 1) if missing else "already stored"
 
 
 # per page: (what is changed, how) -- each control is changed once after the first visit

@@ -12,9 +12,12 @@ from core.evaluation.noise_experiment import noise_config
 from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
 from core.evaluation.service import store_slice_tables, store_teacher_overview
 from core.progress import Progress
+from core.review.map import store_map_points
+from core.review.queue import store_queue_heads
 from core.review.ranking import rank_pool
 from core.slices.service import compute_slices
 from core.store import Store
+from core.store.pages import SLICE_FRAMES
 from core.teachers import TEACHERS
 from core.teachers.corrected import majority_corrections, verdict_fingerprint
 from core.teachers.service import estimate_cost, label_with_teachers
@@ -105,11 +108,30 @@ def run_noise_experiment(store: Store, dataset_name: str, slice_name: str, bucke
 
 def compute_dataset_slices(store: Store, dataset_id: str, slicers, progress: Progress | None = None,
                            force: bool = False) -> dict[str, bool]:
-    """`compute_slices`, then the slice tables of the data set's finished runs stored again: storing new slices
-    drops the old tables, and the slices page should read them rather than aggregate on a visit."""
+    """`compute_slices`, then the slice tables of the data set's finished runs stored again where new slices
+    dropped them or none are stored: the slices page should read them rather than aggregate on a visit."""
     computed = compute_slices(store, dataset_id, slicers, progress=progress, force=force)
-    if any(computed.values()):
-        runs = store.runs()
-        for run_id in runs.loc[(runs["dataset_id"] == dataset_id) & (runs["status"] == "finished"), "run_id"]:
+    runs = store.runs()
+    for run_id in runs.loc[(runs["dataset_id"] == dataset_id) & (runs["status"] == "finished"), "run_id"]:
+        if any(computed.values()) or not any(n.startswith(SLICE_FRAMES) for n in store.page_frame_names(run_id)):
             store_slice_tables(store, run_id)
     return computed
+
+
+def store_page_frames(store: Store, run_id: str) -> None:
+    """Everything a finished run stores for the dashboard's first visits, stored again: the overview, every
+    slice table, each strategy's queue head and, once the map is built, its sample. For runs whose frames are
+    missing or were written by older code (`FRAME_SHAPE`); a run finishing today stores them itself."""
+    store_teacher_overview(store, run_id)
+    store_slice_tables(store, run_id)
+    for teacher in store.run_teachers(run_id)["teacher_name"]:
+        store_queue_heads(store, run_id, teacher)
+        if store.has_clusters(run_id):
+            store_map_points(store, run_id, teacher)
+
+
+def runs_without_page_frames(store: Store) -> list[str]:
+    """Finished runs with no overview frames of the current shape: their pages compute on every first visit."""
+    runs = store.runs()
+    return [run_id for run_id in runs.loc[runs["status"] == "finished", "run_id"]
+            if not any(name.startswith("overview/") for name in store.page_frame_names(run_id))]

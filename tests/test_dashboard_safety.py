@@ -61,7 +61,7 @@ def test_an_upload_lands_only_in_the_session_folder_and_is_removed(hostile, runs
     [submit] = [b for b in at.button if b.label == "Import"]
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [s.value for s in at.success] == ["Imported 42 examples."], [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["Imported 42 examples."], [h.proto.body for h in at.get("html")]
     assert "Data set name: uploaded" in [t.value for t in at.text]  # a user-given name, shown as text
     assert files_under(tmp_path) == before  # the saved upload was removed; nothing was written anywhere else
     assert not (tmp_path / "abs").exists() and not (tmp_path / "x.csv").exists()
@@ -84,7 +84,7 @@ def test_a_config_sending_a_key_outside_the_allowed_hosts_is_refused_and_sends_n
         [start] = [b for b in at.button if b.label == "Start the run"]
         start.click().run()
         assert not at.exception, [e.value for e in at.exception]
-        [error] = [e.value for e in at.error]
+        [error] = [box.proto.body for box in at.get("html") if ">Error<" in box.proto.body]  # `ui.error`'s box
         assert "PSEUDOLENS_ALLOWED_HOSTS" in error and "127.0.0.1" in error
         assert outside.requests == [] and outside.served.total() == 0
     assert Store(db, read_only=True).runs().empty

@@ -6,11 +6,10 @@ import pytest
 from core import cli
 from core.errors import EXIT_INPUT
 from core.datasets.reading import ColumnMapping, read_dataset
-from core.errors import DataError
+from core.errors import DataError, InputError
 from core.datasets.importing import import_dataset
 from core.datasets.labelset import LabelSet
 from core.store import Store
-from core.errors import StoreError
 
 LABELS = LabelSet.from_names(["pos", "neg"])
 ROWS = pd.DataFrame({
@@ -148,6 +147,6 @@ def test_a_failure_inside_the_import_transaction_writes_nothing(tmp_path, db):
     loaded = read_dataset(write(ROWS, tmp_path / "d.csv"), MAPPING, LABELS)
     import_dataset(db, loaded, "films")
     before = _counts(db)
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(InputError, match="already exists"):
         import_dataset(db, loaded, "films")
     assert _counts(db) == before

@@ -140,6 +140,23 @@ def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(s
     pd.testing.assert_frame_equal(slice_table(copy, run_id, "structured", "hard", option), live, check_dtype=False)
 
 
+def test_frames_stores_again_what_older_code_stored_for_the_pages(structured_run, tmp_path, capsys):
+    import shutil
+
+    from core.store import Store
+
+    store, run_id = structured_run
+    shutil.copy(store.path, tmp_path / "older.duckdb")
+    older = Store(tmp_path / "older.duckdb")
+    names = older.page_frame_names(run_id)
+    older.execute("UPDATE page_frames SET shape = 0")  # as an older pseudolens wrote them
+    assert older.page_frame_names(run_id) == []
+    assert cli.main(["frames", "--db", str(tmp_path / "older.duckdb")]) == 0
+    assert older.page_frame_names(run_id) == names and f"page frames of run {run_id} stored" in capsys.readouterr().out
+    assert cli.main(["frames", "--db", str(tmp_path / "older.duckdb")]) == 0
+    assert "every finished run has its page frames" in capsys.readouterr().out
+
+
 def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured_run):
     store, _ = structured_run
     dataset = store.dataset("demo")

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
@@ -93,3 +94,36 @@ def test_abstentions_count_as_wrong_and_intervals_narrow_with_more_data():
         e = Bootstrap(n, 500, seed=0).estimate(t, p, 3)["accuracy"]
         widths.append(e.hi - e.lo)
     assert widths[1] < widths[0] / 3
+
+
+def test_calibration_numbers_match_their_definitions():
+    from core.evaluation.calibration import _auroc_interval, _ece, calibration_tables
+
+    # two bins: confidence 0.95 right 3 of 4 times, confidence 0.15 right 1 of 4: ECE = (|3.8-3| + |0.6-1|) / 8
+    confidence = np.array([0.95] * 4 + [0.15] * 4)
+    correct = np.array([1, 1, 1, 0, 1, 0, 0, 0], dtype=float)
+    bins = np.minimum((confidence * 10).astype(int), 9)
+    assert _ece(confidence, correct, bins) == pytest.approx((0.8 + 0.4) / 8)
+    # Hanley and McNeil (1982), AUROC 0.8 with 50 and 50: SE 0.0445
+    lo, hi = _auroc_interval(0.8, 50, 50)
+    assert (lo, hi) == (pytest.approx(0.8 - 1.96 * 0.0445, abs=1e-3), pytest.approx(0.8 + 1.96 * 0.0445, abs=1e-3))
+    rng = np.random.default_rng(0)
+    gold = rng.choice(["a", "b"], size=400)
+    said = np.where(rng.random(400) < 0.7, gold, np.where(gold == "a", "b", "a"))
+    labels = pd.DataFrame({"label": said, "confidence": np.full(400, 0.7), "probs": [None] * 400})
+    summary, _ = calibration_tables(labels, gold)
+    row = summary.iloc[0]
+    assert row["accuracy_lo"] < row["accuracy"] < row["accuracy_hi"]
+    assert row["ece_lo"] <= row["ece"] <= row["ece_hi"] and row["ece_hi"] < 0.15  # calibrated: a small ECE
+    assert np.isnan(row["auroc"])  # one confidence for every answer cannot rank right above wrong
+
+
+def test_budget_intervals_cover_precision_over_the_checks_and_gold_accuracy_over_the_test_texts():
+    from core.review.budget import with_check_intervals
+
+    summary = pd.DataFrame({"budget": [0, 50], "precision": [np.nan, 0.4], "gold_accuracy": [0.9, 0.9],
+                            "n_test": [400, 400]})
+    out = with_check_intervals(summary)
+    assert np.isnan(out.loc[0, "precision_lo"])  # no checks, no share
+    assert 0.27 < out.loc[1, "precision_lo"] < 0.4 < out.loc[1, "precision_hi"] < 0.55  # Wilson over 50 checks
+    assert 0.86 < out.loc[0, "gold_accuracy_lo"] < 0.9 < out.loc[0, "gold_accuracy_hi"] < 0.93

@@ -84,7 +84,8 @@ if selected_ids:
         st.caption(f"{left_out} of them are test examples: their gold labels score the students, so they are not "
                    "queued for checking (a corrected test label would change the scoreboard, not the training data).")
     if st.button(f"Send {len(pool)} training-pool examples to the spot-check queue", disabled=pool.empty):
-        ui.writer().pin(run["dataset_id"], pool["example_id"], f"on the map ({teacher})")
+        with ui.reporting_errors("Nothing was queued."):
+            ui.writer().pin(run["dataset_id"], pool["example_id"], f"on the map ({teacher})")
         st.cache_data.clear()
         st.success(f"Queued {len(pool)} examples at the top of the spot-check queue"
                    + (f"; {left_out} test examples left out." if left_out else "."))

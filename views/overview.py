@@ -27,14 +27,14 @@ def load_teachers(run_id, db_version):
 
     s = ui.reader()
     with s.reading():
-        overview = teacher_overview(s, run_id)
-        titles = ui.teacher_titles(s.run_teachers(run_id))
-        figures = {"labels": charts.label_distribution(overview["labels"], overview["gold"], titles,
-                                                       "Labels given by each teacher and by humans")}
-        if not overview["reliability"].empty:
-            figures["reliability"] = charts.reliability(overview["reliability"], titles,
-                                                        "Reliability: accuracy against stated confidence")
-        return s.teacher_scores(run_id), overview, figures
+        overview, teachers, scores = teacher_overview(s, run_id), s.run_teachers(run_id), s.teacher_scores(run_id)
+    titles = ui.teacher_titles(teachers)
+    figures = {"labels": charts.label_distribution(overview["labels"], overview["gold"], titles,
+                                                   "Labels given by each teacher and by humans")}
+    if not overview["reliability"].empty:
+        figures["reliability"] = charts.reliability(overview["reliability"], titles,
+                                                    "Reliability: accuracy against stated confidence")
+    return scores, overview, figures
 
 
 report = load_report(run["run_id"], metric, ui.version_key())
@@ -85,7 +85,9 @@ with st.expander("Can you trust the teacher's confidence?"):
     st.caption("On the gold rows the run scored (its test split, or every gold row when cross-fitted): expected "
                "calibration error (0 = confidence matches accuracy) and the AUROC of confidence for telling right labels "
                "from wrong ones (0.5 = no better than chance; below 0.5 = confidently wrong), with 95% intervals "
-               "(ECE: bootstrap over rows; AUROC: Hanley-McNeil; accuracy: Wilson).")
+               "(accuracy: Wilson; AUROC: Hanley-McNeil, which assumes untied confidences; ECE: the bootstrap spread "
+               "over rows. The binned ECE is biased upward on few rows, so its interval rarely reaches 0 even for a "
+               "well-calibrated teacher: compare teachers by it rather than read it as proof of miscalibration).")
     calibration_summary = overview["calibration"]
     if calibration_summary.empty:
         st.info("No teacher of this run states a confidence.")

@@ -44,7 +44,8 @@ if runs_now is not None:
 if st.button("Build the demo database", disabled=not confirmed):
     from core.demo import build_demo_database
 
-    build_demo_database(path, progress=ui.progress_bar())
+    with ui.reporting_errors("The demo database was not built; the file is as it was."):
+        build_demo_database(path, progress=ui.progress_bar())
     st.cache_data.clear()
     st.success("Demo database built.")
 

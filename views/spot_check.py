@@ -223,6 +223,8 @@ with st.expander("Import completed annotations"):
                 added = exchange.import_verdicts(ui.writer(), dataset.dataset_id, saved, fmt)
         except DataError as exc:
             ui.show_data_error(upload.name, exc, "was not imported; nothing changed.")
+        except PseudolensError as exc:  # a busy database, say: named, and nothing was imported
+            ui.error(f"{upload.name} was not imported: {exc}")
         else:
             st.cache_data.clear()
             st.success(f"{added} new verdicts (verdicts already imported are not added twice).")

@@ -194,8 +194,11 @@ def _budget(args) -> int:
     from core.store import Store
 
     store = Store(args.db)
-    summary = budget_curves(store, store.find_run(args.run), args.teacher, budgets=args.budgets,
-                            progress=TqdmProgress())
+    run_id = store.find_run(args.run)
+    if args.if_missing and not store.budget_curve(run_id, args.teacher).empty:
+        print(f"run {run_id} already has budget curves for {args.teacher}")
+        return 0
+    summary = budget_curves(store, run_id, args.teacher, budgets=args.budgets, progress=TqdmProgress())
     half = summary.drop_duplicates("strategy").set_index("strategy")["checks_to_half_gap"]
     print(f"gold-trained student: {summary['gold_accuracy'].iloc[0]:.3f}; checks that close half the gap:")
     for strategy, checks in half.items():
@@ -280,7 +283,21 @@ def _runs(args) -> int:
     return 0
 
 
+def _frames(args) -> int:
+    from core.pipeline import runs_without_page_frames, store_page_frames
+    from core.store import Store
+
+    store = Store(args.db)
+    run_ids = [store.find_run(run) for run in args.run] or runs_without_page_frames(store)
+    for run_id in run_ids:
+        store_page_frames(store, run_id)
+        print(f"page frames of run {run_id} stored")
+    if not run_ids:
+        print("every finished run has its page frames")
+    return 0
+
+
 COMMANDS = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
             "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
             "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts,
-            "report": _report}
+            "report": _report, "frames": _frames}

@@ -7,7 +7,7 @@ from pathlib import Path
 from core.paths import DEFAULT_DB
 
 DESCRIPTION = """Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | report |
-budget | export | import-verdicts | apply-verdicts` (also installed as `pseudolens`).
+budget | export | import-verdicts | apply-verdicts | frames` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
 (nothing was written); 4 database problem (busy, damaged, not a pseudolens file, newer schema); 5 a teacher
@@ -115,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     budget.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
     budget.add_argument("--teacher", required=True)
     budget.add_argument("--budgets", type=_counts, default="0,25,50,100,200,400,800", help="comma-separated numbers of checks")
+    budget.add_argument("--if-missing", action="store_true", help="do nothing when the run has this teacher's curves")
 
     export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
     export.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
@@ -140,6 +141,11 @@ def parser() -> argparse.ArgumentParser:
                         help="html: one self-contained page; pdf: that page printed by a local Chromium")
     report.add_argument("--out", type=Path, help="write to this file (html, pdf: required) instead of printing")
     report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
+
+    frames = commands.add_parser("frames", parents=[common], help="store what the dashboard's pages show first for "
+                                 "finished runs without it (runs stored by an older pseudolens)")
+    frames.add_argument("--run", action="append", default=[], metavar="RUN",
+                        help="a run id or a run config's name (repeatable; default: every finished run without them)")
 
     runs = commands.add_parser("runs", parents=[common], help="list runs with their status and headline")
     runs.add_argument("--json", action="store_true", help="machine-readable output")

@@ -32,7 +32,8 @@ def _ece(confidence: np.ndarray, correct: np.ndarray, bins: np.ndarray) -> float
 
 
 def _ece_interval(confidence: np.ndarray, correct: np.ndarray, bins: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap over rows (the ECE has no closed-form interval)."""
+    """Percentile bootstrap over rows (the ECE has no closed-form interval). The binned ECE is biased upward,
+    and this spread keeps the bias: read it as how much the estimate moves, not as a bound on the true error."""
     rng = np.random.default_rng(seed)
     n = len(confidence)
     draws = [_ece(confidence[i], correct[i], bins[i]) for i in (rng.integers(0, n, n) for _ in range(BOOTSTRAP))]

@@ -12,6 +12,7 @@ from core.evaluation.headlines import Headline, headlines_from
 from core.evaluation.runs import scoring_plan
 from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from
 from core.store import Store
+from core.store.pages import SLICE_FRAMES
 
 
 def headlines(store: Store, run_id: str, metric: str = "accuracy") -> list[Headline]:
@@ -48,9 +49,6 @@ def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option
     finished or its data set's slices were last computed (`store_slice_tables`), else computed now."""
     stored = store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option))
     return stored if stored is not None else _slice_table(store, run_id, teacher, label_mode, option)
-
-
-SLICE_FRAMES = "slices/"  # the stored slice tables' names start so (the store drops them when slices change)
 
 
 def store_slice_tables(store: Store, run_id: str) -> None:

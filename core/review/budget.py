@@ -121,4 +121,4 @@ def checks_sentence(summary: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, bud
     return (f"The first {int(after['budget'])} checks in {strategy!r} order find {found} wrong labels; correcting them "
             f"moves the student from {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}] to "
             f"{after['accuracy']:.1%} [{after['lo']:.1%}, {after['hi']:.1%}] accuracy "
-            f"(trained on gold labels: {after['gold_accuracy']:.1%}, one fit on {int(after['n_test'])} test texts).")
+            f"(trained on gold labels: {after['gold_accuracy']:.1%}, one fit scored on {int(after['n_test'])} test texts).")

@@ -34,10 +34,14 @@ def cluster_disagreements(store: Store, run_id: str, teacher_name: str) -> None:
     terms = top_terms(points["text"], labels) if (labels >= 0).any() else {}
     store.write_clusters(run_id, teacher_name, pd.DataFrame({"example_id": points["example_id"], "cluster": labels}),
                          pd.DataFrame({"cluster": list(terms), "terms": list(terms.values())}, columns=["cluster", "terms"]))
-    # what the map page draws, and the queue heads, which show each example's cluster
+    store_map_points(store, run_id, teacher_name)
+    store_queue_heads(store, run_id, teacher_name)  # they show each example's cluster
+
+
+def store_map_points(store: Store, run_id: str, teacher_name: str) -> None:
+    """What the map page draws: a fixed sample of `MAP_POINTS` examples with positions and clusters."""
     store.write_page_frames(run_id, {_points_name(teacher_name): store.example_view(run_id, teacher_name, METHOD,
                                                                                     sample=MAP_POINTS)})
-    store_queue_heads(store, run_id, teacher_name)
 
 
 def _points_name(teacher_name: str) -> str:

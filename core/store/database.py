@@ -103,7 +103,8 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Reads inside share one connection on this thread (a page's load): opening the file costs about 50 ms
-        at a million examples, which a page paid once per query. Hold it briefly; a writer waits for it."""
+        at a million examples, which a page paid once per query. Wrap reads only, not work on what they return:
+        while it is open, other threads of this process and a writer in another process wait."""
         if getattr(self._local, "con", None) is not None or getattr(self._local, "reading", None) is not None:
             yield
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.store.database import Database, now
+from core.store.pages import SLICE_FRAMES
 
 
 class SliceTables(Database):
@@ -22,8 +23,8 @@ class SliceTables(Database):
                               "INSERT INTO slices SELECT ?, example_id, slice, score, bucket FROM frame", [dataset_id])
             con.execute("INSERT OR REPLACE INTO slicers VALUES (?, ?, ?, ?, ?)", [dataset_id, slicer, fingerprint, names, now()])
             # the slice tables stored for the data set's runs no longer list every slice (`store_slice_tables`)
-            con.execute("DELETE FROM page_frames WHERE starts_with(name, 'slices/') "
-                        "AND run_id IN (SELECT run_id FROM runs WHERE dataset_id = ?)", [dataset_id])
+            con.execute("DELETE FROM page_frames WHERE starts_with(name, ?) "
+                        "AND run_id IN (SELECT run_id FROM runs WHERE dataset_id = ?)", [SLICE_FRAMES, dataset_id])
 
     def slices(self, dataset_id: str) -> pd.DataFrame:
         return self.query("SELECT example_id, slice, score, bucket FROM slices WHERE dataset_id = ? "
