@@ -20,7 +20,7 @@ from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
 from core.evaluation.metrics import METRIC_NAMES
 from core.paths import DEFAULT_DB, derived_status_path
 from core.progress import Progress
-from core.report.words import teacher_tags, teacher_titles
+from core.report.words import teacher_titles
 from core.store import Store
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -177,21 +177,18 @@ def metric() -> str:
 
 
 @st.cache_data(show_spinner=False)
-def _run_teachers(run_id: str, db_version: float) -> pd.DataFrame:
-    teachers = reader().run_teachers(run_id)
-    return teachers.assign(tag=teachers["teacher_name"].map(teacher_tags(teachers)),
-                           title=teachers["teacher_name"].map(teacher_titles(teachers)))
+def _teacher_titles(run_id: str, db_version: float) -> dict[str, str]:
+    return teacher_titles(reader().run_teachers(run_id))
 
 
-def run_teachers(run_id: str) -> pd.DataFrame:
-    """The run's teachers with `tag` (what it is: SIMULATED, LLM, offline model, ...) and `title` ("name (tag)")."""
-    return _run_teachers(run_id, version_key())
+def run_teacher_titles(run_id: str) -> dict[str, str]:
+    """The run's teachers, name -> "name (what it is: SIMULATED, LLM, offline model, ...)"."""
+    return _teacher_titles(run_id, version_key())
 
 
 def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:
     """A teacher of the run, offered with what kind it is; the choice is kept per run while the page is open."""
-    teachers = run_teachers(run_id)
-    titles = teacher_titles(teachers)
+    titles = run_teacher_titles(run_id)
     return container.selectbox(label, list(titles), format_func=titles.get, key=f"teacher-{run_id}")
 
 

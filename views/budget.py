@@ -10,7 +10,7 @@ from core.review.strategies import STRATEGIES
 st.title("What a human check buys")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])
-title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
+title = ui.run_teacher_titles(run["run_id"])[teacher]
 
 
 @st.cache_data(show_spinner=False)

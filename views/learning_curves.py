@@ -16,7 +16,7 @@ def load(run_id, db_version):
 
 
 curve, teacher_scores = load(run["run_id"], ui.version_key())
-titles = ui.teacher_titles(ui.run_teachers(run["run_id"]))
+titles = ui.run_teacher_titles(run["run_id"])
 curve = curve[curve["metric"] == metric]
 left, right = st.columns([2, 1])
 chosen = left.multiselect("Teachers", list(titles), default=list(titles), format_func=titles.get)

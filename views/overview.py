@@ -27,8 +27,8 @@ def load_teachers(run_id, db_version):
 
     s = ui.reader()
     with s.reading():
-        overview, teachers, scores = teacher_overview(s, run_id), s.run_teachers(run_id), s.teacher_scores(run_id)
-    titles = ui.teacher_titles(teachers)
+        overview, scores = teacher_overview(s, run_id), s.teacher_scores(run_id)
+    titles = ui.run_teacher_titles(run_id)
     figures = {"labels": charts.label_distribution(overview["labels"], overview["gold"], titles,
                                                    "Labels given by each teacher and by humans")}
     if not overview["reliability"].empty:
@@ -40,7 +40,6 @@ def load_teachers(run_id, db_version):
 report = load_report(run["run_id"], metric, ui.version_key())
 scores, overview, figures = load_teachers(run["run_id"], ui.version_key())
 costs = overview["costs"]
-teachers = ui.run_teachers(run["run_id"])
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "
         f"seeds {config['seeds']} · finished {run['finished_at']:%Y-%m-%d %H:%M}")
 
@@ -92,7 +91,7 @@ with st.expander("Can you trust the teacher's confidence?"):
     if calibration_summary.empty:
         st.info("No teacher of this run states a confidence.")
     else:
-        titles = ui.teacher_titles(teachers)
+        titles = ui.run_teacher_titles(run["run_id"])
         ui.show_table(pd.DataFrame({
             "teacher": calibration_summary["teacher"].map(titles), "signal": calibration_summary["signal"],
             "n": calibration_summary["n"], **{f"{name} [95% CI]": tables.with_interval(calibration_summary, column)

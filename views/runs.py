@@ -22,7 +22,7 @@ if path.exists():
         table = runs.assign(timings=[json.loads(t) if t else {} for t in runs["timings"]])
         table["seconds"] = [t.get("total") for t in table["timings"]]
         # what each teacher is, so a SIMULATED run is never read as an LLM's
-        table["teachers"] = [", ".join(ui.run_teachers(run_id)["title"]) for run_id in runs["run_id"]]
+        table["teachers"] = [", ".join(ui.run_teacher_titles(run_id).values()) for run_id in runs["run_id"]]
         ui.show_table(table[["run_id", "name", "dataset", "teachers", "status", "created_at", "finished_at", "seconds",
                              "code_version", "error"]], "runs")
         with st.expander("Configs and timings"):

@@ -20,7 +20,7 @@ def offered(dataset_id, db_version):
 options = offered(run["dataset_id"], ui.version_key())
 left, middle, right = st.columns(3)
 teacher = ui.pick_teacher(run["run_id"], container=left)
-title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]
+title = ui.run_teacher_titles(run["run_id"])[teacher]
 mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
 titles = [o.title for o in options]
 depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect

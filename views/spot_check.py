@@ -142,7 +142,7 @@ def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> Non
 
 
 st.subheader("Review")
-title = ui.teacher_titles(ui.run_teachers(run["run_id"]))[teacher]  # read here: a fragment rerun reads nothing
+title = ui.run_teacher_titles(run["run_id"])[teacher]  # read here: a fragment rerun reads nothing
 review(queue, run["run_id"], teacher, title)
 
 with st.expander(f"The queue ({len(queue)} listed) and exports"):

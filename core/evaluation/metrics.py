@@ -114,6 +114,13 @@ def wilson(rate: float, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def wilson_bounds(rates, ns) -> tuple[list[float], list[float]]:
+    """`wilson` for columns of rates and their counts: (lower bounds, upper bounds), NaN where a rate is
+    missing or its count is 0, ready to be stored as `<rate>_lo` and `<rate>_hi`."""
+    bounds = [wilson(float(r), int(n)) for r, n in zip(rates, ns)]
+    return [lo for lo, _ in bounds], [hi for _, hi in bounds]
+
+
 def crossfit_interval(per_fold: np.ndarray, test_train_ratio: float) -> Estimate:
     """Mean of a statistic over the folds of repeated K-fold cross-fitting, with the corrected resampled t
     interval (Nadeau & Bengio 2003; Bouckaert & Frank 2004): the folds' variance is inflated by

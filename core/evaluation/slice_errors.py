@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from core.evaluation.metrics import error_structure, wilson
+from core.evaluation.metrics import error_structure, wilson_bounds
 
 MIN_CELL = 30  # below this many examples a cell's rate is shown as "too few", not as a colour
 
@@ -53,9 +52,7 @@ def slice_table_from(rows: pd.DataFrame) -> pd.DataFrame:
     for rate, n in (("teacher_error", "n"), ("student_error", "n"), ("gold_student_error", "n"),
                     ("student_wrong_if_teacher_wrong", "n_teacher_wrong"),
                     ("student_wrong_if_teacher_right", "n_teacher_right")):
-        bounds = [wilson(r, int(k)) if pd.notna(r) else (np.nan, np.nan) for r, k in zip(table[rate], table[n])]
-        table[f"{rate}_lo"] = [b[0] for b in bounds]
-        table[f"{rate}_hi"] = [b[1] for b in bounds]
+        table[f"{rate}_lo"], table[f"{rate}_hi"] = wilson_bounds(table[rate], table[n])
     structure = error_structure(table["n"], table["n_teacher_wrong"])
     table["teacher_error_lift"] = structure.lift
     table["teacher_excess_p"] = structure.p_excess

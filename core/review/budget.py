@@ -13,7 +13,7 @@ import pandas as pd
 from core.datasets.stored_embeddings import stored_encoder
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import fit_labels, label_indices
-from core.evaluation.metrics import Bootstrap, interval, seed_average, wilson
+from core.evaluation.metrics import Bootstrap, interval, seed_average, wilson_bounds
 from core.evaluation.runs import featurize, scoring_plan
 from core.progress import Progress
 from core.review.ranking import ranking_input
@@ -103,10 +103,10 @@ def with_check_intervals(summary: pd.DataFrame) -> pd.DataFrame:
     """`budget_curves`' summary with 95% Wilson intervals for the share of checks that found a wrong label
     (`precision_lo`, `precision_hi`: the first B checks of a strategy) and for the gold-trained student's
     accuracy (`gold_accuracy_lo`, `gold_accuracy_hi`: one fit, over the n_test test examples)."""
-    precision = [wilson(p, b) if b else (np.nan, np.nan) for p, b in zip(summary["precision"], summary["budget"])]
-    gold = [wilson(a, n) for a, n in zip(summary["gold_accuracy"], summary["n_test"])]
-    return summary.assign(precision_lo=[lo for lo, _ in precision], precision_hi=[hi for _, hi in precision],
-                          gold_accuracy_lo=[lo for lo, _ in gold], gold_accuracy_hi=[hi for _, hi in gold])
+    precision_lo, precision_hi = wilson_bounds(summary["precision"], summary["budget"])
+    gold_lo, gold_hi = wilson_bounds(summary["gold_accuracy"], summary["n_test"])
+    return summary.assign(precision_lo=precision_lo, precision_hi=precision_hi,
+                          gold_accuracy_lo=gold_lo, gold_accuracy_hi=gold_hi)
 
 
 def checks_sentence(summary: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, budget: int = 100) -> str:

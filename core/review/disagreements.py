@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import HDBSCAN
 
-from core.evaluation.metrics import wilson
+from core.evaluation.metrics import wilson_bounds
 
 PATTERNS = ("all right", "teacher wrong", "student wrong", "both wrong", "teacher and student agree",
             "teacher and student disagree")
@@ -37,11 +37,8 @@ def cluster_summary(view: pd.DataFrame) -> pd.DataFrame:
                              teacher_wrong=("teacher_wrong", "sum"), student_wrong=("student_wrong", "sum"))
     summary = counts[["n", "n_gold"]].copy()
     for who in ("teacher", "student"):
-        rate = (counts[f"{who}_wrong"] / counts["n_gold"]).where(counts["n_gold"] > 0)
-        bounds = [wilson(r, n) for r, n in zip(rate, counts["n_gold"])]
-        summary[f"{who}_error"] = rate
-        summary[f"{who}_error_lo"] = [lo for lo, _ in bounds]
-        summary[f"{who}_error_hi"] = [hi for _, hi in bounds]
+        summary[f"{who}_error"] = (counts[f"{who}_wrong"] / counts["n_gold"]).where(counts["n_gold"] > 0)
+        summary[f"{who}_error_lo"], summary[f"{who}_error_hi"] = wilson_bounds(summary[f"{who}_error"], counts["n_gold"])
     return summary.reset_index().sort_values("n", ascending=False, kind="stable")
 
 

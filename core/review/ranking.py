@@ -12,7 +12,6 @@ from core.evaluation.fitting import GOLD
 from core.evaluation.metrics import error_structure
 from core.evaluation.service import slice_options
 from core.evaluation.slice_errors import bucket_errors
-from core.review.queue import store_queue_heads
 from core.review.strategies import RankingInput, runnable, same_orders
 from core.store import ExampleFilter, Store
 from core.teachers.registry import TEACHERS
@@ -120,5 +119,4 @@ def rank_pool(store: Store, run_id: str, teacher: str) -> dict:
     data = ranking_input(store, run_id, teacher)
     status = strategy_status(data)
     store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in status["runnable"]})
-    store_queue_heads(store, run_id, teacher)
     return status
