@@ -1,5 +1,6 @@
 import shlex
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -40,14 +41,21 @@ errors = charts.budget_label_error(curve, f"Teacher labels still wrong in the tr
 ui.show_figure(errors, f"{run['run_id']}-{teacher}-label-error")
 
 summary = curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]].copy()
-summary["what it ranks first"] = summary["strategy"].map(STRATEGIES.description)
-checked = curve[curve["budget"] > 0]
+summary["checks_to_half_gap"] = summary["checks_to_half_gap"].map(
+    lambda checks: f"over {int(curve['budget'].max())}" if pd.isna(checks) else str(int(checks)))
+# three budgets (the smallest, the one nearest 100, the largest) keep the table within the page; every budget's
+# precision is in the full table below
+budgets = sorted(curve.loc[curve["budget"] > 0, "budget"].unique())
+shown_budgets = sorted({budgets[0], min(budgets, key=lambda b: abs(b - 100)), budgets[-1]}) if budgets else []
+checked = curve[curve["budget"].isin(shown_budgets)]
 precision = checked.assign(shown=tables.with_interval(checked, "precision", digits=2)).pivot(
     index="strategy", columns="budget", values="shown")
 precision.columns = [f"precision@{b} [95% CI]" for b in precision.columns]
+summary = summary.merge(precision.reset_index(), on="strategy")
+summary["what it ranks first"] = summary["strategy"].map(STRATEGIES.description)
 st.subheader("Checks needed, and how often a check finds a wrong teacher label")
-ui.show_table(summary.merge(precision.reset_index(), on="strategy"), f"{run['run_id']}-{teacher}-budget-summary")
+ui.show_table(summary, f"{run['run_id']}-{teacher}-budget-summary")
 st.caption("checks_to_half_gap: the smallest budget whose student closes half the gap between the teacher-trained "
-           "and the gold-trained student (empty: not within these budgets). precision@B: the share of the first B "
-           "checks that found a wrong teacher label, with a 95% Wilson interval over those B checks.")
+           "and the gold-trained student. precision@B: the share of the first B checks that found a wrong teacher "
+           "label, with a 95% Wilson interval over those B checks.")
 ui.show_table(curve, f"{run['run_id']}-{teacher}-budget-curve")
