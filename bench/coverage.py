@@ -1,12 +1,17 @@
 """Do the cross-fitted intervals mean what they say? Draw many data sets from the demo generator, label them with
 a SIMULATED teacher whose noise model is known, run pseudolens on each (real runs in a DuckDB file, cross-fitted,
-default folds and repeats), and count how often the 95% interval of the headline gap (student on teacher labels
-minus student on gold labels, both at "all") covers the true gap. The true gap is measured directly: students
-trained the same way on many fresh training sets of the same size, scored on a large independent sample.
+default folds and repeats), and count how often the 95% interval of a gap (student on teacher labels minus student
+on gold labels) covers the true gap, for three gaps: accuracy at "all" (the headline), accuracy at a small training
+size (`--small`, both students on the same texts), and macro-F1 at "all". The true gaps are measured directly:
+students trained as a run trains them (features fitted on the training texts only; at "all" the plain fit on every
+training text, at the small size a random subsample) on many fresh training sets of a fold's size, scored on a
+large independent sample.
 
-    python bench/coverage.py [--datasets 100] [--n 500] [--truth-replicates 100] [--test 20000]
+    python bench/coverage.py [--datasets 100] [--n 500] [--small 100] [--truth-replicates 100] [--test 20000]
 
-Prints JSON: coverage with its own 95% Wilson interval, the mean interval width, the true gap, and the estimates.
+Prints JSON per gap: coverage with its Wilson 95% interval, the mean interval width, the true gap with its Monte
+Carlo standard error, the mean estimate, and the bias with its Monte Carlo standard error (the estimates' spread
+over the data sets and the truth's own error, combined). Goal for each: coverage 0.90-0.98, |bias| < 2 MC SE.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -26,8 +32,7 @@ from core.datasets import demo_corpus  # noqa: E402
 from core.datasets.importing import import_dataset  # noqa: E402
 from core.datasets.reading import ColumnMapping, read_dataset  # noqa: E402
 from core.evaluation.config import parse_config  # noqa: E402
-from core.evaluation.fitting import draw_rows  # noqa: E402
-from core.evaluation.metrics import wilson  # noqa: E402
+from core.evaluation.metrics import Estimate, wilson  # noqa: E402
 from core.evaluation.service import headlines  # noqa: E402
 from core.pipeline import run_experiment  # noqa: E402
 from core.store import Store  # noqa: E402
@@ -50,31 +55,45 @@ def teacher_labels(frame) -> np.ndarray:
     return answers.set_index("example_id")["label"].reindex(frame["id"]).to_numpy()
 
 
-def true_gap(n: int, replicates: int, test_size: int) -> float:
-    """E[accuracy(teacher-trained) - accuracy(gold-trained)] for students trained like a run's "all" arm: a data
-    set of n texts featurized together, training on a fold's share of it with Bayesian-bootstrap weights."""
+GAPS = ("accuracy at all", "accuracy at small", "macro_f1 at all")
+
+
+def _scores(model, X_test, truth) -> dict[str, float]:
+    predicted = model.predict(X_test)
+    return {"accuracy": float((predicted == truth).mean()),
+            "macro_f1": float(f1_score(truth, predicted, labels=LABELS, average="macro"))}
+
+
+def true_gaps(n: int, small: int, replicates: int, test_size: int) -> dict[str, tuple[float, float]]:
+    """Per gap, E[score(teacher-trained) - score(gold-trained)] and its Monte Carlo standard error, for students
+    trained like a run's arms: a fold's share of n texts, the featurizer fitted on those training texts only, at
+    "all" the plain fit on every one of them, at `small` a random subsample of them (the same for both arms)."""
     test = demo_corpus.generate(test_size, seed=10_000)
+    truth = test["label"].to_numpy()
     n_train = n * (FOLDS - 1) // FOLDS
-    gaps = []
+    gaps: dict[str, list[float]] = {gap: [] for gap in GAPS}
     for replicate in range(replicates):
         frame = demo_corpus.generate(n, seed=20_000 + replicate)
         taught = teacher_labels(frame)
+        rng = np.random.default_rng(replicate)
+        rows = rng.choice(n, n_train, replace=False)
         student = make_student(classes=LABELS)
-        features = student.featurizer.fit(frame["text"])
+        features = clone(student.featurizer).fit(frame["text"].iloc[rows])
         X, X_test = features.transform(frame["text"]), features.transform(test["text"])
-        rows = np.random.default_rng(replicate).choice(n, n_train, replace=False)
-        accuracy = {}
-        for arm, labels in (("teacher", taught), ("gold", frame["label"].to_numpy())):
-            usable = rows[[isinstance(label, str) for label in labels[rows]]]
-            draw = draw_rows(usable, usable, len(usable), True, seed=replicate, repeat=0, fold=0)
-            model = clone(student.classifier).fit(
-                X[draw.rows], labels[draw.rows], sample_weight=draw.weights)
-            accuracy[arm] = float((model.predict(X_test) == test["label"].to_numpy()).mean())
-        gaps.append(accuracy["teacher"] - accuracy["gold"])
-    return float(np.mean(gaps))
+        subsample = rng.choice(rows, small, replace=False)
+        for size, chosen in (("all", rows), ("small", subsample)):
+            scores = {}
+            for arm, labels in (("teacher", taught), ("gold", frame["label"].to_numpy())):
+                usable = chosen[[isinstance(label, str) for label in labels[chosen]]]
+                scores[arm] = _scores(clone(student.classifier).fit(X[usable], labels[usable]), X_test, truth)
+            for metric in ("accuracy", "macro_f1"):
+                if f"{metric} at {size}" in gaps:
+                    gaps[f"{metric} at {size}"].append(scores["teacher"][metric] - scores["gold"][metric])
+    return {gap: (float(np.mean(values)), float(np.std(values, ddof=1) / np.sqrt(len(values))))
+            for gap, values in gaps.items()}
 
 
-def estimated_gap(n: int, seed: int, folder: Path):
+def estimated_gaps(n: int, small: int, seed: int, folder: Path) -> dict[str, Estimate]:
     frame = demo_corpus.generate(n, seed=seed)
     path = folder / f"data{seed}.csv"
     frame.to_csv(path, index=False)
@@ -82,40 +101,62 @@ def estimated_gap(n: int, seed: int, folder: Path):
     # the generator's columns say where the simulated teacher errs; no split column, so the run cross-fits
     mapping = ColumnMapping(text="text", id="id", gold="label", slices=demo_corpus.SLICE_COLUMNS)
     import_dataset(store, read_dataset(path, mapping, demo_corpus.LABEL_SET), "coverage")
-    config = parse_config({"name": "coverage", "dataset": "coverage", "sizes": ["all"], "seeds": SEEDS,
+    config = parse_config({"name": "coverage", "dataset": "coverage", "sizes": [small, "all"], "seeds": SEEDS,
                            "evaluation": {"folds": FOLDS, "repeats": REPEATS},
                            "student": {"label_modes": ["hard"]},
                            "teachers": [{"name": "sim", "kind": "simulated", "params": NOISE}]})
     run_id = run_experiment(store, config)
-    [line] = headlines(store, run_id)
-    print(json.dumps({"dataset": seed, "gap": [line.gap.value, line.gap.lo, line.gap.hi],
+    [accuracy] = headlines(store, run_id, "accuracy")
+    [macro_f1] = headlines(store, run_id, "macro_f1")
+    comparisons = store.comparisons(run_id)
+    at_small = comparisons[(comparisons["versus"] == "gold_student") & (comparisons["size"] == small)
+                           & (comparisons["metric"] == "accuracy")].iloc[0]
+    gaps = {"accuracy at all": accuracy.gap, "accuracy at small": Estimate(*at_small[["diff", "lo", "hi"]]),
+            "macro_f1 at all": macro_f1.gap}
+    print(json.dumps({"dataset": seed, **{gap: [e.value, e.lo, e.hi] for gap, e in gaps.items()},
                       "seconds": store.run(run_id)["timings"]["total"]}), file=sys.stderr)
-    return line.gap
+    return gaps
+
+
+def summary(truth: tuple[float, float], estimates: list[Estimate]) -> dict:
+    true, truth_se = truth
+    values = np.array([e.value for e in estimates])
+    covered = [e.lo <= true <= e.hi for e in estimates]
+    lo, hi = wilson(float(np.mean(covered)), len(covered))
+    bias = float(values.mean() - true)
+    mc_se = float(np.sqrt(values.var(ddof=1) / len(values) + truth_se ** 2))
+    return {"true_gap": round(true, 4), "true_gap_mc_se": round(truth_se, 4), "mean_estimate": round(float(values.mean()), 4),
+            "bias": round(bias, 4), "bias_mc_se": round(mc_se, 4), "bias_in_mc_se": round(bias / mc_se, 2),
+            "coverage": round(float(np.mean(covered)), 3), "coverage_ci": [round(lo, 3), round(hi, 3)],
+            "mean_width": round(float(np.mean([e.hi - e.lo for e in estimates])), 4),
+            "sd_of_estimates": round(float(values.std(ddof=1)), 4),
+            "meets_goal": bool(0.90 <= np.mean(covered) <= 0.98 and abs(bias) < 2 * mc_se)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=int, default=100)
     parser.add_argument("--n", type=int, default=500, help="texts per data set, all gold-labeled")
+    parser.add_argument("--small", type=int, default=100, help="the small training size whose gap is checked too")
     parser.add_argument("--truth-replicates", type=int, default=100)
     parser.add_argument("--test", type=int, default=20000, help="size of the independent sample the truth is scored on")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="stop starting new data sets after this many minutes (the table says how many ran)")
     args = parser.parse_args()
     started = time.perf_counter()
-    truth = true_gap(args.n, args.truth_replicates, args.test)
-    print(json.dumps({"true_gap": truth}), file=sys.stderr)
-    estimates = []
+    truth = true_gaps(args.n, args.small, args.truth_replicates, args.test)
+    print(json.dumps({"true_gaps": truth, "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr)
+    estimates: list[dict[str, Estimate]] = []
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(args.datasets):
-            estimates.append(estimated_gap(args.n, 1 + seed, Path(folder)))
-    covered = [e.lo <= truth <= e.hi for e in estimates]
-    lo, hi = wilson(float(np.mean(covered)), len(covered))
+            if args.minutes is not None and time.perf_counter() - started > args.minutes * 60:
+                break
+            estimates.append(estimated_gaps(args.n, args.small, 1 + seed, Path(folder)))
     print(json.dumps({
-        "datasets": args.datasets, "texts_per_dataset": args.n, "folds": FOLDS, "repeats": REPEATS, "seeds": len(SEEDS),
-        "teacher": NOISE, "true_gap": round(truth, 4), "truth_replicates": args.truth_replicates,
-        "coverage": round(float(np.mean(covered)), 3), "coverage_ci": [round(lo, 3), round(hi, 3)],
-        "goal": [0.90, 0.98], "mean_width": round(float(np.mean([e.hi - e.lo for e in estimates])), 4),
-        "mean_estimate": round(float(np.mean([e.value for e in estimates])), 4),
-        "sd_of_estimates": round(float(np.std([e.value for e in estimates], ddof=1)), 4),
+        "datasets": len(estimates), "texts_per_dataset": args.n, "small_size": args.small, "folds": FOLDS,
+        "repeats": REPEATS, "seeds": len(SEEDS), "teacher": NOISE, "truth_replicates": args.truth_replicates,
+        "test_texts": args.test, "goal": {"coverage": [0.90, 0.98], "abs_bias_below_mc_se": 2},
+        "gaps": {gap: summary(truth[gap], [e[gap] for e in estimates]) for gap in GAPS},
         "seconds": round(time.perf_counter() - started, 1)}, indent=1))
 
 

@@ -1,9 +1,13 @@
 """Stable short hashes of JSON-able parts: what identifies a teacher, a run, a slicer's inputs or a set of
-verdicts, so that a changed input is a new identity and never mixes with old results."""
+verdicts, so that a changed input is a new identity and never mixes with old results; and the version of the code
+that computed something (a run, a stored page frame)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import subprocess
+from pathlib import Path
 
 
 def digest(*parts, length: int = 16) -> str:
@@ -19,3 +23,20 @@ def teacher_key(name: str, kind: str, config: dict) -> str:
     """A teacher's id: its name and a hash of its kind and config, so a changed prompt or model is a new
     teacher whose labels never mix with the old ones."""
     return f"{name}-{hashlib.sha256(json.dumps([kind, config], sort_keys=True).encode()).hexdigest()[:10]}"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The git commit of the code that runs (with '+dirty' for uncommitted changes under core/), else the package
+    version. Read once per process."""
+    from core import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "core"], cwd=root, capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+        return f"{commit}{'+dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return f"pseudolens {__version__}"

@@ -9,8 +9,9 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
-from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
+from core.evaluation.runs import evaluate_run, keep_plan, prompt_pool, run_id_for, scoring_plan
 from core.evaluation.service import store_slice_tables, store_teacher_overview
+from core.fingerprints import code_version
 from core.progress import Progress
 from core.review.map import store_map_points
 from core.review.queue import store_queue_heads
@@ -57,6 +58,7 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
                              config=config.model_dump(), code_version=code_version(), teachers=teacher_ids)
     if status == "finished":
         return run_id
+    plan = keep_plan(store, run_id, scored_examples, plan)
     try:
         warnings += evaluate_run(store, run_id, config, dataset, scored_examples, plan, teacher_ids, encode, timings,
                                  progress)

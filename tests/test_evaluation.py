@@ -161,3 +161,45 @@ def test_a_teacher_with_fewer_usable_rows_than_gold_is_compared_at_both_alls(db,
     import_dataset(db, read_dataset(tmp_path / "d.csv", mapping, demo_corpus.LABEL_SET), "cf")
     [line] = headlines(db, run_experiment(db, crossfit_config(teachers=[{"name": "gpt", "kind": "recorded"}])))
     assert line.n_teacher_arm < line.n_gold_arm and line.gap is not None and line.n_invalid == 80
+
+
+def recorded_teachers_dataset(db, tmp_path):
+    """The demo corpus with two recorded teachers: `steady` (15% wrong, answers every row) and `flaky` (also 15%
+    wrong, with 40 invalid answers)."""
+    corpus = demo_corpus.generate(n=400, seed=6)
+    rng = np.random.default_rng(0)
+    wrong = rng.random(len(corpus)) < 0.15
+    corpus["steady"] = np.where(wrong, rng.choice(demo_corpus.LABELS, len(corpus)), corpus["label"])
+    corpus["flaky"] = np.where(rng.random(len(corpus)) < 0.15, rng.choice(demo_corpus.LABELS, len(corpus)), corpus["label"])
+    corpus.loc[rng.choice(len(corpus), 40, replace=False), "flaky"] = "no idea"
+    path = tmp_path / "two.csv"
+    corpus.to_csv(path, index=False)
+    mapping = ColumnMapping(text="text", id="id", gold="label", llm_labels={"steady": "steady", "flaky": "flaky"})
+    import_dataset(db, read_dataset(path, mapping, demo_corpus.LABEL_SET), "two")
+
+
+def test_a_teachers_headline_does_not_depend_on_which_other_teachers_are_in_the_run(db, tmp_path):
+    recorded_teachers_dataset(db, tmp_path)
+    lines = {}
+    for teachers in (["steady"], ["steady", "flaky"]):
+        run_id = run_experiment(db, crossfit_config(name="+".join(teachers), dataset="two", sizes=[60, "all"],
+                                                    teachers=[{"name": t, "kind": "recorded"} for t in teachers]))
+        for metric in ("accuracy", "macro_f1"):
+            [line] = [h for h in headlines(db, run_id, metric) if h.teacher == "steady"]
+            lines[(len(teachers), metric)] = line
+    for metric in ("accuracy", "macro_f1"):
+        assert lines[(1, metric)] == lines[(2, metric)]  # same folds, same rows for it: identical numbers
+    assert lines[(1, "accuracy")].gap.lo < lines[(1, "accuracy")].gap.hi
+
+
+def test_estimates_at_all_are_the_plain_fits_and_seed_weights_only_widen_the_interval(db, crossfit_run):
+    fits = db.fits(crossfit_run)
+    curve = db.curve(crossfit_run)
+    for (trained_on, mode), arm in fits.groupby(["trained_on", "label_mode"]):
+        largest = arm[arm["size"] == arm["size"].max()]
+        plain = largest[largest["seed"] == -1]
+        assert len(plain) == 8 and set(largest["seed"]) == {-1, 0, 1, 2}  # one plain fit per fold
+        point = curve[(curve.trained_on == trained_on) & (curve.label_mode == mode) & (curve.metric == "accuracy")
+                      & (curve["size"] == arm["size"].max())].iloc[0]
+        assert point["mean"] == pytest.approx(plain["accuracy"].mean(), abs=1e-12)
+        assert point["lo"] < point["mean"] < point["hi"] and point["n_seeds"] == 3

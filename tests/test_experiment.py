@@ -35,7 +35,7 @@ def test_stored_metrics_are_what_sklearn_computes_from_the_stored_predictions(db
     examples = db.examples(small_dataset.dataset_id).set_index("example_id")
     fits = db.fits(run_id)
     assert set(zip(fits.trained_on, fits.label_mode)) == {("gold", "hard"), ("sim", "hard"), ("sim", "soft")}
-    assert fits.groupby(["trained_on", "label_mode"]).size().eq(9).all()  # 3 sizes x 3 seeds
+    assert fits.groupby(["trained_on", "label_mode"]).size().eq(10).all()  # 3 sizes x 3 seeds, and "all" plainly
     for fit in fits.itertuples():
         predictions = db.predictions(run_id, fit.trained_on, fit.label_mode)
         mine = predictions[(predictions["size"] == fit.size) & (predictions["seed"] == fit.seed)]
@@ -49,17 +49,21 @@ def test_stored_metrics_are_what_sklearn_computes_from_the_stored_predictions(db
 def test_gold_trained_student_on_all_data_matches_an_independent_sklearn_pipeline(db, small_dataset):
     run_id = run_experiment(db, config())
     examples = db.examples(small_dataset.dataset_id)
-    train = np.flatnonzero(examples["split"] != "test")
+    train = np.flatnonzero(~examples["example_id"].isin(db.run_folds(run_id)["example_id"]))  # as the run stored
     test = examples[examples["split"] == "test"]
+    assert 0 < len(test) and not set(test.index) & set(train)
     # at "all" every training text is used once, with the seed's Bayesian-bootstrap weights
     draw = draw_rows(train, train, len(train), True, seed=0, repeat=0, fold=0)
-    features = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(examples["text"])
+    # the features are fitted on the training texts only: a test text shapes neither vocabulary nor IDF
+    features = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32).fit(
+        examples["text"].iloc[train])
     reference = LogisticRegression(C=10.0, max_iter=2000, solver="newton-cg").fit(
         features.transform(examples["text"].iloc[draw.rows]), examples["gold"].iloc[draw.rows], sample_weight=draw.weights)
     predictions = db.predictions(run_id, "gold", "hard")
     full = predictions[(predictions["size"] == len(train)) & (predictions["seed"] == 0)].set_index("example_id")
-    agreement = (full.loc[test["example_id"], "predicted"].to_numpy() == reference.predict(features.transform(test["text"]))).mean()
-    assert agreement > 0.99
+    proba = reference.predict_proba(features.transform(test["text"]))
+    assert (full.loc[test["example_id"], "predicted"].to_numpy() == reference.classes_[proba.argmax(axis=1)]).mean() > 0.99
+    np.testing.assert_allclose(full.loc[test["example_id"], "confidence"].to_numpy(), proba.max(axis=1), atol=2e-3)
 
 
 def test_teacher_score_and_headline_come_from_the_labels(db, small_dataset):

@@ -64,6 +64,16 @@ def test_a_page_frame_stored_by_code_of_another_shape_is_not_read(tmp_path):
     assert store.page_frame("r1", "overview/costs") is None and store.page_frame_names("r1") == []
 
 
+def test_a_page_frame_stored_by_another_code_version_is_not_read_even_with_the_same_columns(tmp_path):
+    import pandas as pd
+
+    store = Store(tmp_path / "frames.duckdb")
+    store.write_page_frames("r1", {"overview/costs": pd.DataFrame({"cost_usd": [1.5]})})
+    assert store.page_frame_names("r1") == ["overview/costs"]
+    store.execute("UPDATE page_frames SET code_version = 'abc1234'")  # computed by another commit's code
+    assert store.page_frame("r1", "overview/costs") is None and store.page_frame_names("r1") == []
+
+
 def test_reads_inside_reading_share_one_connection_and_writes_inside_still_commit(tmp_path, monkeypatch):
     import pandas as pd
 

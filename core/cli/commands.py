@@ -50,7 +50,7 @@ def _demo(args) -> int:
 
 
 def _import(args) -> int:
-    from core.datasets.importing import import_dataset
+    from core.datasets.importing import import_dataset, import_notes
     from core.datasets.labelset import LabelSet
     from core.datasets.reading import ColumnMapping, read_dataset
     from core.store import Store
@@ -63,6 +63,8 @@ def _import(args) -> int:
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"imported {info.n_examples} examples as {info.name!r} ({info.dataset_id}) with labels {info.label_set.names}")
+    for note in import_notes(loaded):
+        print(f"  {note}")
     for teacher in mapping.llm_labels:
         print(f"  recorded teacher {teacher!r} from column {mapping.llm_labels[teacher]!r}")
     return 0

@@ -65,8 +65,10 @@ class StudentSpec(Strict):
 
 
 class TestSpec(Strict):
-    """The gold test split: rows whose split column equals `split_value`; if there are none, a random
-    `fraction` of the gold-labeled rows drawn with `seed` (the same for every training seed)."""
+    """The gold test split: rows whose split column equals `split_value`; if there are none and the scheme is
+    `split`, a random `fraction` of the gold-labeled rows drawn with `seed` (the same for every training seed).
+    A config that sets `fraction` or `seed` under any other scheme is an error (`parse_config`): they would
+    change nothing."""
 
     split_value: str = "test"
     fraction: float = Field(0.25, gt=0, lt=1)
@@ -151,7 +153,23 @@ def load_config(path: str | Path) -> RunConfig:
 
 def parse_config(raw: dict, source: str = "config") -> RunConfig:
     try:
-        return RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw)
     except ValidationError as exc:
         problems = "\n".join(f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{source}: invalid run config\n{problems}") from exc
+    _random_split_settings_apply(raw, config, source)
+    return config
+
+
+def _random_split_settings_apply(raw: dict, config: RunConfig, source: str) -> None:
+    """A random test split is drawn only under `evaluation.scheme = "split"`: `auto` cross-fits a data set
+    without test rows (or uses the rows it has), so `test.fraction` or `test.seed` anywhere else would be
+    silently ignored. Checked on what the user wrote, since a stored config carries every default."""
+    written = [key for key in ("fraction", "seed") if key in (raw.get("test") or {})]
+    if written and config.evaluation.scheme != "split":
+        raise ConfigError(
+            f"{source}: test.{written[0]} = {raw['test'][written[0]]!r} is set, but evaluation.scheme is "
+            f"{config.evaluation.scheme!r}, which never draws a random test split (it cross-fits a data set without "
+            f"rows in split {config.test.split_value!r}, and uses those rows where there are some); set "
+            f"evaluation.scheme = \"split\" to score a random {config.test.fraction:.0%} test split, or remove "
+            f"test.{' and test.'.join(written)}")

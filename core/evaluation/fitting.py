@@ -56,6 +56,9 @@ def teacher_arms(name: str, labels: pd.DataFrame, example_ids: pd.Series, label_
     return arms
 
 
+PLAIN_SEED = -1  # the seed column of a plain fit: every drawn row once, no weights (the point estimate)
+
+
 @dataclass(frozen=True)
 class Draw:
     """Which training rows a fit uses, and with what weights (None: each once)."""
@@ -66,58 +69,79 @@ class Draw:
 
 def training_sizes(requested, largest: int, common: int | None = None) -> list[int]:
     """The requested sizes an arm can fill; "all" is `largest`, the rows the arm can use in every fold; `common`,
-    the most rows every arm can use, is added so arms of different sizes also meet at one size."""
+    the most rows a teacher's arm shares with the gold arm in every fold, is added so the two also meet at one size."""
     sizes = {largest if s == "all" else s for s in requested}
     if common is not None and 2 <= common < largest:
         sizes.add(common)
     return sorted(s for s in sizes if s <= largest)
 
 
-def draw_rows(available: np.ndarray, shared: np.ndarray, size: int, weighted: bool, seed: int, repeat: int,
-              fold: int) -> Draw:
-    """`size` training rows for one fit. Sizes every arm can fill are drawn from `shared` (the rows every arm
-    can use) with a generator that does not depend on the arm, so all arms learn from the same texts; larger
-    ones from the arm's own `available` rows. At an arm's largest size (and the common one: `weighted`) every
-    row is used, and seeds differ through Bayesian-bootstrap weights (Dirichlet(1) times n), so a seed changes
-    the fit at every size."""
-    source = shared if size <= len(shared) else available
-    rng = np.random.default_rng([seed, repeat, fold, size, int(source is shared)])
-    rows = np.sort(rng.choice(source, size=min(size, len(source)), replace=False))
-    weights = rng.dirichlet(np.ones(len(rows))) * len(rows) if weighted else None
+def draw_rows(available: np.ndarray, paired: np.ndarray, size: int, weighted: bool, seed: int, repeat: int,
+              fold: int, n_rows: int) -> Draw:
+    """`size` training rows for one fit: the `size` rows of `paired` (the rows the arm shares with the gold arm;
+    for the gold arm its own) that come first in a random order of the data set's `n_rows` rows, or of the arm's
+    own `available` rows where `paired` has too few. The order depends only on (seed, repeat, fold), never on the
+    arm or on which other arms a run has, so a teacher's arm learns from the texts the gold arm learns from at the
+    same size (every one of them where the teacher answered each gold row) and a teacher's numbers do not move
+    when another teacher joins the run. At `weighted` sizes (an arm's largest, and where a teacher's arm meets the
+    gold arm) every row is used and seeds differ through Bayesian-bootstrap weights (Dirichlet(1) times n, the
+    same for every arm at that size); `seed = PLAIN_SEED` is the plain fit there: the same rows, no weights."""
+    source = paired if size <= len(paired) else available
+    plain = seed == PLAIN_SEED
+    order = np.random.default_rng([repeat, fold] if plain else [seed, repeat, fold]).random(n_rows)
+    rows = np.sort(source[np.argsort(order[source], kind="stable")[:size]])
+    weights = (np.random.default_rng([seed, repeat, fold, size]).dirichlet(np.ones(len(rows))) * len(rows)
+               if weighted and not plain else None)
     return Draw(rows, weights)
 
 
 @dataclass(frozen=True)
 class FitPlan:
-    """Every fit of a run: per arm the sizes it can fill in every fold, and the rows all arms can use."""
+    """Every fit of a run: per arm the sizes it can fill in every fold, its largest, the rows it shares with the
+    gold arm, and the sizes fitted with seed weights (each also fitted plainly once per fold)."""
 
     arms: list[Arm]
     sizes: dict[tuple[str, str], list[int]]
     largest: dict[tuple[str, str], int]
-    common: int | None
-    shared: np.ndarray  # rows every arm can use
+    paired: dict[tuple[str, str], np.ndarray]  # over the data set's rows
+    weighted: dict[tuple[str, str], set[int]]
 
     def fits(self, plan: EvaluationPlan, seeds):
-        for seed in seeds:
-            for fold in plan.folds:
+        """Fold by fold (each fold's features are built once), then seed (the plain fits last), arm and size."""
+        for fold in plan.folds:
+            for seed in [*seeds, PLAIN_SEED]:
                 for arm in self.arms:
-                    for size in self.sizes[(arm.trained_on, arm.label_mode)]:
-                        yield fold, arm, size, seed
+                    key = (arm.trained_on, arm.label_mode)
+                    for size in self.sizes[key]:
+                        if seed != PLAIN_SEED or size in self.weighted[key]:
+                            yield fold, arm, size, seed
+
+    def draw(self, arm: Arm, fold, size: int, seed: int) -> Draw:
+        key = (arm.trained_on, arm.label_mode)
+        return draw_rows(fold.train[arm.available[fold.train]], fold.train[self.paired[key][fold.train]], size,
+                         size in self.weighted[key], seed, fold.repeat, fold.fold, len(arm.available))
 
 
 def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
-    """An arm's "all" is the most rows it can use in every fold; `common`, the most rows every arm can use, is
-    where arms of different sizes meet on the same texts."""
-    largest = {(arm.trained_on, arm.label_mode): min(int(arm.available[f.train].sum()) for f in plan.folds)
-               for arm in arms}
-    shared = np.logical_and.reduce([arm.available for arm in arms])
-    common = min(int(shared[f.train].sum()) for f in plan.folds) if len(set(largest.values())) > 1 else None
-    sizes = {key: training_sizes(requested_sizes, n, common) for key, n in largest.items()}
+    """An arm's "all" is the most rows it can use in every fold. A teacher's arm also meets the gold arm at the
+    most rows the two share in every fold (`common`); each teacher's sizes depend on its own rows and gold's only.
+    `arms[0]` is the gold arm."""
+    gold = arms[0]
+    key_of = {id(arm): (arm.trained_on, arm.label_mode) for arm in arms}
+    largest = {key_of[id(arm)]: min(int(arm.available[f.train].sum()) for f in plan.folds) for arm in arms}
+    paired = {key_of[id(arm)]: arm.available & gold.available for arm in arms}
+    common = {key: min(int(rows[f.train].sum()) for f in plan.folds) for key, rows in paired.items()}
+    gold_key = key_of[id(gold)]
+    sizes = {key: training_sizes(requested_sizes, largest[key], common[key] if key != gold_key else None)
+             for key in largest}
+    meets = {common[key] for key in largest if key != gold_key and 2 <= common[key] < largest[key]}
+    sizes[gold_key] = sorted(set(sizes[gold_key]) | {s for s in meets if s <= largest[gold_key]})
     empty = [f"{trained_on} {mode} ({largest[(trained_on, mode)]} rows)" for (trained_on, mode), s in sizes.items() if not s]
     if empty:
         raise InputError(f"every requested size {list(requested_sizes)} is larger than what these students can train on: "
                          f"{', '.join(empty)}; add \"all\" or a smaller size to `sizes`")
-    return FitPlan(arms, sizes, largest, common, shared)
+    weighted = {key: {largest[key]} | ({common[key]} if key != gold_key else meets) for key in largest}
+    return FitPlan(arms, sizes, largest, paired, weighted)
 
 
 def fit_arm(student: Student, X, arm: Arm, draw: Draw, label_names: list[str]):

@@ -7,19 +7,17 @@ finishes, so a run that is stopped resumes where it stopped (same config -> same
 numbers an uninterrupted run gives."""
 from __future__ import annotations
 
-import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
-from core import __version__
 from core.evaluation.config import RunConfig
-from core.evaluation.fitting import (Arm, Draw, draw_rows, fit_arm, fit_plan, gold_arm, label_indices,
+from core.evaluation.fitting import (Arm, Draw, fit_arm, fit_plan, gold_arm, label_indices,
                                      student_views, teacher_arms)
 from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
-from core.evaluation.splits import EvaluationPlan, Fold
+from core.evaluation.splits import EvaluationPlan, Fold, fold_assignments, plan_from_assignments
 from core.evaluation.summary import Scoring, summarize
 from core.fingerprints import full_digest
 from core.progress import Progress
@@ -28,42 +26,64 @@ from core.students import Student, make_student
 from core.teachers.service import few_shot_ids
 
 
-def code_version() -> str:
-    """The git commit of the code that ran (with '+dirty' for uncommitted changes), else the package version."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "core"], cwd=root, capture_output=True,
-                               text=True, timeout=5).stdout.strip()
-        return f"{commit}{'+dirty' if dirty else ''}"
-    except (OSError, subprocess.SubprocessError):
-        return f"pseudolens {__version__}"
-
-
 def run_id_for(config: RunConfig, dataset: DatasetInfo) -> str:
     return f"{config.name}-{full_digest(f'{config.fingerprint()}:{dataset.dataset_id}')[:8]}"
 
 
-def prompt_pool(examples: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
-    """Where few-shot examples for prompts may come from: every row but a fixed test split's."""
-    plan = config.plan(examples)
-    return examples.drop(examples.index[plan.folds[0].held_out]) if plan.scheme == "split" else examples
+def prompt_pool(examples: pd.DataFrame, config: RunConfig, plan: EvaluationPlan | None = None) -> pd.DataFrame:
+    """Where few-shot examples for prompts may come from: every row but a fixed test split's (and its copies)."""
+    plan = plan or config.plan(examples)
+    return examples.iloc[plan.folds[0].train] if plan.scheme == "split" else examples
+
+
+def _unshown(examples: pd.DataFrame, config: RunConfig, label_names: list[str], plan: EvaluationPlan | None = None):
+    """The examples as the evaluation sees them: a row whose gold label a teacher's prompt shows is never
+    scored (it stays in, unlabeled for the gold-trained student)."""
+    shown = few_shot_ids(config.teachers, prompt_pool(examples, config, plan), label_names)
+    return examples.assign(gold=examples["gold"].where(~examples["example_id"].isin(shown)))
 
 
 def scoring_plan(examples: pd.DataFrame, config: RunConfig, label_names: list[str]) -> tuple[pd.DataFrame, EvaluationPlan]:
-    """The examples as the evaluation sees them, and its plan: a row whose gold label a teacher's prompt shows
-    is never scored (it stays in, unlabeled for the gold-trained student)."""
-    shown = few_shot_ids(config.teachers, prompt_pool(examples, config), label_names)
-    scored = examples.assign(gold=examples["gold"].where(~examples["example_id"].isin(shown)))
+    """The examples as the evaluation sees them (`_unshown`), and the plan `config` resolves to on them today.
+    Only a starting run calls this; afterwards the run's folds are read back (`run_plan`)."""
+    scored = _unshown(examples, config, label_names)
     return scored, config.plan(scored)
 
 
-def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encode):
-    """The run's student with its featurizer fitted on every text of the data set (it reads no labels), and
-    the texts featurized once."""
+def keep_plan(store: Store, run_id: str, examples: pd.DataFrame, plan: EvaluationPlan) -> EvaluationPlan:
+    """The plan a run stored (a resumed run goes on with its own folds), or else `plan`, stored now."""
+    stored = store.run(run_id)["evaluation_plan"]
+    if stored is not None:
+        return plan_from_assignments(stored, store.run_folds(run_id), examples["example_id"])
+    store.write_run_folds(run_id, plan.describe(), fold_assignments(plan, examples["example_id"]))
+    return plan
+
+
+def run_plan(store: Store, run_id: str) -> tuple[pd.DataFrame, EvaluationPlan]:
+    """A run's examples as its evaluation saw them, and the folds it stored: which rows trained and which were
+    scored in each (repeat, fold). A run stored before runs kept their folds has them resolved again from its
+    config (as that code did)."""
+    run = store.run(run_id)
+    config = RunConfig.model_validate(run["config"])
+    dataset = store.dataset(run["dataset_id"])
+    examples = store.examples(dataset.dataset_id)
+    if run["evaluation_plan"] is None:
+        return scoring_plan(examples, config, dataset.label_set.names)
+    plan = plan_from_assignments(run["evaluation_plan"], store.run_folds(run_id), examples["example_id"])
+    return _unshown(examples, config, dataset.label_set.names, plan), plan
+
+
+def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encode, train: np.ndarray):
+    """The run's student with its featurizer fitted on the texts at positions `train` only (a fold's training
+    rows: a held-out text adds no word to the vocabulary and no count to the IDF), and every text transformed
+    by it. A featurizer that learns nothing from texts (sentence embeddings) is the same whatever `train` is."""
     student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
-    return student, student.featurizer.fit(texts).transform(texts)
+    return student, fold_features(student, texts, train)
+
+
+def fold_features(student: Student, texts: pd.Series, train: np.ndarray):
+    """Every text featurized by a fresh copy of `student`'s featurizer fitted on the texts at positions `train`."""
+    return clone(student.featurizer).fit(texts.iloc[train]).transform(texts)
 
 
 class FitWriter:
@@ -113,10 +133,7 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     """Fits (skipping those already stored), every example's held-out prediction, and the run's summary.
     Returns warnings for the run's page: fits that did not converge."""
     label_names = dataset.label_set.names
-    started = time.perf_counter()
-    student, X = featurize(config, label_names, examples["text"], encode)
-    timings["featurize"] = round(time.perf_counter() - started, 3)
-
+    student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
     labels = {name: store.teacher_labels(key, dataset.dataset_id).set_index("example_id")
               for name, key in teacher_ids.items()}
     arms = [gold_arm(examples, label_names)]
@@ -124,30 +141,39 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
         arms += teacher_arms(name, answers, examples["example_id"], label_names, config.student.label_modes)
     fits = fit_plan(arms, plan, config.sizes)
     done = store.finished_fits(run_id)
-    todo = list(fits.fits(plan, config.seeds))
-    started = time.perf_counter()
+    todo = [(fold, arm, size, seed) for fold, arm, size, seed in fits.fits(plan, config.seeds)
+            if (arm.trained_on, arm.label_mode, size, seed, fold.repeat, fold.fold) not in done]
+    timings["featurize"], started = 0.0, time.perf_counter()
     writer = FitWriter(store)
+    X, featurized_for = None, None
     try:
         for step, (fold, arm, size, seed) in enumerate(todo, start=1):
-            key = (arm.trained_on, arm.label_mode)
-            if (*key, size, seed, fold.repeat, fold.fold) not in done:
-                available = fold.train[arm.available[fold.train]]
-                draw = draw_rows(available, fold.train[fits.shared[fold.train]], size,
-                                 size in (fits.largest[key], fits.common), seed, fold.repeat, fold.fold)
-                _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, draw, label_names)
+            if featurized_for is not fold:  # fits come fold by fold: each fold's features are built once
+                featurizing = time.perf_counter()
+                X, featurized_for = fold_features(student, examples["text"], fold.train), fold
+                timings["featurize"] += time.perf_counter() - featurizing
+            _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, fits.draw(arm, fold, size, seed),
+                     label_names)
             if progress:
                 progress("training students", step, len(todo))
     finally:
         writer.flush()
-    timings["fits"] = round(time.perf_counter() - started, 3)
+    timings["featurize"] = round(timings["featurize"], 3)
+    timings["fits"] = round(time.perf_counter() - started - timings["featurize"], 3)
 
     started = time.perf_counter()
     done_views = store.example_prediction_teachers(run_id)
+    # The views (for rankings and the map, never scored) train on every row but a fixed test split's, so their
+    # featurizer is fitted on those rows: a split's training rows, or every text when cross-fitting.
+    views_train = plan.folds[0].train if plan.scheme == "split" else np.arange(len(examples))
     held_out = plan.folds[0].held_out if plan.scheme == "split" else np.array([], dtype=int)
-    for name, answers in labels.items():
-        if name not in done_views:
-            store.write_example_predictions(run_id, name, student_views(
-                student, X, examples["example_id"], answers["label"], label_names, held_out))
+    missing = [name for name in labels if name not in done_views]
+    if missing:
+        X = X if featurized_for is not None and np.array_equal(featurized_for.train, views_train) else (
+            fold_features(student, examples["text"], views_train))
+    for name in missing:
+        store.write_example_predictions(run_id, name, student_views(
+            student, X, examples["example_id"], labels[name]["label"], label_names, held_out))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

@@ -9,28 +9,30 @@ from core.evaluation.calibration import calibration_tables
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import GOLD
 from core.evaluation.headlines import Headline, headlines_from
-from core.evaluation.runs import scoring_plan
+from core.evaluation.runs import run_plan
 from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from
 from core.store import Store
 from core.store.pages import SLICE_FRAMES
 
 
 def headlines(store: Store, run_id: str, metric: str = "accuracy") -> list[Headline]:
-    scheme = RunConfig.model_validate(store.run(run_id)["config"]).evaluation.scheme
+    run = store.run(run_id)
     curve = store.curve(run_id)
-    if scheme == "auto":  # the scheme auto chose shows in how many folds scored the students
-        scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
+    if run["evaluation_plan"] is not None:  # the scheme the run resolved, as it stored it
+        scheme = run["evaluation_plan"]["scheme"]
+    else:  # stored before runs kept their plan: the scheme auto chose shows in how many folds scored the students
+        scheme = RunConfig.model_validate(run["config"]).evaluation.scheme
+        if scheme == "auto":
+            scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
     return headlines_from(curve, store.comparisons(run_id), store.teacher_scores(run_id).set_index("teacher_name"),
                           store.run_teachers(run_id).set_index("teacher_name"), store.class_scores(run_id),
                           store.class_differences(run_id), scheme, metric)
 
 
 def scored_rows(store: Store, run_id: str) -> pd.DataFrame:
-    """The gold rows a run scored students on: every gold row when cross-fitted, else its test split."""
-    run = store.run(run_id)
-    dataset = store.dataset(run["dataset_id"])
-    examples, plan = scoring_plan(store.examples(dataset.dataset_id), RunConfig.model_validate(run["config"]),
-                                  dataset.label_set.names)
+    """The gold rows a run scored students on (as it stored its folds): every gold row when cross-fitted, else
+    its test split."""
+    examples, plan = run_plan(store, run_id)
     return examples.iloc[np.unique(np.concatenate([fold.held_out for fold in plan.folds]))]
 
 

@@ -2,6 +2,10 @@
 teacher-trained student with its teacher and with the gold-trained student, per-class recall and precision,
 and the teachers' scores. Pure: frames and arrays in, frames out.
 
+Where a student is fitted with seed weights (an arm at all its rows, and where a teacher's arm meets the gold
+arm), the point estimate is the plain fit's (every row once) and the seeds' Bayesian-bootstrap weights only give
+the interval its seed variance: the interval is the seeds' one moved to sit around the plain estimate.
+
 Cross-fitted runs estimate each statistic per fold (averaged over seeds) and give the corrected resampled t
 interval over folds, so the interval covers which texts were trained on, the seeds and the scored rows; the
 paired statistics (gaps) are differences on the same held-out rows of the same fold. A fixed test split has
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.evaluation.fitting import GOLD, label_indices
+from core.evaluation.fitting import GOLD, PLAIN_SEED, label_indices
 from core.evaluation.metrics import (
     METRIC_NAMES,
     Bootstrap,
@@ -41,6 +45,14 @@ class ArmScores:
     n_train: int = 0
     n_unconverged: int = 0
     fixed: bool = False  # a teacher's labels: no training variance, so rows are all that varies
+    plain: dict[str, np.ndarray] = field(default_factory=dict)  # metric, recall, precision -> per fold, plain fit
+
+    def point(self, name: str) -> np.ndarray:
+        """Per fold what the point estimate of `name` (a metric, "recall" or "precision") comes from: the plain
+        fit where there is one, else the seeds' average."""
+        if name in self.plain:
+            return self.plain[name]
+        return self.per_fold[name] if name in self.per_fold else getattr(self, name)
 
 
 @dataclass(frozen=True)
@@ -56,13 +68,20 @@ class Scoring:
     n_classes: int
     bootstrap: Bootstrap | None
 
-    def estimate(self, per_fold: np.ndarray, samples: np.ndarray | None = None, fixed: bool = False) -> Estimate:
+    def estimate(self, per_fold: np.ndarray, samples: np.ndarray | None = None, fixed: bool = False,
+                 point: np.ndarray | None = None) -> Estimate:
         """Cross-fitted: the corrected t interval over folds; a fixed split, or a `fixed` labeling such as a
-        teacher's: the bootstrap `samples` over rows (and seeds)."""
+        teacher's: the bootstrap `samples` over rows (and seeds). With `point` (per fold, the plain fits'), the
+        estimate is its mean and the interval is moved by as much as the mean moved."""
         if self.scheme == "crossfit" and not fixed:
-            return crossfit_interval(per_fold, 1 / (self.n_folds - 1))
-        point = float(np.nanmean(per_fold))
-        return interval(samples, point) if samples is not None else Estimate(point, float("nan"), float("nan"))
+            estimate = crossfit_interval(per_fold, 1 / (self.n_folds - 1))
+        else:
+            value = float(np.nanmean(per_fold))
+            estimate = interval(samples, value) if samples is not None else Estimate(value, float("nan"), float("nan"))
+        if point is None or np.isnan(point).all():
+            return estimate
+        shift = float(np.nanmean(point)) - estimate.value
+        return Estimate(estimate.value + shift, estimate.lo + shift, estimate.hi + shift)
 
 
 def class_rates(true: np.ndarray, predicted: np.ndarray, n_classes: int, counts=None) -> tuple[np.ndarray, np.ndarray]:
@@ -85,12 +104,22 @@ def arm_scores(group: pd.DataFrame, fits: pd.DataFrame, scoring: Scoring, label_
     per_fold = {metric: np.full(len(scoring.folds), np.nan) for metric in METRICS}
     recall, precision = np.full((len(scoring.folds), k), np.nan), np.full((len(scoring.folds), k), np.nan)
     samples: dict[str, np.ndarray] = {}
+    plain = group[group["seed"] == PLAIN_SEED]
+    group = group[group["seed"] != PLAIN_SEED]
+    plain_scores = {name: np.full(len(scoring.folds), np.nan) for name in METRICS} if len(plain) else {}
+    if len(plain):
+        plain_scores.update(recall=np.full((len(scoring.folds), k), np.nan), precision=np.full((len(scoring.folds), k), np.nan))
     for position, key in enumerate(scoring.folds):
         rows = group[(group["repeat"] == key[0]) & (group["fold"] == key[1])]
         if rows.empty:
             continue
         ids = scoring.held_out[key]
         true = scoring.truth.reindex(ids).to_numpy()
+        plain_rows = plain[(plain["repeat"] == key[0]) & (plain["fold"] == key[1])]
+        if len(plain_rows):
+            said = label_indices(plain_rows.set_index("example_id")["predicted"].reindex(ids), label_names)
+            plain_scores["accuracy"][position], plain_scores["macro_f1"][position] = accuracy_and_macro_f1(true, said, k)
+            plain_scores["recall"][position], plain_scores["precision"][position] = class_rates(true, said[None, :], k)
         seeds = sorted(rows["seed"].unique())
         predicted = np.stack([label_indices(rows[rows["seed"] == s].set_index("example_id")["predicted"].reindex(ids),
                                             label_names) for s in seeds])
@@ -107,7 +136,8 @@ def arm_scores(group: pd.DataFrame, fits: pd.DataFrame, scoring: Scoring, label_
     mine = fits[(fits.trained_on == first["trained_on"]) & (fits.label_mode == first["label_mode"])
                 & (fits["size"] == first["size"])]
     return ArmScores(per_fold, recall, precision, samples, n_seeds=int(group["seed"].nunique()),
-                     n_train=int(round(mine["n_train"].mean())), n_unconverged=int((~mine["converged"]).sum()))
+                     n_train=int(round(mine["n_train"].mean())), n_unconverged=int((~mine["converged"]).sum()),
+                     plain=plain_scores)
 
 
 def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_names: list[str]) -> tuple[dict, ArmScores]:
@@ -146,7 +176,7 @@ def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_name
 
 def _difference(a: ArmScores, b: ArmScores, metric: str, scoring: Scoring) -> Estimate:
     samples = a.samples[metric] - b.samples[metric] if metric in a.samples and metric in b.samples else None
-    return scoring.estimate(a.per_fold[metric] - b.per_fold[metric], samples)
+    return scoring.estimate(a.per_fold[metric] - b.per_fold[metric], samples, point=a.point(metric) - b.point(metric))
 
 
 def _class_rows(teacher: str, mode: str, who: str, scores: ArmScores, scoring: Scoring, label_names, n_true):
@@ -155,7 +185,7 @@ def _class_rows(teacher: str, mode: str, who: str, scores: ArmScores, scoring: S
     for c, label in enumerate(label_names):
         for metric, per_fold in (("recall", scores.recall), ("precision", scores.precision)):
             samples = scores.samples[metric][:, c] if metric in scores.samples else None
-            estimate = scoring.estimate(per_fold[:, c], samples, fixed=scores.fixed)
+            estimate = scoring.estimate(per_fold[:, c], samples, fixed=scores.fixed, point=scores.point(metric)[:, c])
             rows.append({"teacher_name": teacher, "label_mode": mode, "who": who, "label": label, "metric": metric,
                          "value": estimate.value, "lo": estimate.lo, "hi": estimate.hi, "n": int(n_true[c])})
     return rows
@@ -174,7 +204,7 @@ def summarize(scoring: Scoring, label_names: list[str], teacher_labels: dict[str
     curve = []
     for (trained_on, mode, size), scores in arms.items():
         for metric in METRICS:
-            estimate = scoring.estimate(scores.per_fold[metric], scores.samples.get(metric))
+            estimate = scoring.estimate(scores.per_fold[metric], scores.samples.get(metric), point=scores.point(metric))
             curve.append({"trained_on": trained_on, "label_mode": mode, "size": int(size), "metric": metric,
                           "mean": estimate.value, "lo": estimate.lo, "hi": estimate.hi, "n_seeds": scores.n_seeds,
                           "n_train": scores.n_train, "n_test": len(scored), "n_folds": len(scoring.folds),
@@ -205,7 +235,8 @@ def summarize(scoring: Scoring, label_names: list[str], teacher_labels: dict[str
             for c, label in enumerate(label_names):
                 samples = (scores.samples["recall"][:, c] - gold.samples["recall"][:, c]
                            if "recall" in scores.samples else None)
-                estimate = scoring.estimate(scores.recall[:, c] - gold.recall[:, c], samples)
+                estimate = scoring.estimate(scores.recall[:, c] - gold.recall[:, c], samples,
+                                            point=scores.point("recall")[:, c] - gold.point("recall")[:, c])
                 differences.append({"teacher_name": trained_on, "label_mode": mode, "label": label,
                                     "diff": estimate.value, "lo": estimate.lo, "hi": estimate.hi})
     return {"teacher_scores": pd.DataFrame([row for row, _ in teachers.values()]), "curve_points": pd.DataFrame(curve),

@@ -14,7 +14,7 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import fit_labels, label_indices
 from core.evaluation.metrics import Bootstrap, interval, seed_average, wilson_bounds
-from core.evaluation.runs import featurize, scoring_plan
+from core.evaluation.runs import featurize, run_plan
 from core.progress import Progress
 from core.review.ranking import ranking_input
 from core.review.strategies import DEFAULT_STRATEGY, runnable
@@ -31,7 +31,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     names = dataset.label_set.names
     examples = store.examples(dataset.dataset_id)
     # measured on one held-out fold: a fixed test split, or the first fold of cross-fitting
-    scored_examples, plan = scoring_plan(examples, config, names)
+    scored_examples, plan = run_plan(store, run_id)  # the folds the run stored
     fold = plan.folds[0]
     pool = scored_examples.iloc[fold.train].reset_index(drop=True)
     test = scored_examples.iloc[fold.held_out].reset_index(drop=True)
@@ -41,7 +41,8 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     oracle = pool["gold"].to_numpy(dtype=object)
     has_gold = np.array([isinstance(g, str) for g in oracle])
 
-    student, X = featurize(config, names, examples["text"], stored_encoder(store, dataset.dataset_id, examples))
+    student, X = featurize(config, names, examples["text"], stored_encoder(store, dataset.dataset_id, examples),
+                           fold.train)
     X_pool, X_test = X[fold.train], X[fold.held_out]
     truth = np.array([names.index(g) for g in test["gold"]])
     bootstrap = Bootstrap(len(test), config.bootstrap, seed=0)

@@ -7,10 +7,13 @@ import io
 
 import pandas as pd
 
+from core.fingerprints import code_version
 from core.store.database import Database, now
 
 # The columns of the stored page frames: raise it whenever a frame gains, loses or renames a column, so frames
-# stored by older code are ignored (the page computes live) until the run's frames are stored again.
+# stored by older code are ignored (the page computes live) until the run's frames are stored again. Frames are
+# also keyed on the code version that computed them (`code_version`): code that computes the same columns
+# differently never shows numbers older code stored.
 FRAME_SHAPE = 2
 SLICE_FRAMES = "slices/"  # the slice tables' names start so; storing a data set's slices drops its runs' tables
 
@@ -33,14 +36,14 @@ class PageLookups(Database):
             for name, frame in frames.items():
                 buffer = io.BytesIO()
                 frame.to_parquet(buffer, index=False)
-                self.execute("INSERT OR REPLACE INTO page_frames VALUES (?, ?, ?, ?, ?)",
-                             [run_id, name, buffer.getvalue(), now(), FRAME_SHAPE])
+                self.execute("INSERT OR REPLACE INTO page_frames VALUES (?, ?, ?, ?, ?, ?)",
+                             [run_id, name, buffer.getvalue(), now(), FRAME_SHAPE, code_version()])
 
     def page_frame(self, run_id: str, name: str) -> pd.DataFrame | None:
-        stored = self.scalar("SELECT frame FROM page_frames WHERE run_id = ? AND name = ? AND shape = ?",
-                             [run_id, name, FRAME_SHAPE])
+        stored = self.scalar("SELECT frame FROM page_frames WHERE run_id = ? AND name = ? AND shape = ? "
+                             "AND code_version = ?", [run_id, name, FRAME_SHAPE, code_version()])
         return None if stored is None else pd.read_parquet(io.BytesIO(stored))
 
     def page_frame_names(self, run_id: str) -> list[str]:
-        return [r[0] for r in self.rows("SELECT name FROM page_frames WHERE run_id = ? AND shape = ? ORDER BY 1",
-                                        [run_id, FRAME_SHAPE])]
+        return [r[0] for r in self.rows("SELECT name FROM page_frames WHERE run_id = ? AND shape = ? "
+                                        "AND code_version = ? ORDER BY 1", [run_id, FRAME_SHAPE, code_version()])]

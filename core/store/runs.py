@@ -22,7 +22,7 @@ class RunTables(Database):
         with self.transaction() as con:
             rows = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchall()
             if not rows:
-                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL, NULL)",
+                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL, NULL, NULL)",
                             [run_id, name, dataset_id, json.dumps(config, sort_keys=True), code_version, now()])
                 for teacher_name, teacher_id in teachers.items():
                     con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
@@ -53,7 +53,23 @@ class RunTables(Database):
         record["config"] = json.loads(record["config"])
         record["timings"] = json.loads(record["timings"]) if record["timings"] else {}
         record["warnings"] = json.loads(record["warnings"]) if record["warnings"] else []
+        record["evaluation_plan"] = json.loads(record["evaluation_plan"]) if record["evaluation_plan"] else None
         return record
+
+    def write_run_folds(self, run_id: str, plan: dict, assignments: pd.DataFrame) -> None:
+        """The evaluation plan a run resolved (`run(run_id)["evaluation_plan"]`) and each row's (repeat, fold)
+        (`run_folds`), together. Columns of `assignments`: example_id, repeat, fold, scored."""
+        with self.transaction():
+            self.execute("UPDATE runs SET evaluation_plan = ? WHERE run_id = ?", [json.dumps(plan, sort_keys=True), run_id])
+            self.execute("DELETE FROM run_folds WHERE run_id = ?", [run_id])
+            self.insert_frame(assignments, "INSERT INTO run_folds SELECT ?, example_id, repeat, fold, scored FROM frame",
+                              [run_id])
+
+    def run_folds(self, run_id: str) -> pd.DataFrame:
+        """Each row a fold of the run leaves out of training: example_id, repeat, fold, scored (empty for a run
+        stored before runs kept their folds)."""
+        return self.query("SELECT example_id, repeat, fold, scored FROM run_folds WHERE run_id = ? "
+                          "ORDER BY repeat, fold, example_id", [run_id])
 
     def find_run(self, name_or_id: str) -> str:
         """A run id, or the name in a run's config for its latest finished run."""

@@ -126,8 +126,9 @@ class EmbeddingFeaturizer(TransformerMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class Student:
-    """A student recipe: a featurizer and a classifier, kept apart because a run fits the featurizer once on
-    the training pool and clones the classifier for every (label source, size, seed)."""
+    """A student recipe: a featurizer and a classifier, kept apart because a run fits a copy of the featurizer
+    once per fold on that fold's training rows only (a held-out text never shapes the features it is scored
+    with) and clones the classifier for every (label source, size, seed) of the fold."""
 
     featurizer: BaseEstimator
     classifier: SoftLabelLogisticRegression
