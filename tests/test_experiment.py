@@ -53,7 +53,7 @@ def test_gold_trained_student_on_all_data_matches_an_independent_sklearn_pipelin
     test = examples[examples["split"] == "test"]
     assert 0 < len(test) and not set(test.index) & set(train)
     # at "all" every training text is used once, with the seed's Bayesian-bootstrap weights
-    draw = draw_rows(train, train, len(train), True, seed=0, repeat=0, fold=0)
+    draw = draw_rows(train, train, len(train), True, seed=0, repeat=0, fold=0, n_rows=len(examples))
     # the features are fitted on the training texts only: a test text shapes neither vocabulary nor IDF
     features = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32).fit(
         examples["text"].iloc[train])
