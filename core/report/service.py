@@ -97,7 +97,8 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
         "Test examples only; students at their largest training size. A slice is listed when the teacher's error "
         "rate differs between its groups beyond chance (chi-square p < 0.05), clearest first."])
     mode = run["config"]["student"]["label_modes"][0]
-    options = [o for o in visible_slices(slice_options(store, run["dataset_id"])) if o.slice_by != "teacher_label"]
+    options = [o for o in visible_slices(slice_options(store, run["dataset_id"]))
+               if o.slice_by != "teacher_label" and not o.reads_gold]  # gold-defined slices are diagnostics
     for teacher, title in titles.items():
         found = []
         for option in options:
