@@ -296,6 +296,7 @@ def commit() -> str:
 
 def main():
     args = report_arguments(ROOT / "docs" / "spot_check_precision.md")
+    measured = commit()  # at the start: the code that runs, whatever changes in the worktree meanwhile
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         results = []
@@ -309,9 +310,9 @@ def main():
     summary = summarize(results, grid, loo)
     ranks = mean_ranks(results)
     seconds = time.perf_counter() - started
-    stamp = f"commit {commit()}; every run's config `{RUN_CONFIG}` with the data set's LLMs as teachers"
+    stamp = f"commit {measured}; every run's config `{RUN_CONFIG}` with the data set's LLMs as teachers"
     args.report.write_text(report(results, summary, chosen, ranks, seconds, stamp))
-    print(json.dumps({"seconds": round(seconds, 1), "commit": commit(), "run_config": RUN_CONFIG,
+    print(json.dumps({"seconds": round(seconds, 1), "commit": measured, "run_config": RUN_CONFIG,
                       "chosen_weights": chosen, "summary": summary,
                       "mean_rank": ranks.round(2).to_dict(),
                       "accuracy": {r["dataset"]: r["accuracy"] for r in results}}, indent=2, default=str))
