@@ -287,9 +287,9 @@ def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float, sta
 
 
 def commit() -> str:
-    """The commit measured, marked when the worktree has changes not committed."""
+    """The commit measured, marked when the code (core/, bench/) has changes not committed."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "core", "bench"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
     return f"{head}{' with uncommitted changes' if dirty else ''}"
 
