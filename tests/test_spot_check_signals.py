@@ -161,6 +161,10 @@ def test_an_aggregate_teacher_is_labeled_distilled_scored_and_marked(db, small_d
     assert list(table["teacher"]) == ["sim0", "sim1", "sim2"]
     # Dawid-Skene's estimate from the members' answers alone lands near the accuracy measured on gold
     assert (table["estimated_accuracy"] - table["measured_accuracy"]).abs().max() < 0.06, table.to_string()
+    from core.report.service import html_report, report_output  # the estimates reach the JSON and HTML report
+    shown = json.loads(report_output(db, run_id, "json", "accuracy", None))["aggregate_reliability"]
+    assert [r["teacher"] for r in shown] == ["sim0", "sim1", "sim2"] and all(r["measured_accuracy"] for r in shown)
+    assert "as Dawid-Skene estimates it" in html_report(db, run_id)
     config = json.loads(teachers.set_index("teacher_name").loc["crowd", "config"])
     assert config["aggregate"] and set(config["members"]) == {"sim0", "sim1", "sim2"}
     status = rank_pool(db, run_id, "sim2")

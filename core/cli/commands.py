@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -14,7 +15,7 @@ class TqdmProgress:
     file, CI) a bar's carriage-return redraws would fill the log, so each stage writes a plain line at its start
     and at every quarter instead."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.bars: dict[str, tqdm] = {}
         self.quarters: dict[str, int] = {}

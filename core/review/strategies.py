@@ -270,8 +270,8 @@ def combined_reasons(data: RankingInput, percentiles: dict[str, np.ndarray], see
         votes = data.votes()[0]
         against = ((votes[:, 1:] != votes[:, :1]) & (votes[:, 1:] >= 0)).sum(axis=1)
         answered = (votes[:, 1:] >= 0).sum(axis=1)
-        for i in np.flatnonzero(against):
-            critics[i].append((f"{against[i]} of {answered[i]} other teachers", against[i] > 1))
+        for row in np.flatnonzero(against):
+            critics[row].append((f"{against[row]} of {answered[row]} other teachers", bool(against[row] > 1)))
     confidence = data.examples["teacher_confidence"].to_numpy(dtype=float)
     spread = (data.ranked("self_disagreement", seed).set_index("example_id")["score"]
               .reindex(data.examples["example_id"]).to_numpy() if "self_disagreement" in percentiles else None)

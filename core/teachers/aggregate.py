@@ -148,7 +148,7 @@ class AggregateTeacher:
 
 
 def reliability_table(run_teachers: pd.DataFrame, accuracy: pd.Series) -> pd.DataFrame:
-    """Each aggregated teacher's estimated reliability beside its accuracy measured on the gold test split:
+    """Each aggregated teacher's estimated reliability beside its accuracy measured on the gold rows the run scores:
     `run_teachers` as the store gives them (teacher_name, kind, config), `accuracy` by teacher name."""
     import json
 
