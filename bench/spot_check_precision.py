@@ -265,7 +265,9 @@ def report(results, summary, chosen: dict, ranks: pd.Series, seconds: float, sta
     lines += ["", "## Per data set and teacher", "",
               "A LLMs-for-CSS model whose answers are mostly outside the task's options is left out: "
               + (", ".join(f"{r['dataset']} ({', '.join(r['left_out'])})" for r in results if r["left_out"]) or "none")
-              + ".", ""]
+              + ". The `combined` rows here use the weights in the code, chosen on every data set including the one "
+              "shown, so they are not the default's measured precision: that is the held-out figure of the first "
+              "table, chosen without the data set it is scored on.", ""]
     for result in results:
         for e in result["entries"]:
             lines += [f"### {result['dataset']}: {e['teacher']} ({e['pool']} pool examples, {e['wrong']} wrong, "
