@@ -5,6 +5,7 @@ one sentence naming the file, row, column, config key or teacher parameter at fa
 escapes is a bug."""
 from __future__ import annotations
 
+EXIT_USAGE = 2  # as argparse exits on a bad option
 EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_TEACHER = 5
@@ -19,6 +20,12 @@ class PseudolensError(Exception):
 
 class InputError(PseudolensError):
     """The user's input (a file, a config, a label set, a command option) cannot be used; nothing was written."""
+
+
+class UsageError(InputError):
+    """A command option names something that does not apply here (e.g. a strategy this teacher cannot run)."""
+
+    exit_code = EXIT_USAGE
 
 
 class DataError(InputError):

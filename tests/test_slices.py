@@ -71,6 +71,23 @@ def test_slices_are_stored_in_one_shape_and_recomputed_only_when_their_inputs_ch
     assert said.sum() > 20 and found[said[said].index].all()
 
 
+def test_slices_computed_from_gold_are_marked_as_diagnostics_and_never_filter_the_queue(db, small_dataset):
+    from core.evaluation.service import slice_options
+    from core.report.words import visible_slices
+    from core.review.queue import queue_filters
+
+    dataset_id = small_dataset.dataset_id
+    simulated(db, small_dataset, "sim")
+    compute_slices(db, dataset_id, default_slicers(db, dataset_id))
+    options = {o.column or o.slice_by: o for o in slice_options(db, dataset_id)}
+    gold_read = {name for name, o in options.items() if o.reads_gold}
+    assert gold_read == {"gold", "rare_class", "label_word_frequency", "teacher_gold_probability:sim"}
+    assert all("reads gold" in options[name].title for name in gold_read - {"gold"})
+    # the spot-check page's filter offers imported columns and computed slices, none of them read from gold
+    offered = {o.column for o in queue_filters(visible_slices(list(options.values())))}
+    assert {"clause_depth", "negation"} <= offered and not offered & gold_read
+
+
 def test_error_structure_tells_concentrated_from_uniform_error():
     even = error_structure([200, 200, 200], [20, 21, 19])
     assert even.p_homogeneity > 0.5 and np.all(even.p_excess > 0.5)

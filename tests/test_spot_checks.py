@@ -219,3 +219,36 @@ def test_cluster_error_rates_count_only_texts_with_a_gold_label():
     assert 0 < summary.loc[0, "teacher_error_lo"] < 0.5 < summary.loc[0, "teacher_error_hi"] < 1
     assert summary.loc[0, "student_error_hi"] > 0  # no errors seen in 2 texts is not a zero error rate
     assert summary.loc[1, ["teacher_error", "teacher_error_lo"]].isna().all()
+
+
+def test_export_refuses_an_unknown_or_unavailable_strategy_naming_the_valid_ones(db, run, tmp_path, capsys):
+    from core.cli.parser import STRATEGY_NAMES
+
+    export = ["export", "--db", str(db.path), "--run", run, "--teacher", "sim", "--format", "csv",
+              "--out", str(tmp_path / "queue.csv")]
+    with pytest.raises(SystemExit) as unknown:
+        cli.main([*export, "--strategy", "confidance"])
+    assert unknown.value.code == 2 and "combined" in capsys.readouterr().err
+    # registered, but one teacher cannot feed it: a usage error with the reason and what this teacher has
+    assert cli.main([*export, "--strategy", "teacher_disagreement"]) == 2
+    said = capsys.readouterr().err
+    assert "3 or more teachers" in said and "disagreement" in said and not (tmp_path / "queue.csv").exists()
+    assert cli.main([*export, "--strategy", "disagreement"]) == 0
+    assert STRATEGY_NAMES == tuple(STRATEGIES.names())
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert all(name in help_text for name in STRATEGIES.names())
+
+
+def test_progress_in_a_log_is_a_few_plain_lines_without_carriage_returns():
+    import io
+
+    from core.cli.commands import TqdmProgress
+
+    log = io.StringIO()
+    progress = TqdmProgress(stream=log)
+    for done in range(1001):
+        progress("labeling", done, 1000)
+    written = log.getvalue()
+    assert "\r" not in written and written.splitlines() == [f"labeling: {d}/1000" for d in (0, 250, 500, 750, 1000)]

@@ -8,7 +8,7 @@ from core.errors import DataError, PseudolensError
 from core.evaluation.service import slice_options
 from core.report.words import visible_slices
 from core.review import exchange
-from core.review.queue import queue_strategies, spot_check_queue
+from core.review.queue import queue_filters, queue_strategies, spot_check_queue
 from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES
 from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
@@ -24,7 +24,7 @@ def choices(run_id, dataset_id, teacher, db_version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
     with s.reading():
-        slices = {o.title: o for o in visible_slices(slice_options(s, dataset_id)) if o.slice_by in ("column", "stored")}
+        slices = {o.title: o for o in queue_filters(visible_slices(slice_options(s, dataset_id)))}
         return queue_strategies(s, run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
 
 
@@ -65,7 +65,8 @@ def load(run_id, teacher, strategy, clusters, slice_title, values, include_revie
 queue = load(run["run_id"], teacher, strategy, clusters, slice_title, values, include_reviewed, ui.version_key())
 total = int(queue["total"].iloc[0]) if len(queue) else 0
 st.caption(f"{total} training-pool examples in the queue (the labels that teach the student); the first {len(queue)} "
-           "are listed. Test examples are never queued: their gold labels score the students. "
+           "are listed. No example's own gold label reaches its place: under cross-fitting every row is queued and its "
+           "slice risk comes from other folds' gold; with a fixed test split, test examples are never queued. "
            "Gold labels are hidden here so they cannot sway the reviewer.")
 
 

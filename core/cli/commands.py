@@ -3,22 +3,34 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TextIO
 
 from tqdm import tqdm
 
-from core.errors import InputError
+from core.errors import InputError, UsageError
 
 
 class TqdmProgress:
-    """One progress bar per stage, as `Progress` callbacks report them."""
+    """One progress bar per stage, as `Progress` callbacks report them. When stderr is not a terminal (a log
+    file, CI) a bar's carriage-return redraws would fill the log, so each stage writes a plain line at its start
+    and at every quarter instead."""
 
-    def __init__(self):
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
         self.bars: dict[str, tqdm] = {}
+        self.quarters: dict[str, int] = {}
+        self.terminal = self.stream.isatty()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.terminal:
+            quarter = 4 * done // max(total, 1)
+            if self.quarters.get(stage, -1) < quarter:
+                self.quarters[stage] = quarter
+                print(f"{stage}: {done}/{total}", file=self.stream, flush=True)
+            return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="item", leave=True, file=self.stream)
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -211,7 +223,7 @@ def _budget(args) -> int:
 def _export(args) -> int:
     from core.report.words import teacher_titles
     from core.review import exchange
-    from core.review.queue import spot_check_queue
+    from core.review.queue import queue_strategies, spot_check_queue
     from core.review.strategies import DEFAULT_STRATEGY
     from core.store import Store
 
@@ -220,7 +232,12 @@ def _export(args) -> int:
                                                   f"the folder {args.out.parent} does not exist"))
     store = Store(args.db, read_only=True)
     run_id = store.find_run(args.run)
-    queue = spot_check_queue(store, run_id, args.teacher, args.strategy or DEFAULT_STRATEGY, limit=args.limit)
+    strategy = args.strategy or DEFAULT_STRATEGY
+    store.run_teacher_id(run_id, args.teacher)  # an unknown teacher is named before any strategy is judged
+    ranked = queue_strategies(store, run_id, args.teacher)
+    if strategy not in ranked:
+        raise UsageError(f"--strategy {strategy}: {_why_not_ranked(store, run_id, args.teacher, strategy, ranked)}")
+    queue = spot_check_queue(store, run_id, args.teacher, strategy, limit=args.limit)
     if args.format == "csv":
         args.out.write_text(exchange.to_csv(queue))
     else:
@@ -233,6 +250,17 @@ def _export(args) -> int:
         label_set = store.dataset(store.run(run_id)["dataset_id"]).label_set
         print(f"labeling config for the project:\n{exchange.label_studio_config(label_set)}")
     return 0
+
+
+def _why_not_ranked(store, run_id: str, teacher: str, strategy: str, ranked: list[str]) -> str:
+    """Why a teacher's pool has no ranking by `strategy`, and the strategies it has."""
+    from core.review.ranking import ranking_input
+    from core.review.strategies import runnable
+
+    if not ranked:
+        return f"run {run_id} has no stored rankings for {teacher} (a run stores them when it finishes)"
+    why = runnable(ranking_input(store, run_id, teacher), [strategy])[1].get(strategy, "not ranked in this run")
+    return f"cannot rank {teacher}'s pool here ({why}); strategies ranked for it: {', '.join(ranked)}"
 
 
 def _import_verdicts(args) -> int:

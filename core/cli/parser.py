@@ -14,6 +14,11 @@ Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a na
 cannot label (missing API key, rejected request, retries used up); 130 interrupted (finished work is kept)."""
 
 
+# core.review.strategies.STRATEGIES' names, here so `--help` imports nothing heavy (a test keeps them equal)
+STRATEGY_NAMES = ("random", "low_confidence", "self_disagreement", "disagreement", "cleanlab", "slice_risk",
+                  "cluster_coverage", "teacher_disagreement", "aggregate_uncertainty", "combined")
+
+
 def _key_value(text: str) -> tuple[str, str]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"expected NAME=COLUMN, got {text!r}")
@@ -120,8 +125,9 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="export a spot-check queue for Label Studio, Argilla or as CSV")
     export.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
     export.add_argument("--teacher", required=True)
-    export.add_argument("--strategy", help="a ranking strategy (default: the one chosen across data sets, "
-                                           "core.review.strategies.DEFAULT_STRATEGY; see the README)")
+    export.add_argument("--strategy", choices=STRATEGY_NAMES, metavar="STRATEGY",
+                        help=f"a ranking strategy: {', '.join(STRATEGY_NAMES)} (default: combined, chosen across "
+                             "data sets; one the teacher's data cannot feed is refused with the reason; see the README)")
     export.add_argument("--format", choices=["label_studio", "argilla", "csv"], required=True)
     export.add_argument("--limit", type=int, default=500)
     export.add_argument("--out", type=Path, required=True)

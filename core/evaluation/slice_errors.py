@@ -17,14 +17,19 @@ class SliceOption:
     title: str
     slice_by: str
     column: str | None = None
+    reads_gold: bool = False  # buckets from each example's own gold label: a diagnostic, never a queue filter
 
 
 def slice_options_from(slice_names: pd.DataFrame, user_columns: pd.DataFrame) -> list[SliceOption]:
     """What a slice table can be cut by: gold, the teacher's label, each computed slice (`slice`, `slicer`) and
-    each user column (`column_name`, `n_values`, `numeric`; numbers with many values in quartiles)."""
-    options = [SliceOption("gold label (rare classes = low-probability targets)", "gold"),
+    each user column (`column_name`, `n_values`, `numeric`; numbers with many values in quartiles). Options
+    computed from each example's gold label are marked `reads_gold` and say so in their title."""
+    from core.slices import reads_gold  # the slicer registry imports every slicer (and the LLM teachers): only here
+
+    options = [SliceOption("gold label (rare classes = low-probability targets)", "gold", reads_gold=True),
                SliceOption("teacher's label", "teacher_label")]
-    options += [SliceOption(f"{row.slice} ({row.slicer})", "stored", row.slice) for row in slice_names.itertuples()]
+    options += [SliceOption(f"{row.slice} ({row.slicer}{'; reads gold: a diagnostic' if reads_gold(row.slicer) else ''})",
+                            "stored", row.slice, reads_gold(row.slicer)) for row in slice_names.itertuples()]
     for row in user_columns.itertuples():
         quantiles = row.numeric and row.n_values > 12
         options.append(SliceOption(f"{row.column_name}{' (quartiles)' if quantiles else ''}",

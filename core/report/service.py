@@ -16,6 +16,7 @@ from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
 from core.report.words import gap_tone, structure_words, teacher_tags, teacher_titles, visible_slices
 from core.store import Store
+from core.teachers.aggregate import reliability_table
 
 MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structured ones
 
@@ -24,7 +25,9 @@ def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | Non
     """What `python -m core report` prints for a run (id or name): its answer as JSON, or where its file went."""
     run_id = store.find_run(run)
     if fmt == "json":
-        text = json.dumps(run_report(store, run_id, metric), indent=1, default=str)
+        answer = run_report(store, run_id, metric)
+        answer["aggregate_reliability"] = aggregate_reliability(store, run_id).to_dict("records")
+        text = json.dumps(answer, indent=1, default=str)
         if out is None:
             return text
         content = text.encode("utf-8")
@@ -64,6 +67,12 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
                                                                             store.teacher_costs(run_id), metric)]))
     curve = store.curve(run_id)
     curve = curve[curve["metric"] == metric]
+    reliability = aggregate_reliability(store, run_id)
+    if len(reliability):
+        sections.append(Section("Aggregate teachers: how reliable their members look", paragraphs=[
+            "Each member's accuracy as Dawid-Skene estimates it from the members' answers alone (what the aggregate "
+            "weighs it by), beside its accuracy measured on the gold rows the run scores. LLMs that err together "
+            "look more reliable than they are."], tables=[reliability]))
     sections.append(Section("Learning curves", figures=[charts.learning_curve(
         curve, store.teacher_scores(run_id), titles, run["config"]["student"]["label_modes"], metric,
         f"Student {charts.METRIC_NAMES[metric]} by training size")],
@@ -83,6 +92,13 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
                   sentences, list(report["warnings"]), note, sections)
 
 
+def aggregate_reliability(store: Store, run_id: str) -> pd.DataFrame:
+    """Each aggregated member's estimated accuracy (Dawid-Skene) beside its measured accuracy; empty without
+    aggregate teachers."""
+    scores = store.teacher_scores(run_id)
+    return reliability_table(store.run_teachers(run_id), scores.set_index("teacher_name")["accuracy"])
+
+
 def _when(run: dict) -> str:
     """When the run finished, or what state it is in: a killed or running run has no finish time."""
     finished = run["finished_at"]
@@ -97,7 +113,8 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
         "Test examples only; students at their largest training size. A slice is listed when the teacher's error "
         "rate differs between its groups beyond chance (chi-square p < 0.05), clearest first."])
     mode = run["config"]["student"]["label_modes"][0]
-    options = [o for o in visible_slices(slice_options(store, run["dataset_id"])) if o.slice_by != "teacher_label"]
+    options = [o for o in visible_slices(slice_options(store, run["dataset_id"]))
+               if o.slice_by != "teacher_label" and not o.reads_gold]  # gold-defined slices are diagnostics
     for teacher, title in titles.items():
         found = []
         for option in options:

@@ -1,5 +1,6 @@
-"""The disagreement map's pure parts: each example's agreement pattern between teacher, student and gold,
-HDBSCAN clusters over the 2-D positions of the disagreeing ones, and each cluster's distinctive terms."""
+"""The disagreement map's pure parts: which examples are in doubt without reading any gold label (the student or
+most other teachers disagree with the teacher), HDBSCAN clusters over their 2-D positions, each cluster's
+summary, and each example's agreement pattern with gold, which only colours the map."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,23 @@ PATTERNS = ("all right", "teacher wrong", "student wrong", "both wrong", "teache
             "teacher and student disagree")
 
 
+def in_doubt(view: pd.DataFrame, other_labels: pd.DataFrame) -> np.ndarray:
+    """Examples whose teacher label someone else contests: the held-out student predicts another label, or more
+    than half of the other teachers that answered (`other_labels`, one column each, rows as `view`) give
+    another one. Gold is not read: these are the examples the map clusters and the queue ranks."""
+    teacher = view["teacher_label"].to_numpy(dtype=object)
+    contested = teacher != view["student_label"].to_numpy(dtype=object)
+    if other_labels.shape[1]:
+        others = other_labels.to_numpy(dtype=object)
+        answered = pd.notna(others)
+        against = (answered & (others != teacher[:, None])).sum(axis=1)
+        contested |= against * 2 > answered.sum(axis=1)
+    return contested
+
+
 def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
+    """Each example's agreement pattern of teacher, student and gold: what the map is coloured by, never what
+    it clusters or the queue ranks."""
     gold = view["gold"].notna()
     teacher_right = view["teacher_label"] == view["gold"]
     student_right = view["student_label"] == view["gold"]

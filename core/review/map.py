@@ -1,5 +1,6 @@
 """The disagreement map: a 2-D UMAP of the data set's text embeddings (once per data set, stored), and
-HDBSCAN clusters over the examples where teacher, student and gold disagree (once per run and teacher),
+HDBSCAN clusters over the examples whose teacher label the student or most other teachers contest, read without
+any gold label (once per run and teacher),
 each described by its most distinctive terms. Heavy (UMAP compiles with numba on first use), so it is a
 step of its own, never run on a page load."""
 from __future__ import annotations
@@ -9,8 +10,9 @@ import pandas as pd
 from core.datasets.stored_embeddings import stored_encoder
 from core.datasets.terms import top_terms
 from core.progress import Progress
-from core.review.disagreements import cluster_points, with_patterns
+from core.review.disagreements import cluster_points, in_doubt, with_patterns
 from core.review.queue import store_queue_heads
+from core.review.ranking import other_teacher_labels
 from core.store import Store
 
 METHOD = "umap"
@@ -27,9 +29,9 @@ def project_dataset(store: Store, dataset_id: str, seed: int = 0) -> None:
 
 
 def cluster_disagreements(store: Store, run_id: str, teacher_name: str) -> None:
-    view = with_patterns(store.example_view(run_id, teacher_name, METHOD))
-    disagreeing = ~view["pattern"].isin(["all right", "teacher and student agree"])
-    points = view[disagreeing & view["x"].notna()].reset_index(drop=True)
+    view = store.example_view(run_id, teacher_name, METHOD)
+    contested = in_doubt(view, other_teacher_labels(store, run_id, teacher_name, view["example_id"]))
+    points = view[contested & view["x"].notna()].reset_index(drop=True)
     labels = cluster_points(points)
     terms = top_terms(points["text"], labels) if (labels >= 0).any() else {}
     store.write_clusters(run_id, teacher_name, pd.DataFrame({"example_id": points["example_id"], "cluster": labels}),

@@ -13,6 +13,12 @@ from core.store import ExampleFilter, Store
 QUEUE_HEAD = 2000  # examples kept per teacher and strategy: a session's verdicts come off the top of these
 
 
+def queue_filters(options: list) -> list:
+    """The slice options the queue can be cut by: imported columns and computed slices, except those computed
+    from each example's own gold label, which would steer a reviewer toward the answer."""
+    return [o for o in options if o.slice_by in ("column", "stored") and not o.reads_gold]
+
+
 def head_name(teacher: str, strategy: str) -> str:
     return f"queue/{teacher}/{strategy}"
 

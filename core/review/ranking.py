@@ -1,6 +1,6 @@
 """Ranking a run's training pool for review: the strategies' inputs loaded from the store (teacher answers,
-held-out student probabilities, map clusters, where the teacher errs on the test split, the run's other
-teachers), and the ranking of every strategy that can run on them stored for the spot-check queue."""
+held-out student probabilities, map clusters, where the teacher errs on gold rows other than the ranked one,
+the run's other teachers), and the ranking of every strategy that can run on them stored for the spot-check queue."""
 from __future__ import annotations
 
 import json
@@ -30,10 +30,10 @@ def ranking_input(store: Store, run_id: str, teacher: str) -> RankingInput:
     student_probs = np.array([np.asarray(p, dtype=float) for p in view["student_probs"]]).reshape(len(view), len(label_names))
     return RankingInput(view[["example_id", "teacher_label", "teacher_confidence", "cluster"]], teacher_probs,
                         student_probs, label_names, _slice_risk(store, run_id, teacher, run, view, label_names),
-                        _other_labels(store, run_id, teacher, run["dataset_id"], view))
+                        other_teacher_labels(store, run_id, teacher, view["example_id"]))
 
 
-def _other_labels(store: Store, run_id: str, teacher: str, dataset_id: str, view: pd.DataFrame) -> pd.DataFrame:
+def other_teacher_labels(store: Store, run_id: str, teacher: str, example_ids: pd.Series) -> pd.DataFrame:
     """The run's other teachers' labels of the pool, one column each; aggregates are left out (their votes are
     their members' again), and so are teachers built on this one (its corrected version agrees with it)."""
     teachers = store.run_teachers(run_id)
@@ -44,9 +44,9 @@ def _other_labels(store: Store, run_id: str, teacher: str, dataset_id: str, view
         if (row.teacher_name == teacher or TEACHERS.plugin(row.kind).info.get("aggregate")
                 or config.get("base_teacher_id") == own):
             continue
-        labels = store.teacher_labels(row.teacher_id, dataset_id).set_index("example_id")["label"]
-        columns[row.teacher_name] = labels.reindex(view["example_id"]).to_numpy(dtype=object)
-    return pd.DataFrame(columns, index=view.index)
+        labels = store.teacher_labels(row.teacher_id, store.run(run_id)["dataset_id"]).set_index("example_id")["label"]
+        columns[row.teacher_name] = labels.reindex(example_ids).to_numpy(dtype=object)
+    return pd.DataFrame(columns, index=example_ids.index)
 
 
 def shrunk_rates(n: np.ndarray, wrong: np.ndarray) -> np.ndarray:
@@ -76,33 +76,54 @@ def label_valued(values: pd.Series, label_names: list[str]) -> bool:
 
 def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.DataFrame,
                 label_names: list[str]) -> pd.DataFrame:
-    """Each pool example's highest shrunk teacher error rate (measured on the gold test split) over the buckets it
-    belongs to, among the slices whose teacher error passes the structured-error test (chi-square of equal rates,
-    Bonferroni over the slices searched). Slices: the teacher's own label and every categorical user column that
-    is not label-valued. Risk 0 everywhere when no slice passes: then slices say nothing about this teacher."""
+    """Each pool example's highest shrunk teacher error rate over the buckets it belongs to, among the slices
+    whose teacher error passes the structured-error test (chi-square of equal rates, Bonferroni over the slices
+    searched). Slices: the teacher's own label and every categorical user column that is not label-valued.
+
+    No example's own gold label reaches its risk: rates, and the test that picks the slices, are measured on the
+    gold rows outside the example's scoring fold (under cross-fitting, where every gold row is in the pool) or on
+    the test split (in a split run, whose pool is never scored). `group` names which gold rows an example's risk
+    was measured on (its fold, -1 for all of them), so `combined` ranks risks only against risks measured alike.
+    Risk 0 where no slice passes: then slices say nothing about this teacher."""
     mode = run["config"]["student"]["label_modes"][0]
-    best = pd.DataFrame({"example_id": view["example_id"], "risk": 0.0, "where": ""})
+    folds = store.held_out_folds(run_id, teacher)
+    group = view["example_id"].map(folds).fillna(-1).astype(int).to_numpy()
+    best = pd.DataFrame({"example_id": view["example_id"], "risk": 0.0, "where": "", "group": group})
     columns = store.example_columns(run["dataset_id"]).set_index("example_id")
     options = [o for o in slice_options(store, run["dataset_id"]) if o.slice_by == "teacher_label"
                or (o.slice_by == "column" and not label_valued(columns[o.column], label_names))]
+    crossfit = folds.nunique() > 1
     for option in options:
-        table = bucket_errors(store.slice_rows(run_id, teacher, mode, GOLD, option.slice_by, option.column))
-        if table.empty or error_structure(table["n"], table["n_teacher_wrong"]).p_homogeneity >= STRUCTURE_ALPHA / len(options):
-            continue
-        shrunk = shrunk_rates(table["n"].to_numpy(), table["n_teacher_wrong"].to_numpy())
-        rate = dict(zip(table["bucket"], shrunk))
-        sizes = dict(zip(table["bucket"], zip(table["teacher_error"], table["n"])))
-        overall = table["n_teacher_wrong"].sum() / table["n"].sum()
+        rows = store.slice_rows(run_id, teacher, mode, GOLD, option.slice_by, option.column)
+        rows_fold = rows["example_id"].map(folds).fillna(-1).astype(int).to_numpy()
         name = option.column or "teacher label"
-        buckets = (view["teacher_label"].fillna("(no label)") if option.slice_by == "teacher_label"
-                   else columns[option.column].reindex(view["example_id"]).replace("", "(empty)").to_numpy())
-        risk = np.array([rate.get(b, overall) for b in buckets])
-        better = risk > best["risk"].to_numpy()
-        best.loc[better, "risk"] = risk[better]
-        best.loc[better, "where"] = [f"{name} = {b}: teacher wrong {sizes[b][0]:.0%} of n={sizes[b][1]} test examples "
-                                     f"(shrunk to {rate[b]:.0%})" if b in sizes else f"{name} = {b}: no test examples"
-                                     for b in np.asarray(buckets)[better]]
+        buckets = np.asarray(view["teacher_label"].fillna("(no label)") if option.slice_by == "teacher_label"
+                             else columns[option.column].reindex(view["example_id"]).replace("", "(empty)").to_numpy())
+        for fold in np.unique(group):
+            members = group == fold
+            source = ("gold rows outside its fold" if fold >= 0 else "gold rows") if crossfit else "test-split rows"
+            risk, where = _bucket_risk(rows[rows_fold != fold], buckets[members], len(options), name, source)
+            better = np.zeros(len(view), dtype=bool)
+            better[members] = risk > best["risk"].to_numpy()[members]
+            best.loc[better, "risk"] = risk[better[members]]
+            best.loc[better, "where"] = np.asarray(where, dtype=object)[better[members]]
     return best
+
+
+def _bucket_risk(rows: pd.DataFrame, buckets: np.ndarray, n_slices: int, name: str,
+                 source: str) -> tuple[np.ndarray, list[str]]:
+    """The shrunk teacher error rate, measured on `rows`, of each of `buckets`, and why, when the slice passes
+    the structured-error test on those rows; zeros otherwise."""
+    table = bucket_errors(rows)
+    if table.empty or error_structure(table["n"], table["n_teacher_wrong"]).p_homogeneity >= STRUCTURE_ALPHA / n_slices:
+        return np.zeros(len(buckets)), [""] * len(buckets)
+    shrunk = shrunk_rates(table["n"].to_numpy(), table["n_teacher_wrong"].to_numpy())
+    rate = dict(zip(table["bucket"], shrunk))
+    sizes = dict(zip(table["bucket"], zip(table["teacher_error"], table["n"])))
+    overall = table["n_teacher_wrong"].sum() / table["n"].sum()
+    return (np.array([rate.get(b, overall) for b in buckets]),
+            [f"{name} = {b}: teacher wrong {sizes[b][0]:.0%} of n={sizes[b][1]} {source} (shrunk to {rate[b]:.0%})"
+             if b in sizes else f"{name} = {b}: none among the {source}" for b in buckets])
 
 
 def strategy_status(data: RankingInput) -> dict:

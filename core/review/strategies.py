@@ -6,7 +6,7 @@ Each strategy declares the signals it reads (`needs`, keys of `SIGNALS`); `runna
 data set can feed and, for the others, why not, and `same_orders` which of them order it identically.
 
 Strategies never read the gold labels of the examples they rank; `slice_risk` reads the teacher's error rates
-measured on the test split, to estimate where the teacher errs."""
+measured on other gold rows (other folds', or the test split's), to estimate where the teacher errs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.registry import Registry
-from core.teachers.aggregate import MIN_TEACHERS, estimate_reliability, vote_matrix, weighted_vote
+from core.teachers.aggregate import MIN_TEACHERS, Crowd, dawid_skene, vote_matrix
 
 
 @dataclass
@@ -25,7 +25,9 @@ class RankingInput:
     teacher_probs: np.ndarray  # (n, K), rows of NaN where the teacher gave none
     student_probs: np.ndarray  # (n, K), held-out (out-of-fold)
     label_names: list[str]
-    slice_risk: pd.DataFrame  # example_id, risk, where (the riskiest structured slice bucket it falls in)
+    # example_id, risk, where (the riskiest structured slice bucket it falls in) and, optionally, group (which gold
+    # rows its risk was measured on: its scoring fold's complement, or -1 for all)
+    slice_risk: pd.DataFrame
     # the run's other teachers' labels, one column each, rows aligned with `examples` (aggregates left out:
     # their votes would count their members twice)
     other_labels: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -42,11 +44,11 @@ class RankingInput:
         index = {n: i for i, n in enumerate(self.label_names)}
         return np.array([index.get(l, -1) if isinstance(l, str) else -1 for l in self.examples["teacher_label"]])
 
-    def votes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every teacher's label index (this teacher first, -1 for none) and each one's estimated accuracy."""
+    def votes(self) -> tuple[np.ndarray, Crowd]:
+        """Every teacher's label index (this teacher first, -1 for none) and Dawid-Skene's estimates from them."""
         if "votes" not in self.rankings:
             votes = np.column_stack([self.teacher_index, vote_matrix(self.other_labels, self.label_names)])
-            self.rankings["votes"] = votes, estimate_reliability(votes, len(self.label_names))
+            self.rankings["votes"] = votes, dawid_skene(votes, len(self.label_names))
         return self.rankings["votes"]
 
 
@@ -160,7 +162,8 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 
 
 @STRATEGIES.register("slice_risk", needs=("slices",),
-                     description="examples in the slices where the teacher errs most on the test split first")
+                     description="examples in the slices where the teacher errs most first (rates measured on gold rows "
+                                 "outside the example's fold, or on the test split)")
 def slice_risk(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     risk = data.slice_risk.set_index("example_id").reindex(data.examples["example_id"])
     return _ranked(data, risk["risk"].to_numpy(), [w or "no risky slice" for w in risk["where"]])
@@ -185,8 +188,8 @@ def cluster_coverage(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                      description="the most other teachers disagreeing with this teacher's label (weighted by their "
                                  "estimated reliability) first")
 def teacher_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
-    votes, reliability = data.votes()
-    others, weight = votes[:, 1:], np.clip(np.nan_to_num(reliability[1:]), 0.0, None) + 1e-6
+    votes, crowd = data.votes()
+    others, weight = votes[:, 1:], crowd.accuracy[1:] + 1e-6
     answered = others >= 0
     against = (others != votes[:, :1]) & answered
     score = np.where(votes[:, 0] < 0, 1.0, (against @ weight) / np.maximum(answered @ weight, 1e-12))
@@ -195,12 +198,11 @@ def teacher_disagreement(data: RankingInput, seed: int = 0) -> pd.DataFrame:
 
 
 @STRATEGIES.register("aggregate_uncertainty", needs=("teachers",),
-                     description="the teachers' least certain reliability-weighted consensus first")
+                     description="the teachers' least certain consensus (Dawid-Skene posterior) first")
 def aggregate_uncertainty(data: RankingInput, seed: int = 0) -> pd.DataFrame:
-    votes, reliability = data.votes()
-    posterior = weighted_vote(votes, reliability, len(data.label_names))
+    posterior = data.votes()[1].posterior
     top = posterior.argmax(axis=1)
-    return _ranked(data, 1.0 - posterior.max(axis=1), [f"teachers' weighted consensus {data.label_names[t]!r} "
+    return _ranked(data, 1.0 - posterior.max(axis=1), [f"teachers' Dawid-Skene consensus {data.label_names[t]!r} "
                                                         f"p={p:.2f}" for t, p in zip(top, posterior.max(axis=1))])
 
 
@@ -221,10 +223,19 @@ def weighted_percentiles(percentiles: dict[str, np.ndarray], weights: dict[str, 
 
 
 def part_percentiles(data: RankingInput, seed: int = 0) -> dict[str, np.ndarray]:
-    """Each `combined` part whose signal exists, as every example's percentile (1 = check first)."""
+    """Each `combined` part whose signal exists, as every example's percentile (1 = check first). Slice risks
+    are ranked only against risks measured on the same gold rows (`slice_risk["group"]`): ranked against all,
+    an example's percentile would move with the risks of other folds' examples, which its own gold measured."""
     parts, _ = runnable(data, list(COMBINED_WEIGHTS))
-    return {part: data.ranked(part, seed).set_index("example_id")["score"].reindex(data.examples["example_id"])
-            .rank(pct=True).to_numpy() for part in parts}
+    percentiles = {}
+    for part in parts:
+        score = data.ranked(part, seed).set_index("example_id")["score"].reindex(data.examples["example_id"])
+        if part == "slice_risk" and "group" in data.slice_risk:
+            group = data.slice_risk.set_index("example_id")["group"].reindex(data.examples["example_id"])
+            percentiles[part] = score.groupby(group.to_numpy()).rank(pct=True).to_numpy()
+        else:
+            percentiles[part] = score.rank(pct=True).to_numpy()
+    return percentiles
 
 
 @STRATEGIES.register("combined", needs=("student",),
@@ -233,6 +244,48 @@ def part_percentiles(data: RankingInput, seed: int = 0) -> dict[str, np.ndarray]
 def combined(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     """Parts without their signal are left out: they would only add ties or noise."""
     percentiles = part_percentiles(data, seed)
-    score = weighted_percentiles(percentiles, COMBINED_WEIGHTS)
-    used = ", ".join(p for p in percentiles if COMBINED_WEIGHTS[p]) or ", ".join(percentiles)
-    return _ranked(data, score, [f"weighted mean percentile {s:.2f} over {used}" for s in score])
+    return _ranked(data, weighted_percentiles(percentiles, COMBINED_WEIGHTS), combined_reasons(data, percentiles, seed))
+
+
+STANDS_OUT = 0.75  # a part explains an example's place when the example is in its top quarter
+
+
+def combined_reasons(data: RankingInput, percentiles: dict[str, np.ndarray], seed: int = 0) -> list[str]:
+    """Why each example is where `combined` puts it, as a sentence about the example: who disagrees with the
+    teacher (the student, other teachers), whether the teacher was unsure or split, and the risky slice it sits
+    in; a signal is named where it stands out (top quarter) or where someone contradicts the teacher outright."""
+    n = len(data.examples)
+    teacher = data.teacher_index
+    said: list[list[str]] = [[] for _ in range(n)]
+    critics: list[list[tuple[str, bool]]] = [[] for _ in range(n)]  # (who, plural)
+    if "disagreement" in percentiles:
+        student = data.student_probs.argmax(axis=1)
+        support = np.where(teacher >= 0, data.student_probs[np.arange(n), np.maximum(teacher, 0)], 0.0)
+        for i in range(n):
+            if teacher[i] >= 0 and student[i] != teacher[i]:
+                critics[i].append((f"the student (it says {data.label_names[student[i]]!r})", False))
+            elif teacher[i] >= 0 and percentiles["disagreement"][i] >= STANDS_OUT:
+                said[i].append(f"the student doubts the teacher's label (p = {support[i]:.2f})")
+    if "teacher_disagreement" in percentiles:
+        votes = data.votes()[0]
+        against = ((votes[:, 1:] != votes[:, :1]) & (votes[:, 1:] >= 0)).sum(axis=1)
+        answered = (votes[:, 1:] >= 0).sum(axis=1)
+        for row in np.flatnonzero(against):
+            critics[row].append((f"{against[row]} of {answered[row]} other teachers", bool(against[row] > 1)))
+    confidence = data.examples["teacher_confidence"].to_numpy(dtype=float)
+    spread = (data.ranked("self_disagreement", seed).set_index("example_id")["score"]
+              .reindex(data.examples["example_id"]).to_numpy() if "self_disagreement" in percentiles else None)
+    risk = data.slice_risk.set_index("example_id").reindex(data.examples["example_id"])
+    for i in range(n):
+        if teacher[i] < 0:
+            said[i].insert(0, "the teacher gave no valid label")
+        if "low_confidence" in percentiles and percentiles["low_confidence"][i] >= STANDS_OUT:
+            said[i].append("the teacher stated no confidence" if np.isnan(confidence[i])
+                           else f"the teacher was unsure (confidence {confidence[i]:.2f})")
+        if spread is not None and percentiles["self_disagreement"][i] >= STANDS_OUT:
+            said[i].append(f"the teacher's own answers were split (entropy {spread[i]:.2f}, 1 = uniform)")
+        if "slice_risk" in percentiles and percentiles["slice_risk"][i] >= STANDS_OUT and risk["risk"].iloc[i] > 0:
+            said[i].append(f"it sits where the teacher errs often ({risk['where'].iloc[i]})")
+    return ["; ".join(([f"{' and '.join(who for who, _ in c)} "
+                        f"{'disagree' if len(c) > 1 or c[0][1] else 'disagrees'} with the teacher"] if c else []) + w)
+            or "no single signal stands out: it is here on several weaker ones" for c, w in zip(critics, said)]

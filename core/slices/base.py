@@ -72,8 +72,15 @@ class TeacherSlicer:
 
 
 # `info["per"]`: "data set" (one slicer for the data), "teacher" (one per teacher), "teachers" (needs two or
-# more), "judge" (needs an LLM judge) or "training" (needs labeled training texts)
+# more), "judge" (needs an LLM judge) or "training" (needs labeled training texts); `info["reads_gold"]`: its
+# buckets are computed from each example's own gold label (a diagnostic, never a finding or a queue filter)
 SLICERS: Registry[type] = Registry("slicer")
+
+
+def reads_gold(slicer_name: str) -> bool:
+    """Does the stored slicer `slicer_name` (a registered name, or `<prefix>:<teacher>`) read gold labels?"""
+    registered = slicer_name.split(":")[0]
+    return registered in SLICERS.names() and bool(SLICERS.plugin(registered).info.get("reads_gold"))
 
 
 def flag(values) -> list[str]:
@@ -86,4 +93,4 @@ def count_buckets(values, top: int = 3) -> list[str]:
 
 
 __all__ = ["FLAG_BUCKETS", "SLICERS", "SliceInputs", "SliceResult", "Slicer", "TeacherSlicer", "count_buckets",
-           "fingerprint", "flag", "Progress"]
+           "fingerprint", "flag", "Progress", "reads_gold"]

@@ -3,7 +3,10 @@ systematically. `rare_class`: the gold label's share of the gold-labeled example
 `rare_share`); `teacher_gold_probability:<teacher>`: the teacher's probability of the gold label (buckets
 below 0.1, below 0.5, and the rest); `label_word_frequency`: how common the gold label's words are in English
 (the lowest Zipf frequency of its words, from `wordfreq`; below 3 is rare, as in once per million words or
-less). Gold labels are read for the analysis only; nothing here reaches a student or a prompt."""
+less). These slicers read each example's own gold label (`reads_gold`): they are diagnostics of a teacher's
+errors, not findings about where it errs (a slice defined by the gold answer is wrong by construction where
+the teacher gave it little probability) and not filters of the spot-check queue, whose reviewers must not be
+steered by gold. Nothing here reaches a student, a prompt or a ranking."""
 from __future__ import annotations
 
 import json
@@ -21,7 +24,7 @@ def zipf(label: str) -> float:
     return min((zipf_frequency(w, "en") for w in words), default=0.0)
 
 
-@SLICERS.register("gold_rarity", per="data set",
+@SLICERS.register("gold_rarity", per="data set", reads_gold=True,
                   description="rare gold classes and label names made of rare words (low-probability targets)")
 class GoldRaritySlicer:
     name = "gold_rarity"
@@ -45,7 +48,7 @@ class GoldRaritySlicer:
         return [SliceResult("rare_class", ids, share, rare), SliceResult("label_word_frequency", ids, frequency, words)]
 
 
-@SLICERS.register("teacher_gold_probability", per="teacher",
+@SLICERS.register("teacher_gold_probability", per="teacher", reads_gold=True,
                   description="the teacher's probability of the gold label")
 class TeacherGoldProbabilitySlicer(TeacherSlicer):
     prefix = "teacher_gold_probability"

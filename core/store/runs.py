@@ -127,6 +127,12 @@ class RunTables(Database):
                ORDER BY trained_on, label_mode, size, seed, repeat, fold, example_id""",
             [run_id, trained_on, trained_on, label_mode, label_mode])
 
+    def held_out_folds(self, run_id: str, trained_on: str) -> pd.Series:
+        """The fold (of the first repeat) in which each scored gold row was held out, by example id: one fold
+        under cross-fitting's partition, fold 0 for every test row of a split run."""
+        return self.query("SELECT DISTINCT example_id, fold FROM predictions WHERE run_id = ? AND trained_on = ? "
+                          "AND repeat = 0", [run_id, trained_on]).set_index("example_id")["fold"]
+
     # -- summaries -------------------------------------------------------------------------------
 
     def write_summary(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:

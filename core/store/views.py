@@ -115,7 +115,7 @@ class PageQueries(Database):
                     AND c.column_name = $column
                LEFT JOIN slices sl ON sl.dataset_id = e.dataset_id AND sl.example_id = s.example_id AND sl.slice = $column
                LEFT JOIN errors g ON g.trained_on = $reference AND g.example_id = s.example_id
-               WHERE s.trained_on = $teacher""",
+               WHERE s.trained_on = $teacher AND e.gold IS NOT NULL""",
             {"run": run_id, "teacher": teacher_name, "mode": label_mode, "column": column, "reference": reference})
 
     def teacher_answers(self, run_id: str, teacher_name: str, example_ids) -> pd.DataFrame:

@@ -2,21 +2,19 @@
 each member's reliability from their labels alone.
 
 Reliability: no member's gold is read (the aggregate labels the training pool, where gold is a human's work
-still to come). Each teacher knows the answer with probability s_j and otherwise guesses from its own label
-shares; two teachers' agreement beyond chance (Cohen's kappa, chance = the overlap of their label shares) is
-then s_j s_k, so with three or more teachers each s_j follows from the pairwise kappas (the median over pairs
-of s_j s_k * s_j s_l / s_k s_l), and its accuracy is s_j plus the guesses that happen to be right. With
-uniform shares this is the one-coin model of Dawid-Skene solved by moments. It needs labels only, where
-cleanlab's CROWDLAB also wants a classifier's held-out probabilities, which do not exist yet when teachers
-label (students learn from them). It assumes teachers err independently: LLMs sharing a bias agree on it,
-and their estimates come out too high (docs/spot_check_precision.md compares them with measured accuracy).
+still to come). Dawid and Skene's model (1979): the true label is drawn from class shares, and each teacher
+answers from its own confusion matrix (the chance of each answer given each true label); EM finds the shares
+and matrices that make the teachers' answers most likely, and each row's posterior over the true label. A
+teacher's estimated accuracy is its confusion matrix's diagonal weighted by the class shares. Like every
+estimate from agreement alone it assumes teachers err independently given the true label: LLMs that share a
+bias agree on it, and their estimates come out too high (docs/spot_check_precision.md compares them with
+measured accuracy). Written here (about 30 lines of numpy) because crowd-kit, which ships it, needs transformers.
 
-Consensus (`method`): "majority" is cleanlab's `get_majority_vote_label`; "crowdlab" is cleanlab's
-`get_label_quality_multiannotator` given, in place of a classifier, the reliability-weighted vote (each
-teacher's vote weighs log((K-1) a_j / (1 - a_j)), the one-coin posterior) as its probabilities. Members'
-abstentions and invalid answers are missing votes, not votes."""
+Consensus (`method`): "majority" is cleanlab's `get_majority_vote_label`; "dawid_skene" is the label with the
+highest Dawid-Skene posterior. Members' abstentions and invalid answers are missing votes, not votes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
@@ -33,7 +31,9 @@ MIN_TEACHERS = 3  # with two, agreement cannot tell which of them is wrong
 
 class AggregateParams(Params):
     teachers: list[str] = Field(min_length=MIN_TEACHERS, description="the run's teachers to aggregate (three or more)")
-    method: Literal["majority", "crowdlab"] = Field("crowdlab", description="how the consensus label is chosen")
+    method: Literal["majority", "dawid_skene"] = Field(
+        "dawid_skene", description="how the consensus label is chosen: the most votes, or the highest Dawid-Skene "
+                                   "posterior (each member weighed by its estimated confusion matrix)")
 
 
 def vote_matrix(labels: pd.DataFrame, label_names: list[str]) -> np.ndarray:
@@ -43,68 +43,75 @@ def vote_matrix(labels: pd.DataFrame, label_names: list[str]) -> np.ndarray:
                     dtype=int).T.reshape(len(labels), len(labels.columns))
 
 
+@dataclass(frozen=True)
+class Crowd:
+    """Dawid-Skene's estimates: `posterior` (n, K) of each row's true label, `shares` (K) of the classes,
+    `confusion` (m, K, K) of each teacher (row: true label, column: its answer), and each teacher's accuracy."""
+
+    posterior: np.ndarray
+    shares: np.ndarray
+    confusion: np.ndarray
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return np.einsum("k,jkk->j", self.shares, self.confusion)
+
+
+SMOOTHING = 0.1  # pseudo-counts per confusion cell, so an answer never seen for a class is unlikely, not impossible
+
+
+def dawid_skene(votes: np.ndarray, n_labels: int, iterations: int = 200, tolerance: float = 1e-7) -> Crowd:
+    """EM for Dawid-Skene over `votes` (n rows x m teachers, label indices, -1 for no answer), started from
+    the vote shares of each row."""
+    n, m = votes.shape
+    k = max(n_labels, 2)
+    onehot = np.stack([votes == c for c in range(k)], axis=2).astype(float)  # (n, m, K); all zero: no answer
+    posterior = onehot.sum(axis=1) + 1e-3
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    for _ in range(iterations):
+        shares = (posterior.sum(axis=0) + SMOOTHING) / (n + k * SMOOTHING)
+        counts = np.einsum("ik,ijl->jkl", posterior, onehot) + SMOOTHING
+        confusion = counts / counts.sum(axis=2, keepdims=True)
+        log_posterior = np.log(shares) + np.einsum("ijl,jkl->ik", onehot, np.log(confusion))
+        updated = np.exp(log_posterior - log_posterior.max(axis=1, keepdims=True))
+        updated /= updated.sum(axis=1, keepdims=True)
+        change = np.abs(updated - posterior).max()
+        posterior = updated
+        if change < tolerance:
+            break
+    return Crowd(posterior[:, :n_labels], shares[:n_labels], confusion)
+
+
 def estimate_reliability(votes: np.ndarray, n_labels: int) -> np.ndarray:
-    """Each teacher's estimated accuracy (a column of `votes`) from pairwise agreement; NaN with < 3 teachers."""
-    m = votes.shape[1]
-    if m < MIN_TEACHERS:
-        return np.full(m, np.nan)
-    k = max(n_labels, 2)
-    answered = votes >= 0
-    both = (answered[:, :, None] & answered[:, None, :]).sum(axis=0)
-    agree = ((votes[:, :, None] == votes[:, None, :]) & answered[:, :, None]).sum(axis=0) / np.maximum(both, 1)
-    # each teacher's label shares: chance agreement of a pair is the overlap of their shares, not 1/K
-    shares = np.stack([(votes == c).sum(axis=0) / np.maximum(answered.sum(axis=0), 1) for c in range(k)], axis=1)
-    chance = np.clip(shares @ shares.T, 0.0, 1 - 1e-6)
-    product = np.where(both > 0, (agree - chance) / (1 - chance), np.nan)  # s_j * s_k off the diagonal
-    prior = shares[answered.any(axis=0)].mean(axis=0)  # how often a guess is right: its share of each label
-    estimates = np.full(m, np.nan)
-    for j in range(m):
-        ratios = [product[j, a] * product[j, b] / product[a, b] for a in range(m) for b in range(a + 1, m)
-                  if j not in (a, b) and product[a, b] > 0.02 and not np.isnan(product[j, a] * product[j, b])]
-        if ratios:
-            s = min(np.sqrt(max(float(np.median(ratios)), 0.0)), 1.0)
-            estimates[j] = s + (1 - s) * float(shares[j] @ prior)
-    return estimates
-
-
-def weighted_vote(votes: np.ndarray, reliability: np.ndarray, n_labels: int) -> np.ndarray:
-    """(n, K) one-coin posterior of the true label given the votes, a uniform prior and each teacher's accuracy."""
-    k = max(n_labels, 2)
-    accuracy = np.clip(np.nan_to_num(reliability, nan=1.0 / k), 1.0 / k + 1e-3, 1 - 1e-3)
-    weight = np.log((k - 1) * accuracy / (1 - accuracy))
-    logits = np.zeros((len(votes), n_labels))
-    for j in range(votes.shape[1]):
-        answered = votes[:, j] >= 0
-        logits[np.flatnonzero(answered), votes[answered, j]] += weight[j]
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return probs / probs.sum(axis=1, keepdims=True)
+    """Each teacher's (column of `votes`) accuracy estimated by Dawid-Skene; NaN with fewer than 3 teachers."""
+    if votes.shape[1] < MIN_TEACHERS:
+        return np.full(votes.shape[1], np.nan)
+    return dawid_skene(votes, n_labels).accuracy
 
 
 def consensus(votes: np.ndarray, n_labels: int, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(consensus label index or -1 where no teacher answered, (n, K) probabilities, reliability per teacher)."""
-    from cleanlab.multiannotator import get_label_quality_multiannotator, get_majority_vote_label
+    from cleanlab.multiannotator import get_majority_vote_label
 
-    reliability = estimate_reliability(votes, n_labels)
+    crowd = dawid_skene(votes, n_labels)
     answered = (votes >= 0).any(axis=1)
-    voting = (votes >= 0).any(axis=0)  # cleanlab refuses a member that never gave a valid label
-    wide = pd.DataFrame(np.where(votes >= 0, votes, np.nan)[np.ix_(answered, voting)])
     label = np.full(len(votes), -1)
     if method == "majority":
+        voting = (votes >= 0).any(axis=0)  # cleanlab refuses a member that never gave a valid label
+        wide = pd.DataFrame(np.where(votes >= 0, votes, np.nan)[np.ix_(answered, voting)])
         shares = np.stack([(votes == c).sum(axis=1) for c in range(n_labels)], axis=1).astype(float)
         probs = shares / np.maximum(shares.sum(axis=1, keepdims=True), 1)
         if answered.any():
             label[answered] = get_majority_vote_label(wide, verbose=False)
-        return label, probs, reliability
-    probs = weighted_vote(votes, reliability, n_labels)
-    if answered.any():
-        result = get_label_quality_multiannotator(wide, probs[answered], verbose=False)
-        label[answered] = result["label_quality"]["consensus_label"].to_numpy()
-    return label, probs, reliability
+        return label, probs, crowd.accuracy
+    label[answered] = crowd.posterior[answered].argmax(axis=1)
+    return label, crowd.posterior, crowd.accuracy
 
 
 @register_kind("aggregate", params=AggregateParams, simulated=None, llm=False, source="teachers", aggregate=True,
                description="AGGREGATE of three or more of the run's teachers: their consensus label, with each "
-                           "member's reliability estimated from their agreement (simulated if any member is)")
+                           "member's reliability estimated by Dawid-Skene from their answers alone (simulated if "
+                           "any member is)")
 class AggregateTeacher:
     kind = "aggregate"
 
@@ -141,7 +148,7 @@ class AggregateTeacher:
 
 
 def reliability_table(run_teachers: pd.DataFrame, accuracy: pd.Series) -> pd.DataFrame:
-    """Each aggregated teacher's estimated reliability beside its accuracy measured on the gold test split:
+    """Each aggregated teacher's estimated reliability beside its accuracy measured on the gold rows the run scores:
     `run_teachers` as the store gives them (teacher_name, kind, config), `accuracy` by teacher name."""
     import json
 
