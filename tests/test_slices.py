@@ -112,7 +112,7 @@ def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_on
     assert structured["homogeneity_p"].iloc[0] < 0.01 and uniform["homogeneity_p"].iloc[0] > 0.01
     assert structured["teacher_error"].iloc[-1] > 2 * structured["teacher_error"].iloc[0]
     assert "is structured" in structure_sentence(structured, "clause depth")
-    assert "not shown to be structured" in structure_sentence(uniform, "clause depth")
+    assert "No evidence that teacher error depends on clause depth" in structure_sentence(uniform, "clause depth")
 
 
 def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(structured_run, tmp_path):
@@ -176,6 +176,10 @@ def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured
     assert len(wrong) and (buckets[wrong["example_id"]] == "2").all()  # every error inside the slice
     verdict = noise_verdict(store, noise_run)
     assert set(verdict.table["teacher_name"]) == {UNIFORM, CONCENTRATED} and "95% CI" in verdict.sentence
+    # the demo's verdict: in this slice the concentrated noise costs no more than the uniform, and the paired
+    # interval of their difference reaches 0, so the claim is not supported
+    assert not verdict.supported and verdict.concentrated_minus_uniform.lo < 0 < verdict.concentrated_minus_uniform.hi
+    assert "not supported" in verdict.sentence and "paired on the" in verdict.sentence
 
 
 def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_answer(db, small_dataset, monkeypatch):

@@ -8,21 +8,36 @@ import pandas as pd
 from core.evaluation.calibration import calibration_tables
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import GOLD
-from core.evaluation.headlines import Headline, headlines_from
+from core.evaluation.headlines import Headline, headlines_from, scheme_words
 from core.evaluation.runs import scoring_plan
-from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from
+from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from, with_false_discovery
 from core.store import Store
 from core.store.pages import SLICE_FRAMES
 
 
 def headlines(store: Store, run_id: str, metric: str = "accuracy") -> list[Headline]:
-    scheme = RunConfig.model_validate(store.run(run_id)["config"]).evaluation.scheme
+    evaluation = RunConfig.model_validate(store.run(run_id)["config"]).evaluation
     curve = store.curve(run_id)
-    if scheme == "auto":  # the scheme auto chose shows in how many folds scored the students
-        scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
     return headlines_from(curve, store.comparisons(run_id), store.teacher_scores(run_id).set_index("teacher_name"),
                           store.run_teachers(run_id).set_index("teacher_name"), store.class_scores(run_id),
-                          store.class_differences(run_id), scheme, metric)
+                          store.class_differences(run_id), _resolved_scheme(evaluation.scheme, curve), metric,
+                          evaluation.repeats)
+
+
+def _resolved_scheme(configured: str, curve: pd.DataFrame) -> str:
+    if configured == "auto":  # the scheme auto chose shows in how many folds scored the students
+        return "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
+    return configured
+
+
+def run_scheme_words(store: Store, run_id: str) -> str:
+    """How a run's students were scored and its intervals computed (`scheme_words`), for a caption."""
+    evaluation = RunConfig.model_validate(store.run(run_id)["config"]).evaluation
+    curve = store.curve(run_id)
+    if curve.empty:
+        return "no student was scored yet"
+    return scheme_words(_resolved_scheme(evaluation.scheme, curve), int(curve["n_folds"].max()), evaluation.repeats,
+                        int(curve["n_test"].max()), int(curve["n_seeds"].max()))
 
 
 def scored_rows(store: Store, run_id: str) -> pd.DataFrame:
@@ -48,7 +63,10 @@ def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option
     """Errors per bucket of `option` on the run's test split (see `slice_table_from`): stored when the run
     finished or its data set's slices were last computed (`store_slice_tables`), else computed now."""
     stored = store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option))
-    return stored if stored is not None else _slice_table(store, run_id, teacher, label_mode, option)
+    if stored is not None:
+        return stored
+    options = slice_options(store, store.run(run_id)["dataset_id"])
+    return _teacher_slice_tables(store, run_id, teacher, label_mode, options)[options.index(option)]
 
 
 def store_slice_tables(store: Store, run_id: str) -> None:
@@ -57,9 +75,16 @@ def store_slice_tables(store: Store, run_id: str) -> None:
     run = store.run(run_id)
     options = slice_options(store, run["dataset_id"])
     store.write_page_frames(run_id, {
-        _slice_frame_name(teacher, mode, option): _slice_table(store, run_id, teacher, mode, option)
-        for teacher in store.run_teachers(run_id)["teacher_name"]
-        for mode in run["config"]["student"]["label_modes"] for option in options}, replace_prefix=SLICE_FRAMES)
+        _slice_frame_name(teacher, mode, option): table
+        for teacher in store.run_teachers(run_id)["teacher_name"] for mode in run["config"]["student"]["label_modes"]
+        for option, table in zip(options, _teacher_slice_tables(store, run_id, teacher, mode, options))},
+        replace_prefix=SLICE_FRAMES)
+
+
+def _teacher_slice_tables(store: Store, run_id: str, teacher: str, label_mode: str,
+                          options: list[SliceOption]) -> list[pd.DataFrame]:
+    """Every slice table of one teacher and mode, their structured-error tests adjusted over each other."""
+    return with_false_discovery([_slice_table(store, run_id, teacher, label_mode, option) for option in options])
 
 
 def _slice_frame_name(teacher: str, label_mode: str, option: SliceOption) -> str:

@@ -11,7 +11,7 @@ from core.store.database import Database, now
 
 # The columns of the stored page frames: raise it whenever a frame gains, loses or renames a column, so frames
 # stored by older code are ignored (the page computes live) until the run's frames are stored again.
-FRAME_SHAPE = 2
+FRAME_SHAPE = 3
 SLICE_FRAMES = "slices/"  # the slice tables' names start so; storing a data set's slices drops its runs' tables
 
 
