@@ -3,6 +3,7 @@ comparisons that survive arms of different sizes, per-class errors, teacher scor
 report, and loud early warnings."""
 import hashlib
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,14 @@ def test_the_teacher_over_all_gold_rows_counts_the_pool_too_in_a_split_run(db, s
     assert line.teacher_all_gold.value == pytest.approx(right.mean())
     assert line.teacher_all_gold.lo < right.mean() < line.teacher_all_gold.hi
     assert f"over all {len(examples)} gold rows" in line.sentence() and "one fixed test split" in line.sentence()
+
+
+def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfit_run):
+    from core.report.service import html_report
+
+    page = re.sub(r"<script.*?</script>", "", html_report(db, crossfit_run), flags=re.S).lower()
+    assert "cross-fitting: 4 folds x 2 repeats" in page and "first cross-fitting fold" in page
+    assert [phrase for phrase in ("test set", "test examples only", "two-level bootstrap") if phrase in page] == []
 
 
 def test_the_report_is_json_with_the_documented_fields(db, crossfit_run, capsys):

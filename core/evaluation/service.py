@@ -40,6 +40,11 @@ def run_scheme_words(store: Store, run_id: str) -> str:
                         int(curve["n_test"].max()), int(curve["n_seeds"].max()))
 
 
+def run_scheme(store: Store, run_id: str) -> str:
+    """How a run scored its students: "crossfit" or "split" (what `auto` resolved to)."""
+    return _resolved_scheme(RunConfig.model_validate(store.run(run_id)["config"]).evaluation.scheme, store.curve(run_id))
+
+
 def scored_rows(store: Store, run_id: str) -> pd.DataFrame:
     """The gold rows a run scored students on: every gold row when cross-fitted, else its test split."""
     run = store.run(run_id)

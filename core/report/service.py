@@ -9,12 +9,12 @@ import pandas as pd
 
 from core.errors import InputError
 from core.evaluation.report import run_report
-from core.evaluation.service import run_scheme_words, slice_options, slice_table
+from core.evaluation.service import run_scheme, run_scheme_words, slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
-from core.report.words import gap_tone, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
+from core.report.words import budget_scoring_words, gap_tone, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
 from core.store import Store
 
 MAX_FINDINGS = 4  # slices per teacher in the report: the most clearly structured ones
@@ -121,7 +121,7 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
 def _budget(store: Store, run_id: str, titles: dict[str, str]) -> Section:
     section = Section("What spot-checks buy", paragraphs=[
         "With the human labels as the oracle: correct the first B teacher labels of the training pool in each "
-        "strategy's order, retrain, and score on the test split."])
+        f"strategy's order, retrain, and {budget_scoring_words(run_scheme(store, run_id))}."])
     for teacher, title in titles.items():
         curve = store.budget_curve(run_id, teacher)
         if curve.empty:

@@ -30,6 +30,15 @@ def gap_tone(gap: dict | None) -> str:
     return "hurts" if gap["hi"] < 0 else "helps" if gap["lo"] > 0 else "same"
 
 
+def budget_scoring_words(scheme: str) -> str:
+    """Which rows a budget curve's students are scored on and how its intervals were computed: the budget
+    retrains on one held-out fold only (`core.review.budget`), which in a cross-fitted run is not every gold row."""
+    if scheme == "crossfit":
+        return ("score it on the held-out gold rows of the first cross-fitting fold (one fold, not every gold row); "
+                "95% intervals: a bootstrap over seeds and that fold's rows")
+    return "score it on the gold test split; 95% intervals: a two-level bootstrap over seeds and test rows"
+
+
 def chart_text(text: str) -> str:
     """A user-given name inside a chart: plotly renders a subset of HTML in titles and labels (links included),
     so names are escaped to show as typed."""
