@@ -182,6 +182,27 @@ def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured
     assert "not supported" in verdict.sentence and "paired on the" in verdict.sentence
 
 
+def test_the_demos_noise_experiment_supports_the_claim_on_paired_intervals_that_exclude_zero(tmp_path):
+    """The demo's own experiment (scripts/start: negation=yes at rate 0.3 on the shipped corpus, default sizes)."""
+    from pathlib import Path
+
+    from core.datasets.demo_corpus import DEMO_MAPPING
+    from core.datasets.importing import import_dataset
+    from core.datasets.labelset import LabelSet
+    from core.datasets.reading import read_dataset
+    from core.store import Store
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    store = Store(tmp_path / "demo.duckdb")
+    dataset = import_dataset(store, read_dataset(data / "demo_corpus.csv", DEMO_MAPPING,
+                                                 LabelSet.from_file(data / "demo_labels.yaml")), "demo")
+    compute_slices(store, dataset.dataset_id, default_slicers(store, dataset.dataset_id))
+    verdict = noise_verdict(store, run_noise_experiment(store, "demo", "negation", "yes", 0.3))
+    assert verdict.supported and "The claim is supported" in verdict.sentence
+    assert verdict.concentrated_minus_uniform.hi < 0 and verdict.changes[UNIFORM].lo > 0
+    assert verdict.change_difference.hi < 0 and "paired on the" in verdict.sentence
+
+
 def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_answer(db, small_dataset, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     examples = db.examples(small_dataset.dataset_id).head(30)
