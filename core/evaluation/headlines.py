@@ -94,7 +94,8 @@ class Headline:
         parts.append(f"; the student beats its teacher from N = {self.beats_teacher_from} on"
                      if self.beats_teacher_from is not None else
                      "; the student does not reliably beat its teacher at any size")
-        return "".join(parts) + f". ({sizes}; {scope}){unnamed_labels_hint(c.label for c in self.per_class)}"
+        hint = unnamed_labels_hint(c.label for c in self.per_class)
+        return "".join(parts) + f". ({sizes}; {scope})" + (f". {hint}" if hint else "")
 
     def to_dict(self) -> dict:
         """The report's shape (see `core.evaluation.report`)."""
@@ -152,7 +153,7 @@ def recall_directions(classes) -> str:
         way = "less" if d.value < 0 else "more"
         said.append(f"{c.label} {way} often ({d.value * 100:+.1f} points of recall, {d.lo * 100:+.1f} to "
                     f"{d.hi * 100:+.1f}, Holm-adjusted p = {c.recall_difference_p_holm:.2g})")
-    return ("the teacher-trained student recognises " + "; ".join(said)
+    return ("the teacher-trained student recognises " + ", and ".join(said)
             + " than the student trained on human labels")
 
 
@@ -161,7 +162,7 @@ def unnamed_labels_hint(labels) -> str:
     names = [str(label) for label in labels]
     if not names or not all(_is_number(name) for name in names):
         return ""
-    return (f" Labels {', '.join(names)} are bare numbers: import the data with a label file (--labels FILE) to give "
+    return (f"Labels {', '.join(names)} are bare numbers: import the data with a label file (--labels FILE) to give "
             "them names and descriptions.")
 
 
