@@ -67,11 +67,19 @@ def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
 def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
     """Errors per bucket of `option` on the run's test split (see `slice_table_from`): stored when the run
     finished or its data set's slices were last computed (`store_slice_tables`), else computed now."""
-    stored = store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option))
-    if stored is not None:
+    return slice_tables(store, run_id, teacher, label_mode, [option])[0]
+
+
+def slice_tables(store: Store, run_id: str, teacher: str, label_mode: str,
+                 options: list[SliceOption]) -> list[pd.DataFrame]:
+    """`slice_table` for several options: the stored frames, or, where one is missing, every slice table of the
+    teacher and mode computed once (each test is adjusted over all of them)."""
+    stored = [store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option)) for option in options]
+    if all(table is not None for table in stored):
         return stored
-    options = slice_options(store, store.run(run_id)["dataset_id"])
-    return _teacher_slice_tables(store, run_id, teacher, label_mode, options)[options.index(option)]
+    everything = slice_options(store, store.run(run_id)["dataset_id"])
+    computed = _teacher_slice_tables(store, run_id, teacher, label_mode, everything)
+    return [computed[everything.index(option)] for option in options]
 
 
 def store_slice_tables(store: Store, run_id: str) -> None:

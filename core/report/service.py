@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.errors import InputError
 from core.evaluation.report import run_report
-from core.evaluation.service import run_scheme, run_scheme_words, slice_options, slice_table
+from core.evaluation.service import run_scheme, run_scheme_words, slice_options, slice_tables
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
@@ -101,8 +101,7 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
     options = [o for o in visible_slices(slice_options(store, run["dataset_id"])) if o.slice_by != "teacher_label"]
     for teacher, title in titles.items():
         found = []
-        for option in options:
-            table = slice_table(store, run["run_id"], teacher, mode, option)
+        for option, table in zip(options, slice_tables(store, run["run_id"], teacher, mode, options)):
             if len(table) > 1 and structure_found(table):
                 found.append((table["homogeneity_p"].iloc[0], option, table))
         found.sort(key=lambda f: f[0])
