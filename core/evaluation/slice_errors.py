@@ -118,8 +118,8 @@ def structure_sentence(table: pd.DataFrame, slice_title: str) -> str:
     test = table["homogeneity_test"].iloc[0]
     numbers = f"{found.p_words(test + ' p')}; overall {wrong / n:.1%} of n = {n}"
     if not found.structured:
-        return (f"No evidence that teacher error depends on {slice_title}: the buckets' rates are compatible with "
-                f"one rate ({numbers}).")
+        return (f"No evidence that teacher error depends on {slice_title}: the buckets' rates do not differ beyond "
+                f"chance ({numbers}).")
     excess = found.excess
     where = ", ".join(f"{b} ({r:.1%}, {l:.1f}x, n = {k}, p = {q:.2g})" for b, r, l, k, q in
                       zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"], excess["n"],
