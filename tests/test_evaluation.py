@@ -3,6 +3,7 @@ comparisons that survive arms of different sizes, per-class errors, teacher scor
 report, and loud early warnings."""
 import hashlib
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ def test_cross_fitting_scores_every_gold_row_exactly_once_per_repeat(db, crossfi
     assert predictions["repeat"].nunique() == 2 and predictions["fold"].nunique() == 4
     [line] = headlines(db, crossfit_run)
     assert line.scheme == "crossfit" and line.n_folds == 8 and line.n_test == len(gold_ids)
-    assert line.gap.lo < line.gap.value < line.gap.hi and "folds of cross-fitting" in line.sentence()
+    assert line.gap.lo < line.gap.value < line.gap.hi and "cross-fitting: 4 folds x 2 repeats" in line.sentence()
 
 
 def test_seeds_change_the_fit_at_every_size_all_included(db, crossfit_run):
@@ -84,7 +85,32 @@ def test_equal_accuracy_with_different_errors_is_said(db, tmp_path):
     [line] = headlines(db, run_id)
     billing = next(c for c in line.per_class if c.label == "billing")
     assert billing.recall_difference.hi < 0 and "billing" in line.different_errors
-    assert billing.teacher["recall"].value < 0.6 and "err differently on billing" in line.sentence()
+    assert billing.recall_difference_p_holm < 0.05
+    assert billing.teacher["recall"].value < 0.6 and "recognises billing less often" in line.sentence()
+
+
+def test_the_teacher_over_all_gold_rows_counts_the_pool_too_in_a_split_run(db, small_dataset):
+    examples = db.examples(small_dataset.dataset_id)
+    test = examples["split"] == "test"
+    run_id = run_experiment(db, parse_config({
+        "name": "split", "dataset": "small", "sizes": [100, "all"], "seeds": [0, 1, 2], "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.3, "seed": 2}}]}))
+    [line] = headlines(db, run_id)
+    labels = db.teacher_labels(db.run_teachers(run_id).set_index("teacher_name").loc["sim", "teacher_id"],
+                               small_dataset.dataset_id).set_index("example_id")["label"]
+    right = labels.reindex(examples["example_id"]).to_numpy() == examples["gold"].to_numpy()
+    assert line.scheme == "split" and line.n_test == test.sum() < line.n_all_gold == len(examples)
+    assert line.teacher_all_gold.value == pytest.approx(right.mean())
+    assert line.teacher_all_gold.lo < right.mean() < line.teacher_all_gold.hi
+    assert f"over all {len(examples)} gold rows" in line.sentence() and "one fixed test split" in line.sentence()
+
+
+def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfit_run):
+    from core.report.service import html_report
+
+    page = re.sub(r"<script.*?</script>", "", html_report(db, crossfit_run), flags=re.S).lower()
+    assert "cross-fitting: 4 folds x 2 repeats" in page and "first cross-fitting fold" in page
+    assert [phrase for phrase in ("test set", "test examples only", "two-level bootstrap") if phrase in page] == []
 
 
 def test_the_report_is_json_with_the_documented_fields(db, crossfit_run, capsys):

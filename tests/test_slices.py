@@ -129,7 +129,7 @@ def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_on
     assert structured["homogeneity_p"].iloc[0] < 0.01 and uniform["homogeneity_p"].iloc[0] > 0.01
     assert structured["teacher_error"].iloc[-1] > 2 * structured["teacher_error"].iloc[0]
     assert "is structured" in structure_sentence(structured, "clause depth")
-    assert "not shown to be structured" in structure_sentence(uniform, "clause depth")
+    assert "No evidence that teacher error depends on clause depth" in structure_sentence(uniform, "clause depth")
 
 
 def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(structured_run, tmp_path):
@@ -152,6 +152,7 @@ def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(s
     compute_slices(copy, dataset_id, slicer, force=True)  # new slices: the stored tables would be stale
     assert not [n for n in copy.page_frame_names(run_id) if n.startswith("slices/")]
     live = slice_table(copy, run_id, "structured", "hard", option)
+    assert live["n_slices_tested"].iloc[0] > 1  # computed live, still adjusted over the teacher's slices
     compute_dataset_slices(copy, dataset_id, slicer, force=True)
     assert len([n for n in copy.page_frame_names(run_id) if n.startswith("slices/")]) == len(stored)
     pd.testing.assert_frame_equal(slice_table(copy, run_id, "structured", "hard", option), live, check_dtype=False)
@@ -193,6 +194,31 @@ def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured
     assert len(wrong) and (buckets[wrong["example_id"]] == "2").all()  # every error inside the slice
     verdict = noise_verdict(store, noise_run)
     assert set(verdict.table["teacher_name"]) == {UNIFORM, CONCENTRATED} and "95% CI" in verdict.sentence
+    # the demo's verdict: in this slice the concentrated noise costs no more than the uniform, and the paired
+    # interval of their difference reaches 0, so the claim is not supported
+    assert not verdict.supported and verdict.concentrated_minus_uniform.lo < 0 < verdict.concentrated_minus_uniform.hi
+    assert "not supported" in verdict.sentence and "paired on the" in verdict.sentence
+
+
+def test_the_demos_noise_experiment_supports_the_claim_on_paired_intervals_that_exclude_zero(tmp_path):
+    """The demo's own experiment (scripts/start: negation=yes at rate 0.3 on the shipped corpus, default sizes)."""
+    from pathlib import Path
+
+    from core.datasets.demo_corpus import DEMO_MAPPING
+    from core.datasets.importing import import_dataset
+    from core.datasets.labelset import LabelSet
+    from core.datasets.reading import read_dataset
+    from core.store import Store
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    store = Store(tmp_path / "demo.duckdb")
+    dataset = import_dataset(store, read_dataset(data / "demo_corpus.csv", DEMO_MAPPING,
+                                                 LabelSet.from_file(data / "demo_labels.yaml")), "demo")
+    compute_slices(store, dataset.dataset_id, default_slicers(store, dataset.dataset_id))
+    verdict = noise_verdict(store, run_noise_experiment(store, "demo", "negation", "yes", 0.3))
+    assert verdict.supported and "The claim is supported" in verdict.sentence
+    assert verdict.concentrated_minus_uniform.hi < 0 and verdict.changes[UNIFORM].lo > 0
+    assert verdict.change_difference.hi < 0 and "paired on the" in verdict.sentence
 
 
 def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_answer(db, small_dataset, monkeypatch):

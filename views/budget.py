@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from core.evaluation.service import run_scheme
 from core.report import charts, tables
+from core.report.words import budget_scoring_words
 from core.review.budget import checks_sentence, with_check_intervals
 from core.review.strategies import STRATEGIES
 
@@ -21,7 +23,8 @@ def load(run_id, teacher, db_version):
 
 curve = load(run["run_id"], teacher, ui.version_key())
 st.caption("With the gold labels as the oracle: correct the first B teacher labels of the training pool in each "
-           "strategy's order, retrain the student on the whole pool, and score it on the gold test split.")
+           "strategy's order, retrain the student on the whole pool, and "
+           f"{budget_scoring_words(run_scheme(ui.reader(), run['run_id']))}.")
 if curve.empty:
     from core.review.budget import budget_curves
 

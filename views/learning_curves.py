@@ -1,6 +1,7 @@
 import streamlit as st
 
 import ui
+from core.evaluation.service import run_scheme_words
 from core.report import charts
 
 st.title("Learning curves")
@@ -26,8 +27,8 @@ modes = right.multiselect("Teacher label modes", all_modes, default=all_modes,
 fig = charts.learning_curve(curve, teacher_scores, {t: titles[t] for t in chosen}, modes, metric,
                             f"Student {ui.METRIC_NAMES[metric]} by training size: teacher labels against human labels")
 ui.show_figure(fig, f"{run['run_id']}-learning-curve-{metric}")
-st.caption("Bands: 95% CIs, a two-level bootstrap over seeds and test examples. Dashed lines: each teacher scored on "
-           "the same test set (named in the legend).")
+st.caption(f"Bands: {run_scheme_words(ui.reader(), run['run_id'])}. Dashed lines: each teacher scored on the same gold "
+           "rows, a bootstrap over those rows (named in the legend).")
 
 table = curve[curve["trained_on"].isin(["gold", *chosen]) & curve["label_mode"].isin(["hard", *modes])]
 ui.show_table(table.assign(trained_on=table["trained_on"].map({**titles, "gold": "gold (human)"})),

@@ -3,10 +3,10 @@ import shlex
 import streamlit as st
 
 import ui
-from core.evaluation.service import slice_options, slice_table
+from core.evaluation.service import run_scheme_words, slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts
-from core.report.words import structure_words, visible_slices
+from core.report.words import structure_found, structure_words, visible_slices
 
 st.title("Slice error maps")
 run = ui.pick_run()
@@ -48,13 +48,15 @@ def load(run_id, teacher, mode, title, db_version):
 
 
 table = load(run["run_id"], teacher, mode, option.title, ui.version_key())
-ui.plain_box(structure_words(table, option.title, title), "warning" if table["homogeneity_p"].lt(0.05).any() else "same",
+ui.plain_box(structure_words(table, option.title, title), "warning" if structure_found(table) else "same",
              size="1.1rem")
 with st.expander("The statistics behind this sentence"):
     st.text(structure_sentence(table, option.title))
-    st.caption("A chi-square test of equal teacher error rates across the groups, and per group a one-sided Fisher "
-               "exact test of its rate against the rest (Holm-adjusted).")
-st.caption(f"Test examples only. Students at their largest training size, error averaged over seeds. "
+    st.caption("A chi-square (or permutation) test of equal teacher error rates across the groups, its p "
+               "Benjamini-Hochberg adjusted over every slice tested for this teacher, and per group a one-sided Fisher "
+               "exact test of its rate against the rest (Holm-adjusted over the groups).")
+st.caption(f"Scored gold rows only: {run_scheme_words(ui.reader(), run['run_id'])}. "
+           "Students at their largest training size, error averaged over seeds. "
            f"95% Wilson intervals. Cells with fewer than {MIN_CELL} examples are greyed out and say so.")
 ui.show_figure(charts.slice_heatmap(table, title, option.title, MIN_CELL, f"Error rate by {option.title}"),
                f"{run['run_id']}-slices-heatmap")

@@ -129,7 +129,7 @@ def _slices(args) -> int:
 
 def _print_slice_verdicts(store, dataset) -> None:
     """Whether each teacher's error is structured by each computed slice, on the data set's latest finished run."""
-    from core.evaluation.service import slice_options, slice_table
+    from core.evaluation.service import slice_options, slice_tables
     from core.evaluation.slice_errors import structure_sentence
 
     runs = store.runs()
@@ -140,11 +140,10 @@ def _print_slice_verdicts(store, dataset) -> None:
     run = store.run(runs["run_id"].iloc[-1])
     mode = run["config"]["student"]["label_modes"][0]
     print(f"where each teacher errs, on run {run['run_id']}:")
+    options = [option for option in slice_options(store, dataset.dataset_id) if option.slice_by == "stored"]
     for teacher in store.run_teachers(run["run_id"])["teacher_name"]:
-        for option in slice_options(store, dataset.dataset_id):
-            if option.slice_by == "stored":
-                table = slice_table(store, run["run_id"], teacher, mode, option)
-                print(f"  {teacher} by {option.title}: {structure_sentence(table, option.title)}")
+        for option, table in zip(options, slice_tables(store, run["run_id"], teacher, mode, options)):
+            print(f"  {teacher} by {option.title}: {structure_sentence(table, option.title)}")
 
 
 def _noise_experiment(args) -> int:

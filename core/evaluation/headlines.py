@@ -1,15 +1,17 @@
 """The headline answer of a run, in numbers and in plain words, from its summary tables: per teacher and label
 mode, the student trained on its labels against the student trained on human labels (each arm at all its
 usable rows, and at the largest size both reach, on the same texts), the teacher itself on the scored rows
-and on every gold row, and the classes where the two students err differently."""
+and on every gold row, and the classes where the two students' recall differs beyond chance after a Holm
+adjustment across the classes."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD
-from core.evaluation.metrics import METRIC_NAMES, Estimate
+from core.evaluation.metrics import METRIC_NAMES, Z95, Estimate, holm
 from core.teachers.registry import teacher_tag
 
 
@@ -21,6 +23,8 @@ class ClassErrors:
     student: dict[str, Estimate]
     gold_student: dict[str, Estimate]
     recall_difference: Estimate  # student minus gold-trained student
+    recall_difference_p: float  # two-sided, read off the interval as computed (see `interval_p`)
+    recall_difference_p_holm: float  # Holm-adjusted across the classes of this teacher and mode
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,13 @@ class Headline:
     n_abstained: int
     per_class: tuple[ClassErrors, ...]
     beats_teacher_from: int | None  # smallest size from which the student is above its teacher at every larger size
+    repeats: int = 1  # cross-fitting: the n_folds fold estimates are n_folds / repeats folds x repeats
 
     @property
     def different_errors(self) -> list[str]:
-        """Classes whose recall differs between the two students beyond chance (interval excludes 0)."""
-        return [c.label for c in self.per_class
-                if c.recall_difference.lo > 0 or c.recall_difference.hi < 0]
+        """Classes whose recall differs between the two students beyond chance: Holm-adjusted p < 0.05 across
+        the classes, so testing every class does not find a difference by chance alone."""
+        return [c.label for c in self.per_class if c.recall_difference_p_holm < ALPHA]
 
     def sentence(self) -> str:
         """One sentence a person can say aloud, then the numbers behind it."""
@@ -74,24 +79,23 @@ class Headline:
                            f"{self.gap.lo * 100:+.1f} to {self.gap.hi * 100:+.1f})")
             lead = f"Training on {who} {self.label_mode} labels instead of human labels {verdict}"
             if self.different_errors:
-                lead += f"; the two students err differently on {', '.join(self.different_errors)}"
+                lead += f"; {recall_directions([c for c in self.per_class if c.label in self.different_errors])}"
         sizes = (f"N = {self.size} teacher-labeled vs {self.n_gold_arm} human-labeled training texts"
                  if self.n_gold_arm is not None else f"N = {self.size}")
-        scope = (f"{self.n_folds} folds of cross-fitting over {self.n_test} gold rows, {self.n_seeds} seeds"
-                 if self.scheme == "crossfit" else
-                 f"one fixed test split of {self.n_test} rows, {self.n_seeds} seeds; the interval covers this split only")
+        scope = scheme_words(self.scheme, self.n_folds, self.repeats, self.n_test, self.n_seeds)
         parts = [f"{lead}. Student {_fmt(self.student)}"]
         if self.gold_student is not None:
             parts.append(f" vs {_fmt(self.gold_student)} with human labels")
         if self.common_gap is not None:
             parts.append(f"; at N = {self.common_size} on the same texts the gap is {_fmt_signed(self.common_gap)}")
-        parts.append(f"; the teacher itself scores {_fmt(self.teacher_score)} (accuracy {self.teacher_all_gold.value:.3f} "
-                     f"over all {self.n_all_gold} gold rows, {self.n_invalid} invalid and {self.n_abstained} abstained "
-                     "answers counted wrong)")
+        parts.append(f"; the teacher itself scores {_fmt(self.teacher_score)} (accuracy {_fmt(self.teacher_all_gold)} "
+                     f"over all {self.n_all_gold} gold rows, 95% Wilson interval, {self.n_invalid} invalid and "
+                     f"{self.n_abstained} abstained answers counted wrong)")
         parts.append(f"; the student beats its teacher from N = {self.beats_teacher_from} on"
                      if self.beats_teacher_from is not None else
                      "; the student does not reliably beat its teacher at any size")
-        return "".join(parts) + f". ({sizes}; {scope})"
+        hint = unnamed_labels_hint(c.label for c in self.per_class)
+        return "".join(parts) + f". ({sizes}; {scope})" + (f". {hint}" if hint else "")
 
     def to_dict(self) -> dict:
         """The report's shape (see `core.evaluation.report`)."""
@@ -109,6 +113,67 @@ def _fmt_signed(e: Estimate) -> str:
     return f"{e.value:+.3f} [{e.lo:+.3f}, {e.hi:+.3f}]"
 
 
+ALPHA = 0.05
+
+
+def scheme_words(scheme: str, n_folds: int, repeats: int, n_rows: int, n_seeds: int | None = None) -> str:
+    """The evaluation scheme and how its 95% intervals were computed, as a caption names them: `n_folds` is
+    every fold estimate (folds x repeats when cross-fitted), `n_rows` the gold rows the students were scored on."""
+    seeds = f", {n_seeds} seeds" if n_seeds is not None else ""
+    if scheme == "crossfit":
+        return (f"cross-fitting: {n_folds // max(repeats, 1)} folds x {repeats} repeats over {n_rows} gold rows, each "
+                f"row scored by students that did not train on it{seeds}; 95% intervals: the corrected resampled t "
+                f"interval over the {n_folds} fold estimates")
+    return (f"one fixed test split of {n_rows} gold rows{seeds}; 95% intervals: a two-level bootstrap over seeds and "
+            "test rows, covering this split only")
+
+
+def interval_p(e: Estimate, n_folds: int) -> float:
+    """Two-sided p of "no difference" read off a 95% interval as computed: its half-width over the t quantile of
+    the cross-fitted interval (n_folds - 1 degrees of freedom) or the normal one (a bootstrap) gives the
+    standard error. NaN when the interval could not be estimated."""
+    from scipy.stats import norm, t
+
+    if not np.isfinite([e.value, e.lo, e.hi]).all():
+        return float("nan")
+    quantile = t.ppf(0.975, n_folds - 1) if n_folds > 1 else Z95
+    se = (e.hi - e.lo) / (2 * quantile)
+    if se <= 0:
+        return 0.0 if e.value != 0 else 1.0
+    statistic = abs(e.value) / se
+    return float(2 * (t.sf(statistic, n_folds - 1) if n_folds > 1 else norm.sf(statistic)))
+
+
+def recall_directions(classes) -> str:
+    """Which way the students' recall differs on each class, in words: the teacher-trained student finds a
+    class more or less often than the student trained on human labels, by how many points."""
+    said = []
+    for c in classes:
+        d = c.recall_difference
+        way = "less" if d.value < 0 else "more"
+        said.append(f"{c.label} {way} often ({d.value * 100:+.1f} points of recall, {d.lo * 100:+.1f} to "
+                    f"{d.hi * 100:+.1f}, Holm-adjusted p = {c.recall_difference_p_holm:.2g})")
+    return ("the teacher-trained student recognises " + ", and ".join(said)
+            + " than the student trained on human labels")
+
+
+def unnamed_labels_hint(labels) -> str:
+    """A hint when every label is a bare number: "0" and "1" say nothing about what a class is."""
+    names = [str(label) for label in labels]
+    if not names or not all(_is_number(name) for name in names):
+        return ""
+    return (f"Labels {', '.join(names)} are bare numbers: import the data with a label file (--labels FILE) to give "
+            "them names and descriptions.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def beats_teacher_from(versus_teacher: pd.DataFrame) -> int | None:
     """Smallest size from which the student-minus-teacher CI lies above zero at that size and every larger one."""
     result = None
@@ -123,23 +188,26 @@ def _estimate(row) -> Estimate:
     return Estimate(float(row["value"]), float(row["lo"]), float(row["hi"]))
 
 
-def _per_class(classes: pd.DataFrame, differences: pd.DataFrame) -> tuple[ClassErrors, ...]:
-    out = []
+def _per_class(classes: pd.DataFrame, differences: pd.DataFrame, n_folds: int) -> tuple[ClassErrors, ...]:
+    labels, rates, gaps = [], [], []
     for label, rows in classes.groupby("label", sort=False):
         by = {(r["who"], r["metric"]): r for _, r in rows.iterrows()}
-        rates = {who: {metric: _estimate(by[(who, metric)]) for metric in ("recall", "precision")}
-                 for who in ("teacher", "student", "gold_student")}
+        rates.append({who: {metric: _estimate(by[(who, metric)]) for metric in ("recall", "precision")}
+                      for who in ("teacher", "student", "gold_student")})
         difference = differences[differences["label"] == label].iloc[0]
-        out.append(ClassErrors(str(label), int(rows["n"].iloc[0]), rates["teacher"], rates["student"],
-                               rates["gold_student"],
-                               Estimate(float(difference["diff"]), float(difference["lo"]), float(difference["hi"]))))
-    return tuple(out)
+        labels.append((str(label), int(rows["n"].iloc[0])))
+        gaps.append(Estimate(float(difference["diff"]), float(difference["lo"]), float(difference["hi"])))
+    p = np.array([interval_p(gap, n_folds) for gap in gaps])
+    adjusted = holm(p)
+    return tuple(ClassErrors(label, n, rate["teacher"], rate["student"], rate["gold_student"], gap, float(raw), float(q))
+                 for (label, n), rate, gap, raw, q in zip(labels, rates, gaps, p, adjusted))
 
 
 def headlines_from(curve: pd.DataFrame, comparisons: pd.DataFrame, teacher_scores: pd.DataFrame,
                    teachers: pd.DataFrame, class_scores: pd.DataFrame, class_differences: pd.DataFrame,
-                   scheme: str, metric: str = "accuracy") -> list[Headline]:
-    """`teacher_scores` and `teachers` (kind, simulated) indexed by teacher name."""
+                   scheme: str, metric: str = "accuracy", repeats: int = 1) -> list[Headline]:
+    """`teacher_scores` and `teachers` (kind, simulated) indexed by teacher name; `repeats`: how many repeats
+    of K-fold a cross-fitted run's folds are."""
     out = []
     curve = curve[curve.metric == metric]
     gold_curve = curve[curve.trained_on == GOLD].sort_values("size")
@@ -175,7 +243,8 @@ def headlines_from(curve: pd.DataFrame, comparisons: pd.DataFrame, teacher_score
                                       score["all_gold_accuracy_hi"]),
             n_all_gold=int(score["n_all_gold"]), n_invalid=int(score["n_invalid"]),
             n_abstained=int(score["n_abstained"]),
-            per_class=_per_class(classes, differences) if len(classes) else (),
+            per_class=_per_class(classes, differences, int(largest["n_folds"])) if len(classes) else (),
             beats_teacher_from=beats_teacher_from(mine[mine.versus == "teacher"]),
+            repeats=repeats if scheme == "crossfit" else 1,
         ))
     return out

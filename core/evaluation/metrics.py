@@ -189,6 +189,19 @@ def permutation_homogeneity(table: np.ndarray, draws: int = 20000, seed: int = 0
     return float((1 + (statistic(simulated) >= statistic(table[:, 0]) - 1e-9).sum()) / (1 + draws))
 
 
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q): rejecting every q < alpha keeps the expected share of false
+    findings among the findings at alpha. NaN entries are left out and stay NaN."""
+    adjusted = np.full(len(p), np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])[::-1]]  # largest first, so the running minimum walks down the ranks
+    running = 1.0
+    for rank, index in zip(range(len(order), 0, -1), order):
+        running = min(running, p[index] * len(order) / rank)
+        adjusted[index] = running
+    return adjusted
+
+
 def holm(p: np.ndarray) -> np.ndarray:
     """Holm's step-down adjustment (NaN entries are left out and stay NaN)."""
     adjusted = np.full(len(p), np.nan)

@@ -177,8 +177,9 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    scored = examples.iloc[np.unique(np.concatenate([f.held_out for f in plan.folds]))]
-    truth = pd.Series(label_indices(scored["gold"], label_names), index=scored["example_id"].to_numpy())
+    # every gold row, pool and test: students are scored on the held-out ones, the teacher also on all of them
+    gold_rows = examples[examples["gold"].notna()]
+    truth = pd.Series(label_indices(gold_rows["gold"], label_names), index=gold_rows["example_id"].to_numpy())
     held = {(f.repeat, f.fold): np.sort(examples["example_id"].iloc[f.held_out].to_numpy()) for f in plan.folds}
     scoring = Scoring(plan.scheme, plan.n_folds, list(held), held, truth, len(label_names),
                       Bootstrap(len(held[(0, 0)]), config.bootstrap, seed=0) if plan.scheme == "split" else None)

@@ -8,25 +8,48 @@ import pandas as pd
 from core.evaluation.calibration import calibration_tables
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import GOLD
-from core.evaluation.headlines import Headline, headlines_from
+from core.evaluation.headlines import Headline, headlines_from, scheme_words
 from core.evaluation.runs import run_plan
-from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from
+from core.evaluation.slice_errors import SliceOption, slice_options_from, slice_table_from, with_false_discovery
 from core.store import Store
 from core.store.pages import SLICE_FRAMES
 
 
 def headlines(store: Store, run_id: str, metric: str = "accuracy") -> list[Headline]:
-    run = store.run(run_id)
+    scheme, repeats = _scheme_and_repeats(store, run_id)
     curve = store.curve(run_id)
-    if run["evaluation_plan"] is not None:  # the scheme the run resolved, as it stored it
-        scheme = run["evaluation_plan"]["scheme"]
-    else:  # stored before runs kept their plan: the scheme auto chose shows in how many folds scored the students
-        scheme = RunConfig.model_validate(run["config"]).evaluation.scheme
-        if scheme == "auto":
-            scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
     return headlines_from(curve, store.comparisons(run_id), store.teacher_scores(run_id).set_index("teacher_name"),
                           store.run_teachers(run_id).set_index("teacher_name"), store.class_scores(run_id),
-                          store.class_differences(run_id), scheme, metric)
+                          store.class_differences(run_id), scheme, metric, repeats)
+
+
+def _scheme_and_repeats(store: Store, run_id: str) -> tuple[str, int]:
+    """The scheme a run resolved and its repeats, as it stored them; for runs stored before runs kept their plan,
+    from the config (what `auto` chose shows in how many folds scored the students)."""
+    run = store.run(run_id)
+    if run["evaluation_plan"] is not None:
+        return run["evaluation_plan"]["scheme"], int(run["evaluation_plan"]["repeats"])
+    evaluation = RunConfig.model_validate(run["config"]).evaluation
+    scheme = evaluation.scheme
+    if scheme == "auto":
+        curve = store.curve(run_id)
+        scheme = "crossfit" if len(curve) and int(curve["n_folds"].max()) > 1 else "split"
+    return scheme, evaluation.repeats
+
+
+def run_scheme_words(store: Store, run_id: str) -> str:
+    """How a run's students were scored and its intervals computed (`scheme_words`), for a caption."""
+    curve = store.curve(run_id)
+    if curve.empty:
+        return "no student was scored yet"
+    scheme, repeats = _scheme_and_repeats(store, run_id)
+    return scheme_words(scheme, int(curve["n_folds"].max()), repeats,
+                        int(curve["n_test"].max()), int(curve["n_seeds"].max()))
+
+
+def run_scheme(store: Store, run_id: str) -> str:
+    """How a run scored its students: "crossfit" or "split" (what `auto` resolved to)."""
+    return _scheme_and_repeats(store, run_id)[0]
 
 
 def scored_rows(store: Store, run_id: str) -> pd.DataFrame:
@@ -49,8 +72,19 @@ def slice_options(store: Store, dataset_id: str) -> list[SliceOption]:
 def slice_table(store: Store, run_id: str, teacher: str, label_mode: str, option: SliceOption) -> pd.DataFrame:
     """Errors per bucket of `option` on the run's test split (see `slice_table_from`): stored when the run
     finished or its data set's slices were last computed (`store_slice_tables`), else computed now."""
-    stored = store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option))
-    return stored if stored is not None else _slice_table(store, run_id, teacher, label_mode, option)
+    return slice_tables(store, run_id, teacher, label_mode, [option])[0]
+
+
+def slice_tables(store: Store, run_id: str, teacher: str, label_mode: str,
+                 options: list[SliceOption]) -> list[pd.DataFrame]:
+    """`slice_table` for several options: the stored frames, or, where one is missing, every slice table of the
+    teacher and mode computed once (each test is adjusted over all of them)."""
+    stored = [store.page_frame(run_id, _slice_frame_name(teacher, label_mode, option)) for option in options]
+    if all(table is not None for table in stored):
+        return stored
+    everything = slice_options(store, store.run(run_id)["dataset_id"])
+    computed = _teacher_slice_tables(store, run_id, teacher, label_mode, everything)
+    return [computed[everything.index(option)] for option in options]
 
 
 def store_slice_tables(store: Store, run_id: str) -> None:
@@ -59,9 +93,16 @@ def store_slice_tables(store: Store, run_id: str) -> None:
     run = store.run(run_id)
     options = slice_options(store, run["dataset_id"])
     store.write_page_frames(run_id, {
-        _slice_frame_name(teacher, mode, option): _slice_table(store, run_id, teacher, mode, option)
-        for teacher in store.run_teachers(run_id)["teacher_name"]
-        for mode in run["config"]["student"]["label_modes"] for option in options}, replace_prefix=SLICE_FRAMES)
+        _slice_frame_name(teacher, mode, option): table
+        for teacher in store.run_teachers(run_id)["teacher_name"] for mode in run["config"]["student"]["label_modes"]
+        for option, table in zip(options, _teacher_slice_tables(store, run_id, teacher, mode, options))},
+        replace_prefix=SLICE_FRAMES)
+
+
+def _teacher_slice_tables(store: Store, run_id: str, teacher: str, label_mode: str,
+                          options: list[SliceOption]) -> list[pd.DataFrame]:
+    """Every slice table of one teacher and mode, their structured-error tests adjusted over each other."""
+    return with_false_discovery([_slice_table(store, run_id, teacher, label_mode, option) for option in options])
 
 
 def _slice_frame_name(teacher: str, label_mode: str, option: SliceOption) -> str:

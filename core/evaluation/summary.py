@@ -64,7 +64,7 @@ class Scoring:
     n_folds: int
     folds: list[tuple[int, int]]
     held_out: dict[tuple[int, int], np.ndarray]  # fold -> example ids, sorted
-    truth: pd.Series  # gold label index by example id
+    truth: pd.Series  # gold label index by example id, every gold row (pool and test)
     n_classes: int
     bootstrap: Bootstrap | None
 
@@ -141,8 +141,8 @@ def arm_scores(group: pd.DataFrame, fits: pd.DataFrame, scoring: Scoring, label_
 
 
 def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_names: list[str]) -> tuple[dict, ArmScores]:
-    """A teacher's score on the scored rows (held-out figure) and over every gold row, where invalid and
-    abstained answers count as wrong, with how many there were."""
+    """A teacher's score on the scored rows (held-out figure) and over every gold row of the data set (pool and
+    test, `scoring.truth`), where invalid and abstained answers count as wrong, with how many there were."""
     k = scoring.n_classes
     scored = np.unique(np.concatenate(list(scoring.held_out.values())))
     per_fold = {metric: np.zeros(len(scoring.folds)) for metric in METRICS}

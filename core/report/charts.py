@@ -75,7 +75,7 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
     fig.update_layout(title=chart_text(title), height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
                       xaxis=dict(type="log", title="training examples (log scale)", tickvals=sizes,
                                  ticktext=[f"{s:,}" for s in sizes], minor=dict(showgrid=False)),
-                      yaxis=dict(title=f"{METRIC_NAMES[metric]} on the gold test set (n={n_test})"))
+                      yaxis=dict(title=f"{METRIC_NAMES[metric]} on held-out gold rows (n={n_test})"))
     return fig
 
 

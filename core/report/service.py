@@ -9,12 +9,12 @@ import pandas as pd
 
 from core.errors import InputError
 from core.evaluation.report import run_report
-from core.evaluation.service import slice_options, slice_table
+from core.evaluation.service import run_scheme, run_scheme_words, slice_options, slice_tables
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
-from core.report.words import gap_tone, structure_words, teacher_tags, teacher_titles, visible_slices
+from core.report.words import budget_scoring_words, gap_tone, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
 from core.store import Store
 from core.teachers.aggregate import reliability_table
 
@@ -76,8 +76,8 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     sections.append(Section("Learning curves", figures=[charts.learning_curve(
         curve, store.teacher_scores(run_id), titles, run["config"]["student"]["label_modes"], metric,
         f"Student {charts.METRIC_NAMES[metric]} by training size")],
-        paragraphs=["Bands: 95% intervals, a two-level bootstrap over seeds and test examples. "
-                    "Dashed lines: each teacher scored on the same test set."]))
+        paragraphs=[f"Bands: {run_scheme_words(store, run_id)}. Dashed lines: each teacher scored on the same gold "
+                    "rows (a bootstrap over those rows)."]))
     sections.append(_slice_findings(store, run, titles))
     sections.append(_budget(store, run_id, titles))
     sections.append(Section("Run config and data provenance", code=pretty({
@@ -110,20 +110,20 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
     """Per teacher, the slices where its mistakes concentrate most clearly (structured-error test), in words, with
     the error map of the clearest one."""
     section = Section("Where the teachers are wrong", paragraphs=[
-        "Test examples only; students at their largest training size. A slice is listed when the teacher's error "
-        "rate differs between its groups beyond chance (chi-square p < 0.05), clearest first."])
+        f"Scored gold rows only ({run_scheme_words(store, run['run_id'])}); students at their largest training size. "
+        "A slice is listed when the teacher's error rate differs between its groups beyond chance: the homogeneity "
+        "test's p, Benjamini-Hochberg adjusted over every slice tested for that teacher, below 0.05; clearest first."])
     mode = run["config"]["student"]["label_modes"][0]
     options = [o for o in visible_slices(slice_options(store, run["dataset_id"]))
                if o.slice_by != "teacher_label" and not o.reads_gold]  # gold-defined slices are diagnostics
     for teacher, title in titles.items():
         found = []
-        for option in options:
-            table = slice_table(store, run["run_id"], teacher, mode, option)
-            if len(table) > 1 and table["homogeneity_p"].iloc[0] < 0.05:
+        for option, table in zip(options, slice_tables(store, run["run_id"], teacher, mode, options)):
+            if len(table) > 1 and structure_found(table):
                 found.append((table["homogeneity_p"].iloc[0], option, table))
         found.sort(key=lambda f: f[0])
         if not found:
-            section.paragraphs.append(f"{title}: no slice shows its mistakes concentrated.")
+            section.paragraphs.append(f"{title}: no evidence that its mistakes concentrate in any slice tested.")
             continue
         for _, option, table in found[:MAX_FINDINGS]:
             section.paragraphs.append(structure_words(table, option.title, title)
@@ -137,7 +137,7 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
 def _budget(store: Store, run_id: str, titles: dict[str, str]) -> Section:
     section = Section("What spot-checks buy", paragraphs=[
         "With the human labels as the oracle: correct the first B teacher labels of the training pool in each "
-        "strategy's order, retrain, and score on the test split."])
+        f"strategy's order, retrain, and {budget_scoring_words(run_scheme(store, run_id))}."])
     for teacher, title in titles.items():
         curve = store.budget_curve(run_id, teacher)
         if curve.empty:

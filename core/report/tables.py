@@ -64,12 +64,14 @@ def per_class(headlines: list[dict]) -> pd.DataFrame:
                          "student recall": _ci((c.get("student") or {}).get("recall")),
                          "human-label student recall": _ci((c.get("gold_student") or {}).get("recall")),
                          "difference (student minus human-label student)": _ci(c.get("recall_difference")),
+                         "p (Holm-adjusted over the classes)": "" if c.get("recall_difference_p_holm") is None
+                         else f"{c['recall_difference_p_holm']:.2g}",
                          "differs beyond chance": "yes" if c["label"] in (h.get("different_errors") or []) else ""})
     return pd.DataFrame(rows)
 
 
 def teachers_at_a_glance(scores: pd.DataFrame, costs: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Each teacher's score on the test split, what it cost and how fast it answered, in a few readable columns."""
+    """Each teacher's score on the scored gold rows, what it cost and how fast it answered, in a few readable columns."""
     t = scores.merge(costs, on="teacher_name")
     return pd.DataFrame({
         "teacher": t["teacher_name"], "what it is": t["teacher_name"].map(teacher_tags(t)),

@@ -30,6 +30,15 @@ def gap_tone(gap: dict | None) -> str:
     return "hurts" if gap["hi"] < 0 else "helps" if gap["lo"] > 0 else "same"
 
 
+def budget_scoring_words(scheme: str) -> str:
+    """Which rows a budget curve's students are scored on and how its intervals were computed: the budget
+    retrains on one held-out fold only (`core.review.budget`), which in a cross-fitted run is not every gold row."""
+    if scheme == "crossfit":
+        return ("score it on the held-out gold rows of the first cross-fitting fold (one fold, not every gold row); "
+                "95% intervals: a bootstrap over seeds and that fold's rows")
+    return "score it on the gold test split; 95% intervals: a two-level bootstrap over seeds and test rows"
+
+
 def chart_text(text: str) -> str:
     """A user-given name inside a chart: plotly renders a subset of HTML in titles and labels (links included),
     so names are escaped to show as typed."""
@@ -47,18 +56,28 @@ def visible_slices(options: list) -> list:
 
 def structure_words(table: pd.DataFrame, slice_title: str, teacher: str) -> str:
     """The structured-error test of a slice table (`core.evaluation.slice_errors.slice_table_from`) as a sentence
-    without statistics; the numbers behind it are `structure_sentence`'s."""
-    n, wrong, p, excess = structure_findings(table)
-    if math.isnan(p):
-        return f"{teacher} makes too few mistakes on these {n} test examples to say where they sit."
+    a person can repeat; the test's details are `structure_sentence`'s. A test that finds nothing says there is
+    no evidence, with its p, never that the rates are the same."""
+    found = structure_findings(table)
+    n, wrong = found.n, found.wrong
+    if math.isnan(found.p):
+        return f"{teacher} makes too few mistakes on these {n} scored gold rows to say where they sit."
     overall = wrong / n
-    if p >= 0.05:
-        return (f"{teacher} is wrong on {overall:.0%} of test examples, and about as often in every group of "
-                f"{slice_title}: its mistakes are not concentrated by this slice.")
-    excess = excess.sort_values("teacher_error", ascending=False)
+    if not found.structured:
+        return (f"No evidence that {teacher}'s mistakes concentrate in some groups of {slice_title} "
+                f"({found.p_words()}): it is wrong on {overall:.0%} of the {n} scored gold rows.")
+    excess = found.excess.sort_values("teacher_error", ascending=False)
     if excess.empty:
-        return (f"{teacher}'s error rate differs between groups of {slice_title}, but no single group with enough "
-                f"examples stands out from the rest (overall {overall:.0%} wrong).")
+        return (f"{teacher}'s error rate differs between groups of {slice_title} ({found.p_words()}), but no single "
+                f"group with enough examples stands out from the rest (overall {overall:.0%} wrong).")
     where = "; ".join(f"in {b} it is wrong {r:.0%} of the time ({l:.1f} times its usual rate)"
                       for b, r, l in zip(excess["bucket"], excess["teacher_error"], excess["teacher_error_lift"]))
-    return f"{teacher}'s mistakes are concentrated by {slice_title}: {where}. Overall it is wrong {overall:.0%} of the time."
+    return (f"{teacher}'s mistakes are concentrated by {slice_title}: {where}. Overall it is wrong {overall:.0%} of "
+            f"the {n} scored gold rows ({found.p_words()}).")
+
+
+def structure_found(table: pd.DataFrame) -> bool:
+    """Whether a slice table's structured-error test finds the teacher's mistakes concentrated, adjusted over the
+    teacher's slices where the table carries that."""
+    found = structure_findings(table)
+    return not math.isnan(found.p) and found.structured

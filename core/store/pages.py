@@ -14,7 +14,7 @@ from core.store.database import Database, now
 # stored by older code are ignored (the page computes live) until the run's frames are stored again. Frames are
 # also keyed on the code version that computed them (`code_version`): code that computes the same columns
 # differently never shows numbers older code stored.
-FRAME_SHAPE = 2
+FRAME_SHAPE = 3
 SLICE_FRAMES = "slices/"  # the slice tables' names start so; storing a data set's slices drops its runs' tables
 
 
