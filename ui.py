@@ -22,6 +22,7 @@ from core.paths import DEFAULT_DB, derived_status_path
 from core.progress import Progress
 from core.report.words import teacher_titles
 from core.store import Store
+from core.teachers import outbound
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -30,8 +31,11 @@ API_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
 
 def export_api_keys() -> None:
-    """LLM teachers read their keys from the environment only; a key kept in Streamlit secrets
-    (.streamlit/secrets.toml) is copied there, in this process's memory, unless the environment has one."""
+    """The dashboard's API keys: where they come from and where they may go. LLM teachers read their keys from
+    the environment only; a key kept in Streamlit secrets (.streamlit/secrets.toml) is copied there, in this
+    process's memory, unless the environment has one. Called by the entry file on every script run, which it
+    marks as the dashboard's, so every LLM teacher built in it passes the outbound guard (core.teachers.outbound)."""
+    outbound.from_dashboard()
     for name in API_KEYS:
         if os.environ.get(name):
             continue

@@ -88,3 +88,105 @@ def test_a_config_sending_a_key_outside_the_allowed_hosts_is_refused_and_sends_n
         assert "PSEUDOLENS_ALLOWED_HOSTS" in error and "127.0.0.1" in error
         assert outside.requests == [] and outside.served.total() == 0
     assert Store(db, read_only=True).runs().empty
+
+
+# -- one outbound guard: every widget that takes free text, walked ----------------------------------------------------
+
+def page(name: str) -> str:
+    """A page's file, wherever the pages live (views/ now; pages/ after a move)."""
+    return next(str(p.relative_to(ROOT)) for folder in ("views", "pages") if (p := ROOT / folder / f"{name}.py").exists())
+
+
+# Every free-text widget of the dashboard, by page, and whether it can choose where an API key goes (an endpoint
+# URL, a key variable's name, or a config that may hold either). A new widget fails the walk until it is listed here.
+FREE_TEXT = {
+    ("runs", "Name in the database"): False, ("runs", "Text column"): False,
+    ("runs", "Gold label column (optional)"): False, ("runs", "Split column (optional)"): False,
+    ("runs", "Slice columns, comma-separated (optional)"): False,
+    ("runs", "Existing LLM labels as TEACHER=COLUMN, comma-separated (optional)"): False,
+    ("runs", "Run config (TOML)"): True,
+    ("taxonomy", "Text column"): False, ("taxonomy", "Use case"): False, ("taxonomy", "Model (LLM methods)"): False,
+    ("taxonomy", "Endpoint URL (OpenAI-compatible)"): True,
+    ("spot_check", "Reviewer"): False, ("spot_check", "Note (optional)"): False,
+}
+PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "taxonomy", "runs"]
+
+
+@pytest.fixture
+def finished_run_db(runs_page, tmp_path):
+    """The Runs page's database with one finished (SIMULATED) run, so every page draws its widgets."""
+    from test_bad_inputs import config
+
+    at, db = runs_page
+    (tmp_path / "c.toml").write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(tmp_path / "c.toml"), "--db", str(db)]) == 0
+    return db
+
+
+def test_every_free_text_widget_of_every_page_is_catalogued(finished_run_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    walked = set()
+    for name in PAGES:
+        at.switch_page(page(name)).run()
+        for uploader in at.file_uploader:  # forms behind an upload appear once a file is given
+            uploader.set_value(("good.csv", GOOD_CSV.encode(), "text/csv")).run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        walked |= {(name, widget.label) for widget in [*at.text_input, *at.text_area]}
+    assert walked == set(FREE_TEXT)
+
+
+def attack(at, widget: str, kind: str, url: str) -> None:
+    """Points `widget` (an outbound one of FREE_TEXT) at `url` for an LLM of `kind` and presses its button."""
+    if widget == "Run config (TOML)":
+        params = 'model = "claude-haiku-4-5"' if kind == "claude" else 'model = "m", api_key_env = "OPENAI_API_KEY"'
+        suffix = "" if kind == "claude" else "/v1"
+        [box] = [t for t in at.text_area if t.label == widget]
+        box.set_value(f'name = "leak"\ndataset = "base"\n[[teachers]]\nname = "t"\nkind = "{kind}"\n'
+                      f'params = {{ base_url = "{url}{suffix}", {params} }}\n')
+        [start] = [b for b in at.button if b.label == "Start the run"]
+        start.click().run()
+        return
+    [method] = [s for s in at.selectbox if s.label == "Method"]
+    method.set_value(kind)
+    [model] = [t for t in at.text_input if t.label == "Model (LLM methods)"]
+    model.set_value("claude-haiku-4-5" if kind == "claude" else "m")
+    [endpoint] = [t for t in at.text_input if t.label == widget]
+    endpoint.set_value(url if kind == "claude" else url + "/v1")
+    [propose] = [b for b in at.button if b.label == "Propose"]
+    propose.click().run()
+
+
+OUTBOUND = [label for (_, label), outbound in FREE_TEXT.items() if outbound]
+
+
+@pytest.mark.parametrize("allowed", ["", "api.example.org"])
+@pytest.mark.parametrize("kind", ["claude", "openai_compatible"])
+@pytest.mark.parametrize("widget", OUTBOUND)
+def test_no_widget_sends_a_key_to_a_host_the_operator_has_not_allowed(widget, kind, allowed, runs_page, monkeypatch):
+    at, db = runs_page
+    monkeypatch.setenv("PSEUDOLENS_ALLOWED_HOSTS", allowed)
+    if widget != "Run config (TOML)":
+        at.switch_page(page("taxonomy")).run()
+        at.file_uploader[0].set_value(("good.csv", GOOD_CSV.encode(), "text/csv")).run()
+    with FakeLLMAPI() as outside:  # a loopback stand-in for an outside host: it must never hear from us
+        attack(at, widget, kind, outside.url)
+        assert not at.exception, [e.value for e in at.exception]
+        [error] = [box.proto.body for box in at.get("html") if ">Error<" in box.proto.body]
+        assert "PSEUDOLENS_ALLOWED_HOSTS" in error and "127.0.0.1" in error
+        assert outside.requests == [] and outside.served.total() == 0
+    assert Store(db, read_only=True).runs().empty and Store(db, read_only=True).taxonomies().empty
+
+
+@pytest.mark.parametrize("widget", OUTBOUND)
+def test_a_host_the_operator_listed_is_reached(widget, runs_page, monkeypatch):
+    """The control of the test above: the same attack on an allowed host does reach it, so silence there is the
+    guard's doing and not a broken attack."""
+    at, db = runs_page
+    monkeypatch.setenv("PSEUDOLENS_ALLOWED_HOSTS", "127.0.0.1")
+    if widget != "Run config (TOML)":
+        at.switch_page(page("taxonomy")).run()
+        at.file_uploader[0].set_value(("good.csv", GOOD_CSV.encode(), "text/csv")).run()
+    with FakeLLMAPI() as allowed:
+        attack(at, widget, "claude", allowed.url)
+        assert not at.exception, [e.value for e in at.exception]
+        assert allowed.requests and all(r["model"] == "claude-haiku-4-5" for r in allowed.requests)

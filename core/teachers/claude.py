@@ -50,6 +50,7 @@ class ClaudeTeacher(LLMTeacher[anthropic.AsyncAnthropic]):
 Give your confidence that the label is correct, from 0 to 1."""
     status_error = anthropic.APIStatusError
     transient_errors = (anthropic.APITimeoutError, anthropic.APIConnectionError)
+    key_env = "ANTHROPIC_API_KEY"
 
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,

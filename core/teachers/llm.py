@@ -23,6 +23,7 @@ from pydantic import Field
 from core.datasets.labelset import LabelSet
 from core.errors import ConfigError, TeacherError
 from core.registry import Params
+from core.teachers import outbound
 from core.teachers.base import TeacherLabel, TextItem
 
 LABEL_TOOL = "record_label"
@@ -128,6 +129,8 @@ class LLMTeacher(Generic[ClientT]):
     status_error: type[Exception]
     transient_errors: tuple[type[Exception], ...]
 
+    key_env: str  # the environment variable whose value is sent as the API key
+
     def __init__(self, name: str, model: str, k: int = 1, temperature: float | None = None, max_tokens: int = 256,
                  prompt_template: str | None = None, concurrency: int = 8, requests_per_minute: int | None = None,
                  tokens_per_minute: int | None = None, max_retries: int = 6, backoff_seconds: float = 1.0,
@@ -156,6 +159,7 @@ class LLMTeacher(Generic[ClientT]):
         self.client: ClientT | None = None  # made inside the event loop that uses it
         self.api_calls = 0
         self.labels_per_batch: int | None = None  # the labeling loop's own batches (a Message Batch sets it)
+        outbound.guard(self.name, self.kind, self.base_url, self.key_env)
 
     # -- provider hooks -----------------------------------------------------------------------
 
@@ -184,12 +188,15 @@ class LLMTeacher(Generic[ClientT]):
     def config(self) -> dict:
         return {"model": self.model, "k": self.k, "temperature": self.temperature, "max_tokens": self.max_tokens,
                 "prompt_template": self.template_hash(),
+                # another endpoint is another teacher, even under the same model name
+                **({"base_url": self.base_url} if self.base_url else {}),
                 **({"few_shot": hashlib.sha256(json.dumps(self.few_shot).encode()).hexdigest()[:16]} if self.few_shot else {})}
 
     def key(self, request: dict, sample: int) -> str:
         """The cache key: the whole request (model, prompt from the template and label set, the text, sampling
-        settings) and the sample index. Nothing secret is in a request."""
-        return hashlib.sha256(json.dumps([self.kind, request, sample], sort_keys=True).encode()).hexdigest()
+        settings), the sample index and the endpoint when it is not the provider's. Nothing secret is in a request."""
+        endpoint = [self.base_url] if self.base_url else []
+        return hashlib.sha256(json.dumps([self.kind, request, sample, *endpoint], sort_keys=True).encode()).hexdigest()
 
     def labeling_request(self, text: str, label_set: LabelSet) -> dict:
         system = self.prompt_template.format(labels=describe_labels(label_set))
@@ -210,6 +217,7 @@ class LLMTeacher(Generic[ClientT]):
     def _connect(self) -> ClientT:
         """The client, made with the limits on first use (inside the event loop that uses them)."""
         if self.client is None:
+            outbound.guard(self.name, self.kind, self.base_url, self.key_env)
             self.client = self._new_client()
             self._slots = asyncio.Semaphore(self.concurrency)
             self._requests = AsyncLimiter(self.requests_per_minute, 60) if self.requests_per_minute else None
