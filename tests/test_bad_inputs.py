@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -310,25 +312,68 @@ def damage(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "truncated":
         path.write_bytes(data[:20000])
+    elif how == "half":
+        path.write_bytes(data[:len(data) // 2])
     elif how == "checksum":
         path.write_bytes(data[:12288] + b"\xff" * 64 + data[12288 + 64:])
+    elif how == "overwritten mid-file":
+        middle = len(data) // 2  # random bytes: a run of equal 8-byte words cancels out of DuckDB's XOR checksum
+        path.write_bytes(data[:middle] + random.Random(0).randbytes(4096) + data[middle + 4096:])
+    elif how == "garbage WAL":
+        path.with_name(path.name + ".wal").write_bytes(bytes(range(256)) * 20)
+    elif how == "SQLite file":
+        path.unlink()
+        with sqlite3.connect(path) as con:
+            con.execute("CREATE TABLE notes (body TEXT)")
     else:
         path.write_text("this is not a database\n")
 
 
-@pytest.mark.parametrize("how", ["truncated", "checksum", "text"])
-@pytest.mark.parametrize("command", ["runs", "import", "export", "run"])
-def test_a_damaged_database_is_named_and_never_reported_as_success(how, command, db, tmp_path, capsys):
-    damage(db, how)
+# (damage, words the message says)
+DAMAGE = [("truncated", "damaged"), ("half", "damaged"), ("checksum", "damaged"), ("overwritten mid-file", "damaged"),
+          ("garbage WAL", "write-ahead log"), ("SQLite file", "not a pseudolens database (a SQLite database)"),
+          ("text", "not a pseudolens database")]
+
+
+def every_command(tmp_path: Path) -> dict[str, list[str]]:
+    """Each command that opens the database (all but `demo`, which builds a new file beside it), with arguments
+    that would do work on a healthy file."""
     (tmp_path / "good.csv").write_text(GOOD_CSV)
     (tmp_path / "c.toml").write_text(config())
-    argv = {"runs": ["runs"], "import": ["import", str(tmp_path / "good.csv"), "--name", "n", "--text", "text", "--gold", "label"],
+    (tmp_path / "verdicts.csv").write_text("example_id,verdict\nr10,correct\n")
+    return {"runs": ["runs"], "report": ["report", "--run", "bad"],
             "export": ["export", "--run", "r", "--teacher", "t", "--format", "csv", "--out", str(tmp_path / "q.csv")],
-            "run": ["run", "--config", str(tmp_path / "c.toml")]}[command]
-    before = sha(db)
+            "import": ["import", str(tmp_path / "good.csv"), "--name", "n", "--text", "text", "--gold", "label"],
+            "import-verdicts": ["import-verdicts", str(tmp_path / "verdicts.csv"), "--dataset", "base", "--format", "csv"],
+            "taxonomy": ["taxonomy", str(tmp_path / "good.csv"), "--text", "text", "--out", str(tmp_path / "l.yaml"),
+                         "--max-labels", "2"],
+            "slices": ["slices", "--dataset", "base"], "map": ["map"], "frames": ["frames"],
+            "budget": ["budget", "--run", "bad", "--teacher", "sim"],
+            "apply-verdicts": ["apply-verdicts", "--run", "bad", "--teacher", "sim"],
+            "noise-experiment": ["noise-experiment", "--dataset", "base", "--slice", "s=1"],
+            "run": ["run", "--config", str(tmp_path / "c.toml")]}
+
+
+COMMANDS = ["runs", "report", "export", "import", "import-verdicts", "taxonomy", "slices", "map", "frames", "budget",
+            "apply-verdicts", "noise-experiment", "run"]
+
+
+def file_and_wal(path: Path) -> tuple[str, str | None]:
+    wal = path.with_name(path.name + ".wal")
+    return sha(path), sha(wal) if wal.exists() else None
+
+
+@pytest.mark.parametrize("how, words", DAMAGE, ids=[d[0] for d in DAMAGE])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_damaged_or_foreign_database_is_refused_and_left_byte_for_byte(how, words, command, db, tmp_path, capsys):
+    argv = every_command(tmp_path)[command]
+    damage(db, how)
+    before = file_and_wal(db)
     code, said = replay([*argv, "--db", str(db)], capsys)
-    assert code == EXIT_DATABASE and "this file is damaged" in said, said
-    assert sha(db) == before and not (tmp_path / "q.csv").exists()
+    assert code == EXIT_DATABASE and words in said and str(db) in said, said
+    assert file_and_wal(db) == before
+    assert not (tmp_path / "q.csv").exists() and not (tmp_path / "l.yaml").exists()
+    assert not list(tmp_path.glob("*.lock"))
 
 
 @pytest.mark.parametrize("out", ["missing folder", "folder"])
