@@ -1,6 +1,7 @@
 """The LLM teachers with the real `anthropic` and `openai` clients against a local server (tests/fake_llm_api.py):
 every shared behaviour is tested for both providers."""
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -99,6 +100,43 @@ def test_transient_failures_are_retried(server, provider, fault):
     server.faults = [fault, fault]
     [result] = label(teacher(server, provider, timeout=1.0), ["technical trouble"])  # the server stalls 3 s
     assert result.label == "technical" and len(server.requests) == 3
+
+
+MALFORMED = ["body_not_json", "html", "empty_object"]  # HTTP 200 with a body that is no answer
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_a_malformed_answer_is_asked_again(server, provider, fault, caplog):
+    server.faults = [fault, fault]
+    [result] = label(teacher(server, provider), ["technical trouble"])
+    assert result.label == "technical" and len(server.requests) == 3
+    assert any("the API answered with" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault, body", [("body_not_json", '{"id": "msg_fake", "content": ['),
+                                         ("html", "502 Bad Gateway"), ("empty_object", "{}")])
+def test_a_malformed_answer_after_every_retry_is_invalid_with_its_body_kept_and_the_others_are_kept(
+        server, provider, fault, body, tmp_path):
+    store = Store(tmp_path / "c.duckdb")
+    server.faults = [None, fault, fault]  # with concurrency 1: the first text, then the second twice
+    results = label(teacher(server, provider, concurrency=1, max_retries=1, cache=StoreCallCache(store)),
+                    ["billing one", "technical two"])
+    assert [r.label for r in results] == ["billing", None] and len(server.requests) == 3
+    assert results[1].abstain_reason.startswith("invalid: malformed API answer after 2 tries")
+    assert body in json.loads(results[1].raw_response)["malformed_body"]
+    assert store.scalar("SELECT count(*) FROM llm_calls") == 2  # the answered call is kept, the invalid one too
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault", ["500", "529"])
+def test_a_failure_without_retry_after_is_not_said_to_be_a_request_to_wait(server, provider, fault, caplog):
+    server.faults = [fault]
+    label(teacher(server, provider, backoff_seconds=2.0), ["technical trouble"])
+    said = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert said and all("asked to wait" not in s and f"HTTP {fault}" in s and "failed or is overloaded" in s
+                        for s in said)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

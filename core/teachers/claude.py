@@ -109,6 +109,12 @@ Give your confidence that the label is correct, from 0 to 1."""
     def _usage(self, message) -> tuple[int, int]:
         return message.usage.input_tokens, message.usage.output_tokens
 
+    def _missing_fields(self, message) -> str | None:
+        if not isinstance(getattr(message, "content", None), list):
+            return "content"
+        usage = getattr(message, "usage", None)
+        return None if usage is not None and isinstance(getattr(usage, "input_tokens", None), int) else "usage"
+
     def estimate(self, texts, label_set, output_tokens: int = 30) -> dict:
         estimate = super().estimate(texts, label_set, output_tokens)
         batched = self.batch_threshold is not None and estimate["calls"] >= self.batch_threshold

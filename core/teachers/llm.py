@@ -43,6 +43,16 @@ REFUSED = {400: "the API rejected the request as malformed; check the model name
 log = logging.getLogger(__name__)
 
 
+class MalformedAnswer(Exception):
+    """HTTP 200 whose body is no answer of the API (not JSON, a gateway's HTML page, `{}`): asked again like a
+    transient fault, and when retries are used up recorded as an invalid answer with the body kept."""
+
+    def __init__(self, why: str, body: str):
+        super().__init__(why)
+        self.why = why
+        self.body = body
+
+
 class CallCache(Protocol):
     def get_many(self, keys: list[str]) -> dict[str, dict]: ...
 
@@ -180,6 +190,11 @@ class LLMTeacher(Generic[ClientT]):
     def _usage(self, response) -> tuple[int, int]:
         raise NotImplementedError
 
+    def _missing_fields(self, response) -> str | None:
+        """Which fields an answer of this API needs are missing from `response` (the SDK builds a model from any
+        JSON object without checking it), or None."""
+        raise NotImplementedError
+
     # -- shared machinery -----------------------------------------------------------------------
 
     def template_hash(self) -> str:
@@ -236,7 +251,11 @@ class LLMTeacher(Generic[ClientT]):
                     if self._tokens:
                         await self._tokens.acquire(min(tokens, self._tokens.max_rate))
                     self.api_calls += 1
-                    return await self._send(request)
+                    return self._well_formed(await self._send(request))
+            except json.JSONDecodeError as exc:  # the SDK read a 200 body that is not JSON
+                error = MalformedAnswer(f"a body that is not JSON ({exc.msg})", exc.doc)
+            except MalformedAnswer as exc:
+                error = exc
             except self.status_error as exc:
                 # by contract of `status_error`; a provider whose error lacks these fails here, not on a retry
                 assert isinstance(exc, StatusError), f"{self.kind}: {type(exc).__name__} is not a StatusError"
@@ -249,12 +268,22 @@ class LLMTeacher(Generic[ClientT]):
                 asked = retry_after_seconds(exc.response.headers.get("retry-after"))
                 delay = self._backoff(attempt) if asked is None else min(asked, self.max_retry_after)
                 if delay >= 1:
-                    log.warning("teacher %r: the API asked to wait; retrying in %.0f s (HTTP %s, attempt %d of %d)",
-                                self.name, delay, exc.status_code, attempt + 1, self.max_retries)
+                    why = "the API asked to wait" if asked is not None else "the API failed or is overloaded"
+                    log.warning("teacher %r: %s; retrying in %.0f s (HTTP %s, attempt %d of %d)",
+                                self.name, why, delay, exc.status_code, attempt + 1, self.max_retries)
+                await asyncio.sleep(delay)
+                continue
             except self.transient_errors as exc:
                 if attempt == self.max_retries:
                     raise self._gave_up(type(exc).__name__) from None
-                delay = self._backoff(attempt)
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            # a malformed answer: asked again, and kept as an invalid answer once retries are used up
+            if attempt == self.max_retries:
+                raise error
+            delay = self._backoff(attempt)
+            log.warning("teacher %r: the API answered with %s; asking again in %.0f s (attempt %d of %d)",
+                        self.name, error, delay, attempt + 1, self.max_retries)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -265,6 +294,23 @@ class LLMTeacher(Generic[ClientT]):
     def _backoff(self, attempt: int) -> float:
         return min(60.0, self.backoff_seconds * 2 ** attempt) * random.uniform(0.5, 1.5)
 
+    def _well_formed(self, response):
+        """`response`, or MalformedAnswer when it is no answer of the API (a page the SDK returned as text, an
+        object without the fields an answer has)."""
+        if isinstance(response, str):
+            raise MalformedAnswer("a body that is not a JSON answer (an HTML or text page?)", response)
+        missing = self._missing_fields(response)
+        if missing:
+            raise MalformedAnswer(f"an answer without {missing}", response.model_dump_json(exclude_unset=True))
+        return response
+
+    def malformed_record(self, error: MalformedAnswer, latency_ms: float) -> dict:
+        """An invalid answer for a call whose every try came back malformed, with the last body kept (as a JSON
+        string, since raw answers are JSON)."""
+        return {"answer": None, "invalid": f"malformed API answer after {self.max_retries + 1} tries: {error.why}",
+                "raw": json.dumps({"malformed_body": error.body[:20000]}), "latency_ms": latency_ms,
+                "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+
     def record(self, response, latency_ms: float) -> dict:
         """What the cache keeps of one call: the answer (or why it is invalid), the raw response, usage, cost."""
         input_tokens, output_tokens = self._usage(response)
@@ -274,8 +320,12 @@ class LLMTeacher(Generic[ClientT]):
 
     async def _answer_one(self, key: str, request: dict) -> dict:
         started = time.perf_counter()
-        response = await self._call(request)
-        record = self.record(response, (time.perf_counter() - started) * 1000)
+        try:
+            response = await self._call(request)
+        except MalformedAnswer as exc:
+            record = self.malformed_record(exc, (time.perf_counter() - started) * 1000)
+        else:
+            record = self.record(response, (time.perf_counter() - started) * 1000)
         if self.cache is not None:
             self.cache.put(key, record)
         return record

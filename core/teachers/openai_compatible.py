@@ -62,6 +62,9 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
             return {"answer": None, "invalid": f"not a JSON object: {content[:120]!r}"}
         return {"answer": answer, "invalid": None}
 
+    def _missing_fields(self, completion) -> str | None:
+        return None if isinstance(getattr(completion, "choices", None), list) else "choices"
+
     def _usage(self, completion) -> tuple[int, int]:
         usage = completion.usage  # some local servers leave it out
         return (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
