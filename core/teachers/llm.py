@@ -307,7 +307,9 @@ class LLMTeacher(Generic[ClientT]):
     def malformed_record(self, error: MalformedAnswer, latency_ms: float) -> dict:
         """An invalid answer for a call whose every try came back malformed, with the last body kept (as a JSON
         string, since raw answers are JSON)."""
-        return {"answer": None, "invalid": f"malformed API answer after {self.max_retries + 1} tries: {error.why}",
+        tries = self.max_retries + 1
+        return {"answer": None, "invalid": f"malformed API answer after {tries} {'try' if tries == 1 else 'tries'}: "
+                                           f"{error.why}",
                 "raw": json.dumps({"malformed_body": error.body[:20000]}), "latency_ms": latency_ms,
                 "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
 
