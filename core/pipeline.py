@@ -3,7 +3,6 @@ data set, students are fitted and scored, and the training pool is ranked for hu
 built from others: verdicts applied to a teacher, and the controlled noise experiment."""
 from __future__ import annotations
 
-import json
 import time
 
 from core.datasets.stored_embeddings import stored_encoder
@@ -12,8 +11,7 @@ from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
 from core.evaluation.runs import code_version, evaluate_run, prompt_pool, run_id_for, scoring_plan
 from core.evaluation.service import store_slice_tables, store_teacher_overview
-from core.files import held_lock, lock_is_held
-from core.fingerprints import full_digest
+from core.files import held_lock
 from core.paths import run_lock_path
 from core.progress import Progress
 from core.review.map import store_map_points
@@ -85,16 +83,6 @@ def _run_experiment(store: Store, config: RunConfig, progress: Progress | None) 
     store.finish_run(run_id, "finished", timings, warnings=warnings)
     return run_id
 
-
-def runs_with_live_status(store: Store):
-    """The store's runs, where a run stored as 'running' whose process is gone (killed: its lock is free) is
-    'interrupted', as a run stopped any other way is."""
-    runs = store.runs()
-    gone = [status == "running" and not lock_is_held(run_lock_path(store.path, full_digest(json.loads(config))))
-            for status, config in zip(runs["status"], runs["config"])]
-    runs.loc[gone, "status"] = "interrupted"
-    runs.loc[gone, "error"] = runs.loc[gone, "error"].fillna("its process ended before the run finished (killed?)")
-    return runs
 
 
 def dry_run(store: Store, config: RunConfig):

@@ -3,6 +3,7 @@ session's own folder and are removed after use, whatever their names; a config t
 the operator has not allowed is refused, and not one request reaches that host."""
 from __future__ import annotations
 
+import random
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def runs_page(tmp_path, monkeypatch):
     """The Runs page on a fresh database, with uploads going under tmp_path/tmp."""
     (tmp_path / "good.csv").write_text(GOOD_CSV)
     db = tmp_path / "db" / "dash.duckdb"
+    db.parent.mkdir()
     assert cli.main(["import", str(tmp_path / "good.csv"), "--name", "base", "--text", "text", "--gold", "label",
                      "--split", "split", "--db", str(db)]) == 0
     monkeypatch.setenv("PSEUDOLENS_DB", str(db))
@@ -190,3 +192,51 @@ def test_a_host_the_operator_listed_is_reached(widget, runs_page, monkeypatch):
         attack(at, widget, "claude", allowed.url)
         assert not at.exception, [e.value for e in at.exception]
         assert allowed.requests and all(r["model"] == "claude-haiku-4-5" for r in allowed.requests)
+
+
+# -- a run in progress, a killed run, a damaged file --------------------------------------------------------------
+
+def running_run(db: Path, *, alive: bool):
+    """A run stored as 'running' (as a process writes it when it starts), its lock held when `alive` (a run in
+    progress) or free (a run killed with -9). Returns the held lock's context, to be closed by the caller."""
+    from contextlib import ExitStack
+
+    from core.evaluation.config import parse_config
+    from core.files import held_lock
+    from core.paths import run_lock_path
+
+    config = parse_config({"name": "stuck", "dataset": "base", "teachers": [{"name": "sim", "kind": "simulated"}]})
+    store = Store(db)
+    store.start_run(run_id="stuck-run", name="stuck", dataset_id=store.dataset("base").dataset_id,
+                    config=config.model_dump(), code_version="test", teachers={})
+    stack = ExitStack()
+    if alive:
+        stack.enter_context(held_lock(run_lock_path(db, config.fingerprint()), "the stuck run"))
+    return stack
+
+
+@pytest.mark.parametrize("alive", [True, False], ids=["in progress", "killed"])
+def test_the_runs_page_shows_a_running_or_killed_run_and_keeps_its_controls(alive, runs_page, capsys):
+    at, db = runs_page
+    with running_run(db, alive=alive):
+        at.switch_page(page("runs")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        [table] = [t for t in at.dataframe]
+        statuses = dict(zip(table.value["run_id"], table.value["status"]))
+        assert statuses["stuck-run"] == ("running" if alive else "interrupted")
+        assert {"Build the demo database", "Start the run"} <= {b.label for b in at.button}
+        assert cli.main(["runs", "--db", str(db)]) == 0
+        listed = capsys.readouterr().out
+        assert ("[running]" if alive else "[interrupted]") in listed
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_says_the_file_is_damaged(name, finished_run_db):
+    data = finished_run_db.read_bytes()
+    middle = len(data) // 2
+    finished_run_db.write_bytes(data[:middle] + random.Random(0).randbytes(4096) + data[middle + 4096:])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page(page(name)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(box.proto.body for box in at.get("html"))
+    assert "this file is damaged" in said and "No finished run" not in " ".join(i.value for i in at.info)

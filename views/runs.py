@@ -15,7 +15,7 @@ path = ui.db_path()
 
 
 if path.exists():
-    runs = ui.cached_runs(ui.version_key())
+    runs = ui.reader().runs()  # not cached: a run killed meanwhile turns 'interrupted' without the file changing
     if runs.empty:
         st.info("No runs yet: run a config below, or build the demo.")
     else:

@@ -262,11 +262,10 @@ def _report(args) -> int:
 
 
 def _runs(args) -> int:
-    from core.pipeline import runs_with_live_status
     from core.store import Store
 
     store = Store(args.db, read_only=True)
-    runs = runs_with_live_status(store)
+    runs = store.runs()
     if args.json:
         print(runs.drop(columns=["config"]).to_json(orient="records", date_format="iso"))
         return 0
