@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -394,6 +395,86 @@ def test_a_damaged_or_foreign_database_is_refused_and_left_byte_for_byte(how, wo
     assert code == EXIT_DATABASE and words in said and str(db) in said, said
     assert file_and_wal(db) == before
     assert not (tmp_path / "q.csv").exists() and not (tmp_path / "l.yaml").exists()
+    assert not list(tmp_path.glob("*.lock"))
+
+
+def as_nobody() -> list[str]:
+    """The prefix that runs a command as user nobody: as root, a read-only file or folder is writable anyway."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a file read-only to ourselves")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_tmp():
+    """A folder user nobody may enter (pytest's own temporary folders are private to their owner, and other
+    sessions reset their modes), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="pseudolens-readonly-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("what", ["folder", "file"])
+@pytest.mark.parametrize("command", ["import", "import-verdicts", "slices", "map", "budget", "taxonomy", "run"])
+def test_a_read_only_database_or_folder_is_named_and_exits_4(what, command, base_db, shared_tmp):
+    tmp_path = shared_tmp
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "case.duckdb"
+    shutil.copy(base_db, db)
+    argv = every_command(tmp_path)[command]
+    if command == "taxonomy":
+        argv[argv.index("--out") + 1] = str(tmp_path / "out" / "l.yaml")
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out").chmod(0o777)
+    db.chmod(0o666 if what == "folder" else 0o444)
+    folder.chmod(0o555 if what == "folder" else 0o777)
+    before = file_and_wal(db)
+    done = subprocess.run([*as_nobody(), sys.executable, "-m", "core", *argv, "--db", str(db)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == EXIT_DATABASE and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write {db}" in done.stderr and ("is read-only" if what == "file" else "is not writable") in done.stderr
+    assert file_and_wal(db) == before and sorted(p.name for p in folder.iterdir()) == ["case.duckdb"]
+
+
+@pytest.mark.parametrize("command", ["import", "slices", "map", "frames", "run", "budget", "demo"])
+def test_a_database_in_a_missing_folder_or_a_mistyped_path_is_named_and_nothing_is_created(command, tmp_path, capsys):
+    argv = {**every_command(tmp_path), "demo": ["demo"]}[command]
+    where = tmp_path / "nowhere" / "x.duckdb" if command in ("import", "demo") else tmp_path / "mistyped.duckdb"
+    code, said = replay([*argv, "--db", str(where)], capsys)
+    assert code == EXIT_DATABASE and str(where) in said and ("does not exist" in said or "no database" in said), said
+    assert not where.exists() and not where.parent.exists() or not list(where.parent.glob("mistyped*"))
+
+
+def test_an_output_file_that_cannot_be_written_is_exit_3(db, shared_tmp, capsys):
+    tmp_path = shared_tmp
+    shutil.copy(db, tmp_path / "case.duckdb")
+    db = tmp_path / "case.duckdb"
+    path = tmp_path / "c.toml"
+    path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(path), "--db", str(db)]) == 0
+    capsys.readouterr()
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "queue.csv"
+    db.chmod(0o644)
+    done = subprocess.run([*as_nobody(), sys.executable, "-m", "core", "export", "--run", "bad", "--teacher", "sim",
+                           "--format", "csv", "--out", str(out), "--db", str(db)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == EXIT_INPUT and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write the queue to {out}" in done.stderr and not out.exists()
+
+
+def test_a_run_removes_its_lock_file_when_it_ends(db, tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(path), "--db", str(db)]) == 0
     assert not list(tmp_path.glob("*.lock"))
 
 

@@ -102,7 +102,11 @@ class Database:
         self.read_only = read_only
         self.lock_timeout = lock_timeout
         self._local = threading.local()
-        if self._check_file(create) and (verify or not read_only):
+        try:
+            exists = self._check_file(create)
+        except OSError as exc:  # a folder on the way that may not be entered, a file that may not be read
+            raise StoreError(f"cannot open {self.path}: {exc.strerror or exc}; nothing was written") from None
+        if exists and (verify or not read_only):
             self._verify()
         self._check_schema()
 
