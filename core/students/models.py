@@ -28,7 +28,7 @@ def sample_weights(sample_weight, n_samples: int) -> np.ndarray:
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
     if np.isscalar(sample_weight):
-        return np.full(n_samples, float(sample_weight))
+        return np.full(n_samples, sample_weight, dtype=np.float64)
     weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, copy=True, input_name="sample_weight")
     if weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1-D, got an array of shape {weights.shape}")
