@@ -502,7 +502,11 @@ def test_export_of_an_unknown_run_or_teacher_is_named_and_writes_no_file(who, db
 
 @pytest.mark.parametrize("argv, bad", [(["budget", "--run", "r", "--teacher", "t", "--budgets", "0,25,x"], "'x'"),
                                        (["noise-experiment", "--dataset", "base", "--slice", "s=1", "--sizes", "100,al"],
-                                        "'al'")])
+                                        "'al'"),
+                                       (["import", "x.csv", "--name", "n", "--text", "text", "--llm-label", "gpt=4=g"],
+                                        "a teacher name cannot contain '='"),
+                                       (["import", "x.csv", "--name", "n", "--text", "text", "--llm-label", "=g"],
+                                        "both parts")])
 def test_a_number_list_that_is_not_numbers_is_a_usage_error(argv, bad, db, capsys):
     before = sha(db)
     with pytest.raises(SystemExit) as stop:
