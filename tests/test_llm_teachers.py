@@ -1,6 +1,7 @@
 """The LLM teachers with the real `anthropic` and `openai` clients against a local server (tests/fake_llm_api.py):
 every shared behaviour is tested for both providers."""
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -99,6 +100,43 @@ def test_transient_failures_are_retried(server, provider, fault):
     server.faults = [fault, fault]
     [result] = label(teacher(server, provider, timeout=1.0), ["technical trouble"])  # the server stalls 3 s
     assert result.label == "technical" and len(server.requests) == 3
+
+
+MALFORMED = ["body_not_json", "html", "empty_object"]  # HTTP 200 with a body that is no answer
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_a_malformed_answer_is_asked_again(server, provider, fault, caplog):
+    server.faults = [fault, fault]
+    [result] = label(teacher(server, provider), ["technical trouble"])
+    assert result.label == "technical" and len(server.requests) == 3
+    assert any("the API answered with" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault, body", [("body_not_json", '{"id": "msg_fake", "content": ['),
+                                         ("html", "502 Bad Gateway"), ("empty_object", "{}")])
+def test_a_malformed_answer_after_every_retry_is_invalid_with_its_body_kept_and_the_others_are_kept(
+        server, provider, fault, body, tmp_path):
+    store = Store(tmp_path / "c.duckdb")
+    server.faults = [None, fault, fault]  # with concurrency 1: the first text, then the second twice
+    results = label(teacher(server, provider, concurrency=1, max_retries=1, cache=StoreCallCache(store)),
+                    ["billing one", "technical two"])
+    assert [r.label for r in results] == ["billing", None] and len(server.requests) == 3
+    assert results[1].abstain_reason.startswith("invalid: malformed API answer after 2 tries")
+    assert body in json.loads(results[1].raw_response)["malformed_body"]
+    assert store.scalar("SELECT count(*) FROM llm_calls") == 2  # the answered call is kept, the invalid one too
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault", ["500", "529"])
+def test_a_failure_without_retry_after_is_not_said_to_be_a_request_to_wait(server, provider, fault, caplog):
+    server.faults = [fault]
+    label(teacher(server, provider, backoff_seconds=2.0), ["technical trouble"])
+    said = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert said and all("asked to wait" not in s and f"HTTP {fault}" in s and "failed or is overloaded" in s
+                        for s in said)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -251,10 +289,14 @@ def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_
         served_before = sum(server.served.values())
 
         store = Store(db.path)
-        resumed = teacher(server, provider, concurrency=4, cache=StoreCallCache(store))
+        cache = StoreCallCache(store)  # merges the killed process's journal: answers its writer had not stored
+        merged = counts(db)["cached"]
+        assert merged >= before["cached"]
+        resumed = teacher(server, provider, concurrency=4, cache=cache)
         label_missing(store, small_dataset.dataset_id, resumed, LABELS, store.examples(small_dataset.dataset_id))
         assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
-        assert resumed.api_calls == 600 - before["cached"]  # every cached call came from the cache
+        assert resumed.api_calls == 600 - merged  # every cached call came from the cache
+        assert served_before - merged <= 4  # only the calls in flight at the kill are asked again
         assert sum(server.served.values()) == served_before + resumed.api_calls
 
 
@@ -266,9 +308,8 @@ def run_child(db: Store, config: Path) -> subprocess.Popen:
 
 
 CONCURRENCY = 4
-# answered calls wait for the cache's writer, and each write opens the DuckDB file (40-250 ms here), so a kill
-# loses the calls in flight plus those answered during one write: at the test's 80 calls/s, up to about 30
-UNSAVED_AT_MOST = CONCURRENCY + 30
+# every answer goes to the call cache's journal as it arrives, so a kill re-asks only the calls in flight
+UNSAVED_AT_MOST = CONCURRENCY
 KILL_MOMENTS = ["early", "mid", "late", "retry wait", "training"]
 
 
@@ -315,6 +356,8 @@ def test_sigkill_at_any_moment_asks_again_at_most_the_calls_in_flight(tmp_path, 
         print(f"killed {moment}: {answered_before} calls answered before the kill, {asked_again} asked again")
         assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}
         assert 0 <= asked_again <= UNSAVED_AT_MOST
+        left = [p.name for p in db.path.parent.glob("*.journal") if f".calls-{os.getpid()}-" not in p.name]
+        assert left == []  # the killed process's journal was merged into the store, then removed
 
 
 def test_a_large_run_goes_through_one_message_batch_at_half_price(server, small_dataset, db):

@@ -80,7 +80,7 @@ def test_reads_inside_reading_share_one_connection_and_writes_inside_still_commi
     store = Store(tmp_path / "one.duckdb")
     opened = []
     real_open = type(store)._open
-    monkeypatch.setattr(type(store), "_open", lambda self: opened.append(1) or real_open(self))
+    monkeypatch.setattr(type(store), "_open", lambda self, read_only: opened.append(1) or real_open(self, read_only))
     with store.reading():
         store.runs(), store.datasets(), store.page_frame_names("r1")
         store.write_page_frames("r1", {"overview/costs": pd.DataFrame({"cost_usd": [2.0]})})
@@ -158,6 +158,7 @@ def test_cli_import_run_and_runs(tmp_path, small_corpus, capsys):
 def test_cli_rejects_a_bad_config_and_unknown_data_set_with_exit_3(tmp_path, capsys):
     config = tmp_path / "run.toml"
     config.write_text('name = "x"\ndataset = "nope"\n[[teachers]]\nname = "t"\nkind = "simulated"\n')
+    Store(tmp_path / "db.duckdb")  # an empty database: `run` does not create one
     assert cli.main(["run", "--config", str(config), "--db", str(tmp_path / "db.duckdb")]) == EXIT_INPUT
     assert "no data set 'nope'" in capsys.readouterr().err
     config.write_text('name = "x"\ndataset = "nope"\nsizes = [1]\n')

@@ -15,7 +15,7 @@ path = ui.db_path()
 
 
 if path.exists():
-    runs = ui.cached_runs(ui.version_key())
+    runs = ui.reader().runs()  # not cached: a run killed meanwhile turns 'interrupted' without the file changing
     if runs.empty:
         st.info("No runs yet: run a config below, or build the demo.")
     else:
@@ -50,7 +50,7 @@ if st.button("Build the demo database", disabled=not confirmed):
     st.success("Demo database built.")
 
 st.header("Import a data set")
-upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"])
+upload = ui.file_upload("Data file", ["csv", "tsv", "parquet", "jsonl"], key="import-file")
 if upload is not None:
     with st.form("import"):
         name = st.text_input("Name in the database", value=Path(upload.name).stem)

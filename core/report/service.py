@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InputError
+from core.files import write_output
 from core.evaluation.report import run_report
 from core.evaluation.service import run_scheme, run_scheme_words, slice_options, slice_tables
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
@@ -37,10 +38,7 @@ def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | Non
         content = print_pdf(html_report(store, run_id, metric))
     else:
         content = html_report(store, run_id, metric).encode("utf-8")
-    try:
-        out.write_bytes(content)
-    except OSError as exc:
-        raise InputError(f"cannot write the report to {out}: {exc.strerror}") from None
+    write_output(out, content, "the report")
     return f"{fmt} report of run {run_id} written to {out}"
 
 

@@ -32,7 +32,11 @@ def forest_rows(headlines: list[dict]) -> pd.DataFrame:
 
 
 def _ci(e: dict | None, digits: int = 3) -> str:
-    return "" if not e else f"{e['value']:.{digits}f} [{e['lo']:.{digits}f}, {e['hi']:.{digits}f}]"
+    """"value [lo, hi]"; blank without an estimate (a run too small to have one), the value alone without bounds."""
+    if not e or e.get("value") is None:
+        return ""
+    value = f"{e['value']:.{digits}f}"
+    return value if e.get("lo") is None or e.get("hi") is None else f"{value} [{e['lo']:.{digits}f}, {e['hi']:.{digits}f}]"
 
 
 def with_interval(frame: pd.DataFrame, column: str, digits: int = 3) -> list[str]:

@@ -6,9 +6,16 @@ file for a writer: a long run that held a connection open would lock the dashboa
 the file is free, and a reader that meets the lock retries briefly before giving up with `StoreBusyError`.
 
 One write style: every write method runs in `transaction()`, which joins a transaction already open on the
-same thread, so a service can make several writes land together (`with store.transaction(): ...`)."""
+same thread, so a service can make several writes land together (`with store.transaction(): ...`).
+
+Nothing is written into a file that cannot be ours or is damaged: before DuckDB opens it, a file that is not a
+DuckDB file (a SQLite file, text) and a write-ahead log that is not DuckDB's are refused; before the first write
+(and, with `verify`, before any read) the checksum of every block is checked, so a damaged block or a file cut
+short is found while the file and its log are still byte for byte as they were. DuckDB never fetches
+or loads extensions on its own (`CONFIG`): opening a foreign file must not download code."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -18,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.errors import StoreBusyError, StoreError
@@ -35,12 +43,48 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _CONNECTIONS = threading.RLock()
 # what DuckDB says when a file's blocks fail their checksums or the file is cut short
 DAMAGE_SIGNS = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb database")
+# every connection: no extension is installed (downloaded) or loaded because a query or a file asks for one
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False,
+                                                            "autoload_known_extensions": False}
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+# a WAL written by DuckDB 1.1 or later opens with its version entry: field 100 (the entry type) = 98 (WAL_VERSION)
+WAL_MAGIC = b"d\x00b"
+HEADER_BYTES = 3 * 4096  # the file header and the two database headers before the first block
+CHECKSUM_FACTOR = np.uint64(0xBF58476D1CE4E5B9)
 
 
 def damaged(path: Path, exc: Exception) -> StoreError:
     return StoreError(f"{path}: this file is damaged ({str(exc).splitlines()[0][:160]}); nothing was written to it. "
                       "Restore it from a backup, or rebuild it (`python -m core demo`, or import the data again "
                       "into a new --db file)")
+
+
+def _checksum(block: bytes) -> int:
+    """DuckDB's checksum of a block or header: the first 8 bytes hold it, computed over the rest as 64-bit words."""
+    words = np.frombuffer(block, dtype="<u8", offset=8)
+    with np.errstate(over="ignore"):  # the multiplication is meant to wrap around
+        return int(np.bitwise_xor.reduce(words * CHECKSUM_FACTOR)) ^ 5381
+
+
+def block_problem(path: Path, block_size: int, highest_used: int) -> str | None:
+    """What is wrong with a DuckDB file's headers and blocks, or None: a checksum that fails, or a file cut short
+    (a partial block, or fewer blocks than the highest one its catalog uses). Free blocks are checked too: DuckDB
+    leaves a freed block's last written content, checksum included, in place."""
+    body = path.stat().st_size - HEADER_BYTES
+    blocks = max(body, 0) // block_size
+    if body < 0 or body % block_size or highest_used >= blocks:
+        return (f"it has {path.stat().st_size} bytes, {'' if body % block_size else 'only '}{blocks} whole blocks of "
+                f"{block_size} bytes where its catalog uses block {highest_used}: it was cut short")
+    with open(path, "rb") as handle:
+        main, first, second = (handle.read(4096) for _ in range(3))
+        if _checksum(main) != int.from_bytes(main[:8], "little") or not any(
+                _checksum(h) == int.from_bytes(h[:8], "little") for h in (first, second)):
+            return "its headers fail their checksums"
+        for index in range(blocks):
+            block = handle.read(block_size)
+            if _checksum(block) != int.from_bytes(block[:8], "little"):
+                return f"block {index} of {blocks} fails its checksum"
+    return None
 
 
 def now() -> datetime:
@@ -50,24 +94,84 @@ def now() -> datetime:
 class Database:
     """A pseudolens DuckDB file. Opening creates it (read-write) or upgrades an older schema."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False, lock_timeout: float = 10.0):
+    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False, lock_timeout: float = 10.0,
+                 create: bool = True, verify: bool = True):
+        """`create`: a missing file may be created (read-write only; its folder must exist, none is made).
+        `verify`: read every table's blocks once on opening (always before a read-write open); the dashboard's
+        reader skips it and meets damage, if any, in the queries it makes."""
         self.path = Path(path)
         self.read_only = read_only
         self.lock_timeout = lock_timeout
         self._local = threading.local()
-        if read_only and not self.path.exists():
-            raise StoreError(f"no database at {self.path}; build one with `python -m core demo` or import data")
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            exists = self._check_file(create)
+        except OSError as exc:  # a folder on the way that may not be entered, a file that may not be read
+            raise StoreError(f"cannot open {self.path}: {exc.strerror or exc}; nothing was written") from None
+        if exists and (verify or not read_only):
+            self._verify()
         self._check_schema()
+
+    # -- before DuckDB writes anything --------------------------------------------------------
+
+    def _check_file(self, create: bool) -> bool:
+        """Refuses a path pseudolens must not open or cannot write; returns whether the file exists."""
+        path, folder = self.path, self.path.parent
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a database file")
+        if not path.exists():
+            if self.read_only or not create:
+                raise StoreError(f"no database at {path}; build one with `python -m core demo` or import data")
+            if not folder.is_dir():
+                raise StoreError(f"cannot create {path}: the folder {folder} does not exist; nothing was created")
+            if not os.access(folder, os.W_OK):
+                raise StoreError(f"cannot create {path}: the folder {folder} is not writable; nothing was created")
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        if not head:
+            return False  # an empty file: DuckDB makes a new database in it, as in a missing one
+        if head[8:12] != DUCKDB_MAGIC:
+            what = "a SQLite database" if head.startswith(b"SQLite format 3") else f"it starts with {head!r}"
+            raise StoreError(f"{path} is not a pseudolens database ({what}); it was not opened and nothing was "
+                             "written. Pass a pseudolens database with --db")
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists() and wal.stat().st_size:
+            with open(wal, "rb") as handle:
+                if handle.read(len(WAL_MAGIC)) != WAL_MAGIC:
+                    raise StoreError(f"{path}: its write-ahead log {wal.name} is not one DuckDB wrote (damaged, or "
+                                     "copied from elsewhere); nothing was written to either. Restore both from a "
+                                     "backup, or move the .wal aside to open the file as of its last checkpoint")
+        if not self.read_only:
+            if not os.access(path, os.W_OK):
+                raise StoreError(f"cannot write {path}: the file is read-only; nothing was written")
+            if not os.access(folder, os.W_OK):
+                raise StoreError(f"cannot write {path}: its folder {folder} is not writable (DuckDB writes its log "
+                                 f"{wal.name} there); nothing was written")
+        return True
+
+    def _verify(self) -> None:
+        """Opens the file read-only (DuckDB reads its headers and catalog), then checks the checksum of every
+        block the file holds and that none it uses is missing: DuckDB itself checks a block only when a query
+        reads it, so a damaged block a command does not read (an index, another table) would be written around."""
+        with self.connect(read_only=True) as con:
+            block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
+            used = [con.execute("SELECT coalesce(max(block_id), -1) FROM pragma_metadata_info()").fetchall()[0][0]]
+            for (table,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall():
+                used.append(con.execute(
+                    "SELECT coalesce(max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))), -1) "
+                    "FROM pragma_storage_info(?)", [table]).fetchall()[0][0])
+        problem = block_problem(self.path, block_size, max(used))
+        if problem:
+            raise damaged(self.path, ValueError(problem))
 
     # -- connections -------------------------------------------------------------------------
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
+                return duckdb.connect(str(self.path), read_only=read_only, config=CONFIG)
             except duckdb.Error as exc:
                 # another process holds the write lock, or this process has the file open in the other mode
                 # (a dashboard writing a verdict while another session reads): both pass in a moment
@@ -83,14 +187,15 @@ class Database:
                 time.sleep(0.05)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for reads: the open transaction's on this thread, else a short-lived one."""
+    def connect(self, read_only: bool | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for reads: the open transaction's on this thread, else a short-lived one (read-only when
+        asked, else in the store's mode)."""
         active = getattr(self._local, "con", None) or getattr(self._local, "reading", None)
         if active is not None:
             yield active
             return
         with _CONNECTIONS:
-            con = self._open()
+            con = self._open(self.read_only if read_only is None else read_only)
             try:
                 yield con
             except duckdb.Error as exc:  # a damaged block is only found when a query reads it

@@ -7,6 +7,9 @@ import json
 import pandas as pd
 
 from core.errors import NotFound
+from core.files import lock_is_held
+from core.fingerprints import full_digest
+from core.paths import run_lock_path
 from core.store.database import Database, now
 
 # a run's aggregate tables, each with the order its rows are read in
@@ -37,12 +40,19 @@ class RunTables(Database):
                      [status, error, json.dumps(timings or {}), now(), json.dumps(warnings or []), run_id])
 
     def runs(self) -> pd.DataFrame:
-        return self.query(
+        """Every run; one stored as 'running' whose process is gone (killed: its lock file is free) is
+        'interrupted', as a run stopped any other way is, and resumes when its config runs again."""
+        runs = self.query(
             """SELECT r.run_id, r.name, d.name AS dataset, r.dataset_id, r.status, r.created_at, r.finished_at, r.code_version,
                       r.config, r.timings, r.error,
                       (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
                        WHERE rt.run_id = r.run_id) AS teachers
                FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.created_at""")
+        gone = [status == "running" and not lock_is_held(run_lock_path(self.path, full_digest(json.loads(config))))
+                for status, config in zip(runs["status"], runs["config"])]
+        runs.loc[gone, "status"] = "interrupted"
+        runs.loc[gone, "error"] = "its process ended before the run finished (killed?)"
+        return runs
 
     def run(self, run_id: str) -> dict:
         frame = self.query("SELECT r.*, d.name AS dataset FROM runs r JOIN datasets d USING (dataset_id) WHERE run_id = ?",

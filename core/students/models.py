@@ -14,12 +14,27 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from core.datasets import embeddings
 from core.registry import Params, Registry
 
 STUDENTS: Registry = Registry("student")
+
+
+def sample_weights(sample_weight, n_samples: int) -> np.ndarray:
+    """One float weight per row: ones when None, a scalar repeated, or a 1-D array of n_samples (a copy, so the
+    caller's array is never changed). Public sklearn has no such helper, so this is ours."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if np.isscalar(sample_weight):
+        return np.full(n_samples, sample_weight, dtype=np.float64)
+    weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, copy=True, input_name="sample_weight")
+    if weights.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D, got an array of shape {weights.shape}")
+    if weights.shape[0] != n_samples:
+        raise ValueError(f"sample_weight has {weights.shape[0]} values for {n_samples} samples")
+    return weights
 
 
 class SoftLabelLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -46,7 +61,7 @@ class SoftLabelLogisticRegression(ClassifierMixin, BaseEstimator):
         # labels, which sklearn accepts with a warning.
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         if y.ndim == 2:
             if self.classes is None:
                 raise ValueError("soft labels need `classes` to name their columns")

@@ -2,13 +2,25 @@
 
 Answered calls wait in memory for a writer thread, which writes them as soon as `flush_every` are waiting or
 `flush_seconds` after the first of them, whichever comes first: the event loop that awaits the API never waits
-for the database, and a killed process (SIGKILL, a power cut) loses only the calls answered in the last
-`flush_seconds`, which are then asked again, never twice recorded. `flush` (at the end of each batch, and when a
+for the database, and the database is free between writes, so the dashboard is never locked out.
+
+Each answer is also appended, as it arrives, to a journal beside the database (`NAME.duckdb.calls-PID-N.journal`,
+locked by its process while it lives) and the journal is emptied once everything in it is in the store. A
+process killed with SIGKILL leaves its journal; the next cache opened on that database merges every journal
+whose process is gone into the store and removes it. So a kill re-asks only the calls that were in flight,
+never twice recorded. `flush` (at the end of each batch, and when a
 teacher gives up) writes what waits and waits for it. The cache also remembers submitted Message Batches until
 they are collected, so a killed process does not submit them again."""
 from __future__ import annotations
 
+import atexit
+import fcntl
+import json
+import os
 import threading
+from itertools import count
+from pathlib import Path
+from typing import TextIO
 
 from core.store import Store
 
@@ -26,12 +38,31 @@ class StoreCallCache:
         self._written = 0
         self._flushing = 0  # callers waiting in `flush`: the writer writes at once rather than after a pause
         self._error: BaseException | None = None
+        merge_orphan_journals(store)
+        self._journal: TextIO | None = None  # opened on the first answer
+
+    def _journal_entry(self, key: str, record: dict) -> None:
+        """Appends one answer to this process's journal (one write: a kill leaves whole lines, or a torn last one)."""
+        if self._journal is None:
+            path = journal_path(self.store.path, f"{os.getpid()}-{next(_JOURNALS)}")
+            self._journal = open(path, "a", encoding="utf-8")
+            fcntl.flock(self._journal, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while this process lives
+            atexit.register(_remove_if_empty, path, self._journal)
+        self._journal.write(json.dumps([key, record]) + "\n")
+        self._journal.flush()  # to the operating system, which keeps it when the process is killed
+
+    def _empty_journal(self) -> None:
+        """Everything put so far is in the store: the journal holds nothing the store lacks."""
+        if self._journal is not None:
+            self._journal.truncate(0)
+            self._journal.seek(0)
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
         return self.store.cached_calls(keys)
 
     def put(self, key: str, record: dict) -> None:
         with self._changed:
+            self._journal_entry(key, record)
             self.pending[key] = record
             self._put += 1
             if self._writer is None:
@@ -63,6 +94,8 @@ class StoreCallCache:
                 return
             with self._changed:
                 self._written = taken
+                if self._written == self._put and not self.pending:
+                    self._empty_journal()
                 self._changed.notify_all()
 
     def flush(self) -> None:
@@ -91,3 +124,46 @@ class StoreCallCache:
 
     def end_batch(self, batch_id: str) -> None:
         self.store.end_llm_batch(batch_id)
+
+
+def _remove_if_empty(path: Path, handle) -> None:
+    """At a normal exit: an emptied journal is removed; one still holding answers is left for the next merge."""
+    if handle.tell() == 0:
+        path.unlink(missing_ok=True)
+    handle.close()
+
+
+_JOURNALS = count()  # one journal per cache: two caches of one process on one database must not share a lock
+
+
+def journal_path(db: Path, owner: str) -> Path:
+    return Path(db).with_name(f"{Path(db).name}.calls-{owner}.journal")
+
+
+def merge_orphan_journals(store: Store) -> int:
+    """Writes into the store the answers in journals whose process is gone (killed before its writer wrote them)
+    and removes those journals; returns how many answers they held. A torn last line (the kill came mid-write)
+    is a call that was still in flight: it is asked again."""
+    merged = 0
+    for path in sorted(Path(store.path).parent.glob(f"{Path(store.path).name}.calls-*.journal")):
+        try:
+            handle = open(path, "r+", encoding="utf-8")
+        except OSError:
+            continue  # removed meanwhile by another process merging it
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process is alive and writes it
+            records = {}
+            for line in handle:
+                try:
+                    key, record = json.loads(line)
+                except ValueError:
+                    break
+                records[key] = record
+            if records:
+                store.write_calls(records)
+            path.unlink(missing_ok=True)
+            merged += len(records)
+    return merged

@@ -50,6 +50,7 @@ class ClaudeTeacher(LLMTeacher[anthropic.AsyncAnthropic]):
 Give your confidence that the label is correct, from 0 to 1."""
     status_error = anthropic.APIStatusError
     transient_errors = (anthropic.APITimeoutError, anthropic.APIConnectionError)
+    key_env = "ANTHROPIC_API_KEY"
 
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
@@ -107,6 +108,12 @@ Give your confidence that the label is correct, from 0 to 1."""
 
     def _usage(self, message) -> tuple[int, int]:
         return message.usage.input_tokens, message.usage.output_tokens
+
+    def _missing_fields(self, message) -> str | None:
+        if not isinstance(getattr(message, "content", None), list):
+            return "content"
+        usage = getattr(message, "usage", None)
+        return None if usage is not None and isinstance(getattr(usage, "input_tokens", None), int) else "usage"
 
     def estimate(self, texts, label_set, output_tokens: int = 30) -> dict:
         estimate = super().estimate(texts, label_set, output_tokens)

@@ -23,10 +23,11 @@ from pydantic import Field
 from core.datasets.labelset import LabelSet
 from core.errors import ConfigError, TeacherError
 from core.registry import Params
+from core.teachers import outbound
 from core.teachers.base import TeacherLabel, TextItem
+from core.teachers.votes import ABSTAIN, aggregate, interpret_label
 
 LABEL_TOOL = "record_label"
-ABSTAIN = "ABSTAIN"
 TASK = """You label texts for a classification task. Choose exactly one label from this list:
 {labels}
 
@@ -40,6 +41,16 @@ REFUSED = {400: "the API rejected the request as malformed; check the model name
            403: "the API key may not use this model or endpoint; check the key's permissions",
            404: "the API does not know this model or endpoint; check params.model and params.base_url"}
 log = logging.getLogger(__name__)
+
+
+class MalformedAnswer(Exception):
+    """HTTP 200 whose body is no answer of the API (not JSON, a gateway's HTML page, `{}`): asked again like a
+    transient fault, and when retries are used up recorded as an invalid answer with the body kept."""
+
+    def __init__(self, why: str, body: str):
+        super().__init__(why)
+        self.why = why
+        self.body = body
 
 
 class CallCache(Protocol):
@@ -128,6 +139,8 @@ class LLMTeacher(Generic[ClientT]):
     status_error: type[Exception]
     transient_errors: tuple[type[Exception], ...]
 
+    key_env: str  # the environment variable whose value is sent as the API key
+
     def __init__(self, name: str, model: str, k: int = 1, temperature: float | None = None, max_tokens: int = 256,
                  prompt_template: str | None = None, concurrency: int = 8, requests_per_minute: int | None = None,
                  tokens_per_minute: int | None = None, max_retries: int = 6, backoff_seconds: float = 1.0,
@@ -156,6 +169,7 @@ class LLMTeacher(Generic[ClientT]):
         self.client: ClientT | None = None  # made inside the event loop that uses it
         self.api_calls = 0
         self.labels_per_batch: int | None = None  # the labeling loop's own batches (a Message Batch sets it)
+        outbound.guard(self.name, self.kind, self.base_url, self.key_env)
 
     # -- provider hooks -----------------------------------------------------------------------
 
@@ -176,6 +190,11 @@ class LLMTeacher(Generic[ClientT]):
     def _usage(self, response) -> tuple[int, int]:
         raise NotImplementedError
 
+    def _missing_fields(self, response) -> str | None:
+        """Which fields an answer of this API needs are missing from `response` (the SDK builds a model from any
+        JSON object without checking it), or None."""
+        raise NotImplementedError
+
     # -- shared machinery -----------------------------------------------------------------------
 
     def template_hash(self) -> str:
@@ -184,12 +203,15 @@ class LLMTeacher(Generic[ClientT]):
     def config(self) -> dict:
         return {"model": self.model, "k": self.k, "temperature": self.temperature, "max_tokens": self.max_tokens,
                 "prompt_template": self.template_hash(),
+                # another endpoint is another teacher, even under the same model name
+                **({"base_url": self.base_url} if self.base_url else {}),
                 **({"few_shot": hashlib.sha256(json.dumps(self.few_shot).encode()).hexdigest()[:16]} if self.few_shot else {})}
 
     def key(self, request: dict, sample: int) -> str:
         """The cache key: the whole request (model, prompt from the template and label set, the text, sampling
-        settings) and the sample index. Nothing secret is in a request."""
-        return hashlib.sha256(json.dumps([self.kind, request, sample], sort_keys=True).encode()).hexdigest()
+        settings), the sample index and the endpoint when it is not the provider's. Nothing secret is in a request."""
+        endpoint = [self.base_url] if self.base_url else []
+        return hashlib.sha256(json.dumps([self.kind, request, sample, *endpoint], sort_keys=True).encode()).hexdigest()
 
     def labeling_request(self, text: str, label_set: LabelSet) -> dict:
         system = self.prompt_template.format(labels=describe_labels(label_set))
@@ -210,6 +232,7 @@ class LLMTeacher(Generic[ClientT]):
     def _connect(self) -> ClientT:
         """The client, made with the limits on first use (inside the event loop that uses them)."""
         if self.client is None:
+            outbound.guard(self.name, self.kind, self.base_url, self.key_env)
             self.client = self._new_client()
             self._slots = asyncio.Semaphore(self.concurrency)
             self._requests = AsyncLimiter(self.requests_per_minute, 60) if self.requests_per_minute else None
@@ -228,7 +251,11 @@ class LLMTeacher(Generic[ClientT]):
                     if self._tokens:
                         await self._tokens.acquire(min(tokens, self._tokens.max_rate))
                     self.api_calls += 1
-                    return await self._send(request)
+                    return self._well_formed(await self._send(request))
+            except json.JSONDecodeError as exc:  # the SDK read a 200 body that is not JSON
+                error = MalformedAnswer(f"a body that is not JSON ({exc.msg})", exc.doc)
+            except MalformedAnswer as exc:
+                error = exc
             except self.status_error as exc:
                 # by contract of `status_error`; a provider whose error lacks these fails here, not on a retry
                 assert isinstance(exc, StatusError), f"{self.kind}: {type(exc).__name__} is not a StatusError"
@@ -241,12 +268,22 @@ class LLMTeacher(Generic[ClientT]):
                 asked = retry_after_seconds(exc.response.headers.get("retry-after"))
                 delay = self._backoff(attempt) if asked is None else min(asked, self.max_retry_after)
                 if delay >= 1:
-                    log.warning("teacher %r: the API asked to wait; retrying in %.0f s (HTTP %s, attempt %d of %d)",
-                                self.name, delay, exc.status_code, attempt + 1, self.max_retries)
+                    why = "the API asked to wait" if asked is not None else "the API failed or is overloaded"
+                    log.warning("teacher %r: %s; retrying in %.0f s (HTTP %s, attempt %d of %d)",
+                                self.name, why, delay, exc.status_code, attempt + 1, self.max_retries)
+                await asyncio.sleep(delay)
+                continue
             except self.transient_errors as exc:
                 if attempt == self.max_retries:
                     raise self._gave_up(type(exc).__name__) from None
-                delay = self._backoff(attempt)
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            # a malformed answer: asked again, and kept as an invalid answer once retries are used up
+            if attempt == self.max_retries:
+                raise error
+            delay = self._backoff(attempt)
+            log.warning("teacher %r: the API answered with %s; asking again in %.0f s (attempt %d of %d)",
+                        self.name, error, delay, attempt + 1, self.max_retries)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -257,6 +294,25 @@ class LLMTeacher(Generic[ClientT]):
     def _backoff(self, attempt: int) -> float:
         return min(60.0, self.backoff_seconds * 2 ** attempt) * random.uniform(0.5, 1.5)
 
+    def _well_formed(self, response):
+        """`response`, or MalformedAnswer when it is no answer of the API (a page the SDK returned as text, an
+        object without the fields an answer has)."""
+        if isinstance(response, str):
+            raise MalformedAnswer("a body that is not a JSON answer (an HTML or text page?)", response)
+        missing = self._missing_fields(response)
+        if missing:
+            raise MalformedAnswer(f"an answer without {missing}", response.model_dump_json(exclude_unset=True))
+        return response
+
+    def malformed_record(self, error: MalformedAnswer, latency_ms: float) -> dict:
+        """An invalid answer for a call whose every try came back malformed, with the last body kept (as a JSON
+        string, since raw answers are JSON)."""
+        tries = self.max_retries + 1
+        return {"answer": None, "invalid": f"malformed API answer after {tries} {'try' if tries == 1 else 'tries'}: "
+                                           f"{error.why}",
+                "raw": json.dumps({"malformed_body": error.body[:20000]}), "latency_ms": latency_ms,
+                "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+
     def record(self, response, latency_ms: float) -> dict:
         """What the cache keeps of one call: the answer (or why it is invalid), the raw response, usage, cost."""
         input_tokens, output_tokens = self._usage(response)
@@ -266,8 +322,12 @@ class LLMTeacher(Generic[ClientT]):
 
     async def _answer_one(self, key: str, request: dict) -> dict:
         started = time.perf_counter()
-        response = await self._call(request)
-        record = self.record(response, (time.perf_counter() - started) * 1000)
+        try:
+            response = await self._call(request)
+        except MalformedAnswer as exc:
+            record = self.malformed_record(exc, (time.perf_counter() - started) * 1000)
+        else:
+            record = self.record(response, (time.perf_counter() - started) * 1000)
         if self.cache is not None:
             self.cache.put(key, record)
         return record
@@ -332,46 +392,3 @@ def retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def interpret_label(record: dict, label_set: LabelSet) -> dict:
-    """One answer as {label, confidence, reason, invalid}: anything but a label from the set or ABSTAIN is
-    invalid, never mapped to a label."""
-    sample = {key: record[key] for key in ("raw", "latency_ms", "input_tokens", "output_tokens", "cost_usd")}
-
-    def invalid(why: str) -> dict:
-        return {**sample, "label": None, "confidence": None, "reason": None, "invalid": why}
-
-    if record["invalid"]:
-        return invalid(record["invalid"])
-    answer = record["answer"]
-    label, confidence = answer.get("label"), answer.get("confidence")
-    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
-        confidence = None
-    if label == ABSTAIN:
-        return {**sample, "label": None, "confidence": confidence, "reason": str(answer.get("reason") or "abstained"),
-                "invalid": None}
-    if label is None:
-        return invalid("answer without a label")
-    if label not in label_set:
-        return invalid(f"label {str(label)[:60]!r} is not in the label set")
-    return {**sample, "label": label, "confidence": confidence, "reason": answer.get("reason"), "invalid": None}
-
-
-def aggregate(example_id: str, samples: list[dict], label_set: LabelSet) -> TeacherLabel:
-    """k samples -> one label: the majority (ties: label set order), the vote shares as probabilities
-    (self-consistency), and the mean stated confidence of the samples that voted for it."""
-    totals = {"input_tokens": sum(s["input_tokens"] for s in samples),
-              "output_tokens": sum(s["output_tokens"] for s in samples),
-              "cost_usd": sum(s["cost_usd"] for s in samples), "latency_ms": max(s["latency_ms"] for s in samples)}
-    raw = samples[0]["raw"] if len(samples) == 1 else json.dumps([json.loads(s["raw"]) for s in samples])
-    votes = [s["label"] for s in samples if s["label"] is not None]
-    if not votes:
-        first = samples[0]
-        reason = f"invalid: {first['invalid']}" if first["invalid"] else f"abstained: {first['reason']}"
-        return TeacherLabel(example_id, None, abstain_reason=reason, raw_response=raw, **totals)
-    probs = {name: votes.count(name) / len(votes) for name in label_set.names}
-    label = max(label_set.names, key=lambda name: (probs[name], -label_set.index(name)))
-    stated = [s["confidence"] for s in samples if s["label"] == label and s["confidence"] is not None]
-    return TeacherLabel(example_id, label, probs=probs, confidence=sum(stated) / len(stated) if stated else None,
-                        raw_response=raw, extra={"stated_confidence": stated, "votes": votes}, **totals)

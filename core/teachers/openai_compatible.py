@@ -27,15 +27,11 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
     def __init__(self, name: str, model: str, base_url: str, prices: tuple[float, float] | list[float] = (0.0, 0.0),
                  api_key_env: str = "OPENAI_API_KEY", cache: CallCache | None = None, **params):
         price_in, price_out = prices
+        self.key_env = api_key_env  # before the base class's outbound guard reads it
         super().__init__(name, model, prices=(price_in, price_out), base_url=base_url, cache=cache, **params)
-        self.api_key_env = api_key_env
-
-    def config(self) -> dict:
-        # on a local server the model name alone does not say which weights answered
-        return {**super().config(), "base_url": self.base_url}
 
     def _new_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "not-needed",
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.key_env) or "not-needed",
                                   max_retries=0, timeout=self.timeout)
 
     async def _send(self, request: dict):
@@ -65,6 +61,9 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
         if not isinstance(answer, dict):
             return {"answer": None, "invalid": f"not a JSON object: {content[:120]!r}"}
         return {"answer": answer, "invalid": None}
+
+    def _missing_fields(self, completion) -> str | None:
+        return None if isinstance(getattr(completion, "choices", None), list) else "choices"
 
     def _usage(self, completion) -> tuple[int, int]:
         usage = completion.usage  # some local servers leave it out

@@ -6,10 +6,15 @@ dashboard, though, is a web page: whoever can reach it could set `base_url` to t
 the operator's key, or name any environment variable in `api_key_env` and receive its value as a bearer
 token. So a config started from the dashboard may set `base_url` or `api_key_env` only for a host the operator
 listed in PSEUDOLENS_ALLOWED_HOSTS (comma-separated host names). localhost and 127.0.0.1 are not allowed
-unless listed too: what listens there is unknown (another user's process on a shared machine, a tunnel)."""
+unless listed too: what listens there is unknown (another user's process on a shared machine, a tunnel).
+
+One guard covers every path from the dashboard to an LLM (a run's teachers, a taxonomy proposal, an LLM judge,
+anything later): the dashboard marks each script run with `from_dashboard()`, and every chat-model teacher calls
+`guard(...)` when it is built and again when it opens its client, so no page has to remember to check."""
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import urlparse
@@ -21,6 +26,17 @@ ALLOWED_HOSTS_ENV = "PSEUDOLENS_ALLOWED_HOSTS"
 PROVIDERS = {"claude": ("https://api.anthropic.com", "ANTHROPIC_API_KEY"),
              "openai_compatible": ("https://api.openai.com/v1", "OPENAI_API_KEY")}
 OUTBOUND_PARAMS = ("base_url", "api_key_env")
+# set in the dashboard's script thread; asyncio tasks and asyncio.to_thread inherit it, the CLI never sets it
+_FROM_DASHBOARD: ContextVar[bool] = ContextVar("pseudolens_from_dashboard", default=False)
+
+
+def from_dashboard() -> None:
+    """Marks the rest of this thread's work (the dashboard's current script run) as chosen on a web page."""
+    _FROM_DASHBOARD.set(True)
+
+
+def in_dashboard() -> bool:
+    return _FROM_DASHBOARD.get()
 
 
 @dataclass(frozen=True)
@@ -61,19 +77,37 @@ def allowed_hosts() -> set[str]:
     return {h.strip().lower() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip()}
 
 
+def _refuse(target: Destination, chosen: str) -> None:
+    """The one rule: a destination the page chose (`chosen` names the parameter) must be on an allowed host."""
+    allowed = allowed_hosts()
+    if target.host not in allowed:
+        raise ConfigError(
+            f"teacher {target.teacher!r}: {chosen} would send a key to {target.host or target.url!r}, "
+            f"which the operator has not allowed; the dashboard accepts {' or '.join(OUTBOUND_PARAMS)} only for "
+            f"hosts listed in {ALLOWED_HOSTS_ENV} (now: {', '.join(sorted(allowed)) or 'none'}), "
+            "or run this config with `python -m core run`")
+
+
 def check_dashboard_destinations(specs: Iterable) -> None:
     """Raises ConfigError when a config from the dashboard sets an outbound destination (`base_url`,
-    `api_key_env`) for a host the operator has not allowed."""
-    allowed = allowed_hosts()
+    `api_key_env`) for a host the operator has not allowed; the Runs page asks before it starts anything."""
     for spec in specs:
         target = destination(spec)
         chosen = [p for p in OUTBOUND_PARAMS if p in spec.params]
-        if target is not None and chosen and target.host not in allowed:
-            raise ConfigError(
-                f"teacher {spec.name!r}: params.{chosen[0]} would send a key to {target.host or target.url!r}, "
-                f"which the operator has not allowed; the dashboard accepts {' or '.join(OUTBOUND_PARAMS)} only for "
-                f"hosts listed in {ALLOWED_HOSTS_ENV} (now: {', '.join(sorted(allowed)) or 'none'}), "
-                "or run this config with `python -m core run`")
+        if target is not None and chosen:
+            _refuse(target, f"params.{chosen[0]}")
+
+
+def guard(teacher: str, kind: str, base_url: str | None, key_env: str) -> None:
+    """Called by every chat-model teacher when it is built and when it opens its client: in the dashboard, a
+    base_url or key variable other than the provider's default must point at an allowed host. Outside the
+    dashboard (the command line, where the user chose both) it does nothing."""
+    if not in_dashboard():
+        return
+    default_url, default_env = PROVIDERS[kind]
+    chosen = "base_url" if base_url else "api_key_env" if key_env != default_env else None
+    if chosen is not None:
+        _refuse(Destination(teacher, kind, base_url or default_url, key_env), chosen)
 
 
 def foreign_key_warnings(specs: Iterable) -> list[str]:
