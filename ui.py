@@ -93,6 +93,23 @@ def cached_runs(db_version: float) -> pd.DataFrame:
 
 RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
 
+# pages/<file>.py -> its title in the sidebar, in the sidebar's order; the file name is the page's address
+PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices": "Slice error maps",
+         "disagreements": "Disagreement map", "spot_check": "Spot-check queue", "budget": "Budget curves",
+         "taxonomy": "Label set", "runs": "Runs"}
+
+
+def page(name: str) -> None:
+    """What every page draws first: its browser tab title, and the sidebar all pages share: the eight pages by
+    title, then the run picker and the metric. Streamlit runs a page's file directly (pages/ is its own
+    multipage layout), so each page calls this, and a deep link, a reload or a new tab gets the same sidebar."""
+    st.set_page_config(page_title=f"{PAGES[name]} · pseudolens", layout="wide")
+    export_api_keys()
+    with st.sidebar:
+        for file, title in PAGES.items():
+            st.page_link(f"pages/{file}.py", label=title)
+    sidebar_controls()
+
 
 @st.fragment(run_every=5)
 def background_steps() -> None:
@@ -116,9 +133,10 @@ def background_steps() -> None:
 
 
 def sidebar_controls() -> None:
-    """The run picker and the metric, drawn by the entry file on every page. They are keyed widgets: a keyed
-    widget keeps its value from run to run, where one placed by `index=` loses every second change, and being
-    drawn on every page they survive page changes. Without a database or a finished run nothing is drawn (the
+    """The run picker and the metric, drawn on every page. They are keyed widgets: a keyed widget keeps its value
+    from run to run, where one placed by `index=` loses every second change. Each page draws its own copy, which
+    Streamlit forgets when the page changes, so both values are written back to session state before they are
+    drawn: the next page's copy starts from them. Without a database or a finished run nothing is drawn (the
     Runs page is where one is made)."""
     if not db_path().exists():
         return
@@ -135,6 +153,7 @@ def sidebar_controls() -> None:
     st.session_state[RUN_KEY] = wanted if wanted in ids else ids[0]
     labels = {r.run_id: f"{r.name} · {r.dataset} · {r.run_id}" for r in runs.itertuples()}
     st.sidebar.selectbox("Run", ids, key=RUN_KEY, format_func=labels.get)
+    st.session_state[METRIC_KEY] = metric()
     st.sidebar.radio("Metric", list(METRIC_NAMES), key=METRIC_KEY, format_func=METRIC_NAMES.get,
                      help="for the Overview, the learning curves and the report")
     with st.sidebar:

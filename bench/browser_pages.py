@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, running_app, settle  # noqa: E402
+from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, nav_link, running_app, settle  # noqa: E402
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
 # and no spinner or skeleton left (the Overview, the default page, may keep the bare address)
@@ -48,7 +48,7 @@ NEXT_DRAWN = """before => {
 def time_verdicts(page, count: int) -> list[float]:
     """Seconds from pressing T on the spot-check queue to the next example drawn, `count` times."""
     before = page.evaluate(HEADING)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=PAGES["spot_check"], exact=True).click()
+    nav_link(page, PAGES["spot_check"]).click()
     page.wait_for_function(DRAWN, arg=["spot_check", before], polling=50, timeout=120000)
     page.get_by_label("Reviewer").fill("bench")
     page.get_by_label("Reviewer").press("Tab")
@@ -87,7 +87,7 @@ def main() -> int:
                 # from a page whose heading differs, so "drawn" cannot be the page we came from
                 before = page.evaluate(HEADING)
                 started = time.perf_counter()
-                page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+                nav_link(page, title).click()
                 page.wait_for_function(DRAWN, arg=[name, before], polling=50, timeout=120000)
                 seconds[name].append(round(time.perf_counter() - started, 3))
         verdicts = time_verdicts(page, args.verdicts)

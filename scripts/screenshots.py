@@ -81,6 +81,32 @@ def settle(page, timeout: float = 120000) -> None:
     page.wait_for_timeout(300)  # plotly draws its charts after the script has finished
 
 
+# every distinct list of links the sidebar shows while a page lives (Streamlit's own page list included), so a
+# test can say that no other entry showed at any moment, not only once the page has settled
+WATCH_SIDEBAR = """(() => {
+    window.sidebarLinksSeen = [];
+    const look = () => {
+        const links = [...document.querySelectorAll('[data-testid=stSidebar] a, [data-testid=stSidebarNav] a')]
+            .map(a => a.innerText.trim());
+        const seen = JSON.stringify(links);
+        if (links.length && !window.sidebarLinksSeen.includes(seen)) window.sidebarLinksSeen.push(seen);
+    };
+    new MutationObserver(look).observe(document, {childList: true, subtree: true, characterData: true});
+})()"""
+
+
+def sidebar_links_seen(page) -> list[list[str]]:
+    """The lists of sidebar links seen since the page was loaded (`WATCH_SIDEBAR` must be an init script)."""
+    import json
+
+    return [json.loads(seen) for seen in page.evaluate("window.sidebarLinksSeen")]
+
+
+def nav_link(page, title: str):
+    """The sidebar's link to the page titled `title` (drawn by `ui.page` on every page)."""
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True)
+
+
 def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
     """Visits each page through the sidebar as a person would (so the session, and the run picked in it, carry
     over), waits for it to draw, saves `<page>.png` (what a 1440x900 window shows); returns the exception texts
@@ -91,7 +117,7 @@ def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
         settle(page)
     problems: dict[str, list[str]] = {}
     for name, title in pages.items():
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        nav_link(page, title).click()
         settle(page)
         problems[name] = [e.inner_text() for e in page.query_selector_all("[data-testid='stException']")]
         page.screenshot(path=str(out / f"{name}.png"))

@@ -63,7 +63,7 @@ def app(dashboard_db, monkeypatch, tmp_path):
 
     def open_page(page):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-        at.switch_page(f"views/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     open_page.db = copy
@@ -91,7 +91,7 @@ def test_the_metric_and_the_run_are_kept_across_pages(app, dashboard_db):
     second = next(r for r in Store(dashboard_db[0], read_only=True).runs()["run_id"] if r.startswith("dash-second"))
     at.session_state["run"] = second  # AppTest cannot pick a formatted option; the browser test clicks it
     at.run()
-    at.switch_page("views/learning_curves.py").run()
+    at.switch_page("pages/learning_curves.py").run()
     assert at.sidebar.radio(key="metric").value == "macro_f1"
     assert at.session_state["run"].startswith("dash-second")
     assert set(at.dataframe[0].value["metric"]) == {"macro_f1"}
@@ -280,19 +280,42 @@ def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES as LINKS, VIEWPORT, running_app, settle, shoot
+    from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES as LINKS, VIEWPORT, WATCH_SIDEBAR, running_app, settle,
+                             shoot, sidebar_links_seen)
 
     db = tmp_path / "browser.duckdb"
     shutil.copy(dashboard_db[0], db)
     out = ROOT / "tests" / "artifacts" / "screenshots"
+    titles = list(LINKS.values())
     with running_app(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.add_init_script(WATCH_SIDEBAR)
+        page = context.new_page()
+
+        def lands_on(path: str, heading: str, tab=None) -> None:
+            """The page at `path` is drawn with the sidebar's eight entries (never any other, at any moment since
+            it was loaded) and the run and metric pickers."""
+            tab = tab or page
+            settle(tab)
+            assert tab.url == f"{url}/{path}" and tab.locator("h1").first.inner_text() == heading
+            seen = sidebar_links_seen(tab)  # drawn one by one, in order, and nothing else
+            assert seen[-1] == titles and all(links == titles[:len(links)] for links in seen), seen
+            sidebar = tab.get_by_test_id("stSidebar")
+            assert sidebar.get_by_role("combobox", name="Run").input_value().startswith("dash")  # the run picker
+            assert sidebar.get_by_test_id("stRadio").get_by_text("accuracy", exact=True).count() == 1
+            assert tab.get_by_text("No finished run").count() == 0
 
         page.goto(f"{url}/slices")  # the first request this server gets
-        settle(page)
-        assert page.locator("h1").first.inner_text() == "Slice error maps"
-        assert page.get_by_test_id("stSidebarNav").get_by_text("Spot-check queue").count() == 1
+        lands_on("slices", "Slice error maps")
+        page.reload()
+        lands_on("slices", "Slice error maps")
+        other_tab = context.new_page()
+        other_tab.goto(f"{url}/spot_check")
+        lands_on("spot_check", "Spot-check queue", other_tab)
+        other_tab.close()
+        page.goto(url)  # the bare address is the Overview
+        lands_on("overview", "Does training on teacher labels hurt the student?")
 
         def pick_run(name: str) -> None:
             page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()

@@ -12,6 +12,7 @@ from core.review.queue import queue_strategies, spot_check_queue
 from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES
 from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
+ui.page("spot_check")
 st.title("Spot-check queue")
 run = ui.pick_run()
 dataset = ui.dataset(run["dataset_id"])

@@ -7,6 +7,7 @@ from core.datasets.reading import read_texts
 from core.errors import DataError, PseudolensError
 from core.taxonomy.propose import edited, propose, save_taxonomy
 
+ui.page("taxonomy")
 st.title("Label set (taxonomy)")
 st.caption("For texts without a label set: propose one, edit the names and descriptions, then import the texts with "
            "it on the **Runs** page. With an LLM this follows TnT-LLM (summaries, proposals over minibatches, a "

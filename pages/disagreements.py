@@ -7,6 +7,7 @@ from core.report.words import chart_text
 from core.review.disagreements import PATTERNS, cluster_summary
 from core.review.map import map_points
 
+ui.page("disagreements")
 st.title("Disagreement map")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])

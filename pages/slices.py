@@ -8,6 +8,7 @@ from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts
 from core.report.words import structure_words, visible_slices
 
+ui.page("slices")
 st.title("Slice error maps")
 run = ui.pick_run()
 

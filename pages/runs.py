@@ -10,6 +10,7 @@ from core.errors import ConfigError, DataError, PseudolensError
 from core.evaluation.config import parse_config
 from core.teachers.outbound import check_dashboard_destinations
 
+ui.page("runs")
 st.title("Runs")
 path = ui.db_path()
 

@@ -8,6 +8,7 @@ from core.report import charts, tables
 from core.review.budget import checks_sentence, with_check_intervals
 from core.review.strategies import STRATEGIES
 
+ui.page("budget")
 st.title("What a human check buys")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])

@@ -3,6 +3,7 @@ import streamlit as st
 import ui
 from core.report import charts
 
+ui.page("learning_curves")
 st.title("Learning curves")
 run = ui.pick_run()
 metric = ui.metric()

@@ -5,6 +5,7 @@ import ui
 from core.report import charts, tables
 from core.report.words import gap_tone
 
+ui.page("overview")
 st.title("Does training on teacher labels hurt the student?")
 run = ui.pick_run()
 metric = ui.metric()
