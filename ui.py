@@ -171,6 +171,12 @@ def pick_run() -> dict:
     return _run(run_id, version_key())
 
 
+def chosen_run() -> dict | None:
+    """The run chosen in the sidebar, or None (no database or no finished run yet), for a page that works without."""
+    run_id = st.session_state.get(RUN_KEY)
+    return None if run_id is None else _run(run_id, version_key())
+
+
 @st.cache_data(show_spinner=False)
 def _run(run_id: str, db_version: float) -> dict:
     return reader().run(run_id)

@@ -6,7 +6,7 @@ import ui
 from core.evaluation.service import slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts
-from core.report.words import structure_words, visible_slices
+from core.report.words import LABEL_MODES, structure_words, visible_slices
 
 ui.page("slices")
 st.title("Slice error maps")
@@ -22,7 +22,8 @@ options = offered(run["dataset_id"], ui.version_key())
 left, middle, right = st.columns(3)
 teacher = ui.pick_teacher(run["run_id"], container=left)
 title = ui.run_teacher_titles(run["run_id"])[teacher]
-mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
+mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"],
+                        format_func=LABEL_MODES.get)
 titles = [o.title for o in options]
 depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect
 option = options[titles.index(right.selectbox("Slice by", titles, index=depth))]

@@ -149,9 +149,9 @@ def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     queue = at.dataframe[0].value
     first, second = queue["example_id"].iloc[:2]
     assert queue["rank"].tolist()[:3] == [1, 2, 3] and queue["reason"].str.len().min() > 0
-    assert at.selectbox(key=f"label-{first}").value == queue["teacher_label"].iloc[0]  # the teacher's label by default
+    assert at.button_group(key=f"label-{first}").value == queue["teacher_label"].iloc[0]  # the teacher's by default
     at.text_input(key="reviewer-box").input("Ada")
-    at.selectbox(key=f"label-{first}").set_value("billing")
+    at.button_group(key=f"label-{first}").set_value("billing")
     at.text_input(key=f"note-{first}").input("looks like billing to me")
     next(b for b in at.button if b.label == "Save this label").click().run()
     assert not at.exception
@@ -160,13 +160,28 @@ def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     assert verdicts[["example_id", "reviewer", "verdict", "label", "note"]].values.tolist() == [
         [first, "Ada", "label", "billing", "looks like billing to me"]]
     assert at.text_input(key="reviewer-box").value == "Ada"  # the name stays
-    assert f"label-{second}" in [s.key for s in at.selectbox]  # and the next example is up
+    assert at.query_params["reviewer"] == "Ada"  # and is in the address, for a reload
+    assert f"label-{second}" in [b.key for b in at.button_group]  # and the next example is up
     next(b for b in at.button if b.label == "Teacher is right").click().run()
     verdicts = Store(app.db, read_only=True).verdicts(store.datasets()["dataset_id"][0])
     assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher_label"].iloc[1]
     at.run()
     assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
     assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+
+
+def test_later_records_no_verdict_and_brings_the_example_back_after_the_others(app):
+    at = app("spot_check")
+    queue = at.dataframe[0].value["example_id"].tolist()
+    for _ in range(2):
+        next(b for b in at.button if b.label == "Later").click().run()
+    assert f"label-{queue[2]}" in [b.key for b in at.button_group]  # the two skipped wait at the end
+    assert any("comes back after the others" in c.value for c in at.caption)
+    store = Store(app.db, read_only=True)
+    assert store.verdicts(store.datasets()["dataset_id"][0]).empty
+    at.text_input(key="reviewer-box").input("Ada")
+    next(b for b in at.button if b.label == "Save this label").click().run()
+    assert f"label-{queue[3]}" in [b.key for b in at.button_group]
 
 
 def test_reviewers_who_disagree_are_shown_and_a_tie_is_decided_explicitly(app):
@@ -357,14 +372,31 @@ def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
 
         page.goto(f"{url}/spot_check")
         settle(page)
-        page.get_by_label("Reviewer").fill("Keyboard Kim")
-        page.get_by_label("Reviewer").press("Tab")
-        page.locator("h1").first.click()  # focus off the inputs, where letters are typed
-        page.keyboard.press("t")
-        settle(page)
         store = Store(db, read_only=True)
-        verdicts = store.verdicts(store.datasets()["dataset_id"][0])
-        assert verdicts["reviewer"].tolist() == ["Keyboard Kim"] and verdicts["verdict"].tolist() == ["label"]
+        dataset_id = store.datasets()["dataset_id"][0]
+
+        def verdicts():
+            return Store(db, read_only=True).verdicts(dataset_id)
+
+        def press(key: str) -> None:
+            page.keyboard.press(key)
+            settle(page)
+
+        reviewer = page.get_by_label("Reviewer")
+        reviewer.fill("Keyboard Kim")
+        reviewer.press("Enter")  # leaves the box: the next letter is a shortcut, not part of the name
+        press("t")
+        assert verdicts()[["reviewer", "verdict"]].values.tolist() == [["Keyboard Kim", "label"]]
+        assert reviewer.input_value() == "Keyboard Kim"
+        page.get_by_test_id("stButtonGroup").get_by_role("radio", name="billing", exact=True).click()  # the mouse
+        settle(page)
+        press("l")  # the label chosen with the mouse, saved from the keyboard
+        assert verdicts().sort_values("created_at")["label"].tolist()[-1] == "billing" and len(verdicts()) == 2
+        press("s")  # later: no verdict
+        assert len(verdicts()) == 2 and page.get_by_text("comes back after the others").count() == 1
+        page.reload()  # the name is in the address
+        settle(page)
+        assert "reviewer=Keyboard" in page.url and page.get_by_label("Reviewer").input_value() == "Keyboard Kim"
         browser.close()
 
 
