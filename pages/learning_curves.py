@@ -1,7 +1,7 @@
 import streamlit as st
 
 import ui
-from core.report import charts
+from core.report import charts, tables
 from core.report.words import LABEL_MODES
 
 ui.page("learning_curves")
@@ -35,5 +35,9 @@ st.caption("Bands: 95% CIs, a two-level bootstrap over seeds and test examples. 
            "the same test set (named in the legend).")
 
 table = curve[curve["trained_on"].isin(["gold", *chosen]) & curve["label_mode"].isin(["hard", *modes])]
-ui.show_table(table.assign(trained_on=table["trained_on"].map({**titles, "gold": "gold (human)"})),
-              f"{run['run_id']}-curve-{metric}")
+ui.show_table(table.assign(trained_on=table["trained_on"].map({**titles, "gold": "gold (human)"}),
+                           **{f"{ui.METRIC_NAMES[metric]} [95% CI]": tables.with_interval(
+                               table.assign(mean_lo=table["lo"], mean_hi=table["hi"]), "mean")}),
+              f"{run['run_id']}-curve-{metric}",
+              columns=["trained_on", "label_mode", "size", f"{ui.METRIC_NAMES[metric]} [95% CI]", "n_seeds", "n_train",
+                       "n_test", "n_unconverged"])

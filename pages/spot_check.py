@@ -186,7 +186,10 @@ review(queue, run["run_id"], teacher, title)
 with st.expander(f"The queue ({len(queue)} listed) and exports"):
     shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
                    "student_confidence", "cluster", "n_verdicts"]]
-    ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
+    ui.show_table(shown.round({"teacher_confidence": 2, "student_confidence": 2}),
+                  f"{run['run_id']}-{teacher}-queue-{strategy}",
+                  columns=["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
+                           "cluster", "n_verdicts"])
     # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
     left, config_col, middle, right = st.columns(4)
     # each file is built when its button is pressed, not on every rerun of the page

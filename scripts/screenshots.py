@@ -34,8 +34,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(db: Path, timeout: float = 60.0):
-    """`streamlit run app.py` on 127.0.0.1 against `db` (a fresh server each time); yields the base URL.
+def running_app(db: Path, timeout: float = 240.0):
+    """The dashboard as ./scripts/start serves it (scripts/serve.py: the pages' imports first, then `streamlit run
+    app.py`) on 127.0.0.1 against `db`, a fresh server each time; yields the base URL once its health check answers.
 
     The server's output goes to a file, not a pipe: nobody reads a pipe while the browser works, and once its
     64 KB buffer is full (warnings, a few dozen page runs in) the server blocks on its next write and stops
@@ -44,7 +45,7 @@ def running_app(db: Path, timeout: float = 60.0):
     env = {**os.environ, "PSEUDOLENS_DB": str(db)}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            [sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
 import html
+import json
 import os
 import re
 import shutil
@@ -79,7 +80,9 @@ def test_overview_opens_with_one_sentence_per_teacher_from_the_report(app, dashb
     assert expected and all(any(html.escape(s) in box for box in boxes) for s in said)
     assert {h["sentence"] for h in expected} <= {t.value for t in at.text}
     assert any("sim (SIMULATED)" in box for box in boxes) and any("zs (offline model, not an LLM)" in box for box in boxes)
-    assert any("largest training size" in chart.proto.spec for chart in at.get("plotly_chart"))  # the forest plot
+    # the forest plot (its title wrapped onto lines that fit a printed page)
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"].replace("<br>", " ") for chart in at.get("plotly_chart")]
+    assert any("largest training size" in title for title in titles), titles
     teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
     assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
@@ -94,7 +97,7 @@ def test_the_metric_and_the_run_are_kept_across_pages(app, dashboard_db):
     at.switch_page("pages/learning_curves.py").run()
     assert at.sidebar.radio(key="metric").value == "macro_f1"
     assert at.session_state["run"].startswith("dash-second")
-    assert set(at.dataframe[0].value["metric"]) == {"macro_f1"}
+    assert "macro-F1 [95% CI]" in at.dataframe[0].value.columns
 
 
 def test_learning_curve_table_holds_every_curve_point(app, dashboard_db):
@@ -109,12 +112,13 @@ def test_slice_table_counts_every_test_example_once(app, dashboard_db):
     at = app("slices")
     depth = next(i for i, o in enumerate(at.selectbox[2].options) if o.startswith("depth"))
     at.selectbox[2].select_index(depth).run()
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])  # a column per group
+    counts = table.loc["texts (n)"].astype(int)
     store = Store(dashboard_db[0], read_only=True)
     examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
-    assert table["n"].sum() == (examples["split"] == "test").sum()
-    assert list(table["bucket"]) == ["0", "1", "2", "3", "4"]
-    small = table[table["n"] < 30]
+    assert counts.sum() == (examples["split"] == "test").sum()
+    assert list(table.columns) == ["0", "1", "2", "3", "4"]
+    small = counts[counts < 30]
     heatmap_text = str(at.get("plotly_chart")[0].proto.spec)
     assert len(small) and "too few" in heatmap_text  # a bucket this small is marked, not coloured like the rest
 
@@ -123,11 +127,12 @@ def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard
     at = app("slices")
     options = at.selectbox[2].options
     at.selectbox[2].select_index(options.index("clause_depth (syntax)")).run()
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
     store = Store(dashboard_db[0], read_only=True)
     examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
-    assert table["n"].sum() == (examples["split"] == "test").sum()
-    assert set(table["bucket"]) <= {"0", "1", "2", "3+"} and "homogeneity_p" in table.columns
+    assert table.loc["texts (n)"].astype(int).sum() == (examples["split"] == "test").sum()
+    assert set(table.columns) <= {"0", "1", "2", "3+"} and "teacher error above the rest: p (Holm)" in table.index
+    assert not [m for m in table.index if "_" in m]  # words, not the library's column names
     assert any("chi-square p" in t.value for t in at.text)  # the statistics, folded under the plain sentence
     options = at.selectbox[2].options
     assert not any("alt_label" in o or "distractor_label" in o for o in options)  # the generator's answer key
@@ -140,16 +145,19 @@ def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashbo
     assert "lasso" in spec
     assert "&lt;script&gt;" in spec and "<script>alert" not in spec  # hover text is escaped
     clusters = at.dataframe[0].value
-    assert {"cluster", "n", "n_gold", "teacher error [95% CI]", "student error [95% CI]", "terms"} <= set(clusters.columns)
-    assert (clusters["n_gold"] <= clusters["n"]).all() and clusters["teacher error [95% CI]"].str.contains(r"\[").any()
+    over = "error on its human-labelled texts [95% CI]"
+    assert {"cluster", "texts", "with a human label", f"teacher {over}", f"student {over}", "terms"} <= set(clusters.columns)
+    assert (clusters["with a human label"] <= clusters["texts"]).all() and clusters[f"teacher {over}"].str.contains(r"\[").any()
+    legend = [t["name"] for t in json.loads(spec)["data"] if t.get("name")]
+    assert legend and all(re.search(r": [\d,]+ \(\d+%\)$", name) for name in legend)  # each group with its count and share
 
 
 def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     at = app("spot_check")
     queue = at.dataframe[0].value
-    first, second = queue["example_id"].iloc[:2]
+    first, second = queue["example"].iloc[:2]
     assert queue["rank"].tolist()[:3] == [1, 2, 3] and queue["reason"].str.len().min() > 0
-    assert at.button_group(key=f"label-{first}").value == queue["teacher_label"].iloc[0]  # the teacher's by default
+    assert at.button_group(key=f"label-{first}").value == queue["teacher's label"].iloc[0]  # the teacher's by default
     at.text_input(key="reviewer-box").input("Ada")
     at.button_group(key=f"label-{first}").set_value("billing")
     at.text_input(key=f"note-{first}").input("looks like billing to me")
@@ -164,15 +172,15 @@ def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     assert f"label-{second}" in [b.key for b in at.button_group]  # and the next example is up
     next(b for b in at.button if b.label == "Teacher is right").click().run()
     verdicts = Store(app.db, read_only=True).verdicts(store.datasets()["dataset_id"][0])
-    assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher_label"].iloc[1]
+    assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher's label"].iloc[1]
     at.run()
-    assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
-    assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+    assert first in at.dataframe[-1].value["example"].tolist()  # the verdicts table after rerun
+    assert first not in at.dataframe[0].value["example"].tolist()  # reviewed examples leave the queue
 
 
 def test_later_records_no_verdict_and_brings_the_example_back_after_the_others(app):
     at = app("spot_check")
-    queue = at.dataframe[0].value["example_id"].tolist()
+    queue = at.dataframe[0].value["example"].tolist()
     for _ in range(2):
         next(b for b in at.button if b.label == "Later").click().run()
     assert f"label-{queue[2]}" in [b.key for b in at.button_group]  # the two skipped wait at the end
