@@ -218,8 +218,8 @@ def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:
 
 
 def readable(fig: go.Figure) -> go.Figure:
-    """Chart text at 14 px or more (titles 18), for a projector: set on the figure itself, since Streamlit's chart
-    theme replaces the sizes a plotly template gives."""
+    """Chart text at 14 px or more (titles 18), for a projector; drawn with `theme=None`, since Streamlit's chart
+    theme would draw its own smaller sizes over them."""
     fig.update_layout(font_size=14, title_font_size=18, legend_font_size=14, hoverlabel_font_size=14)
     fig.update_xaxes(tickfont_size=14, title_font_size=14)
     fig.update_yaxes(tickfont_size=14, title_font_size=14)
@@ -229,7 +229,7 @@ def readable(fig: go.Figure) -> go.Figure:
 def show_figure(fig: go.Figure, name: str) -> None:
     """A chart, with PNG from the chart's camera button and a self-contained HTML download for slides: plotly
     is embedded in the file (about 4.6 MB), which opens offline; it is built only when the button is pressed."""
-    st.plotly_chart(readable(fig), width="stretch", config={**PLOT_CONFIG, "toImageButtonOptions": {
+    st.plotly_chart(readable(fig), width="stretch", theme=None, config={**PLOT_CONFIG, "toImageButtonOptions": {
         **PLOT_CONFIG["toImageButtonOptions"], "filename": name}})
     html_download(fig, name)
 

@@ -69,7 +69,7 @@ fig.update_layout(title=f"Where the teacher, the student and the human labels di
                   xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""))
 st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
            "another. Draw a lasso or box to list examples and send them to the spot-check queue.")
-event = st.plotly_chart(ui.readable(fig), width="stretch", on_select="rerun", selection_mode=("lasso", "box"),
+event = st.plotly_chart(ui.readable(fig), width="stretch", theme=None, on_select="rerun", selection_mode=("lasso", "box"),
                         config=ui.PLOT_CONFIG, key="map")
 ui.html_download(fig, f"{run['run_id']}-map")
 

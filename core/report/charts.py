@@ -25,10 +25,14 @@ pio.templates.default = "plotly+pseudolens"
 TITLE_WIDTH = 70  # characters per title line: a title wider than its chart (a printed page) is cut, not wrapped
 
 
+def _wrapped(text: str, width: int = TITLE_WIDTH) -> str:
+    """`text` escaped and wrapped onto lines that fit the narrowest chart (a PDF page)."""
+    return "<br>".join(chart_text(line) for line in textwrap.wrap(text, width)) or ""
+
+
 def _title(text: str) -> dict:
-    """A chart title, escaped, wrapped onto lines that fit the narrowest chart (a PDF page), pushing the plot down."""
-    lines = textwrap.wrap(text, TITLE_WIDTH) or [""]
-    return dict(text="<br>".join(chart_text(line) for line in lines), automargin=True)
+    """A chart title, wrapped, from the figure's top edge down, pushing the plot down as far as its lines need."""
+    return dict(text=_wrapped(text), automargin=True, yref="container", y=1, yanchor="top", pad=dict(t=12))
 
 
 def _band(fig: go.Figure, x, lo, hi, colour: str, opacity: float = 0.15) -> None:
@@ -106,7 +110,7 @@ def slice_heatmap(table: pd.DataFrame, teacher: str, slice_title: str, min_cell:
     heat = go.Figure(go.Heatmap(z=z, x=_buckets(table), y=[name for _, name in models], text=text,
                                 texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=top,
                                 colorbar=dict(title="error"), hoverongaps=False))
-    heat.update_layout(title=_title(title), xaxis_title=chart_text(slice_title), xaxis_type="category", height=360,
+    heat.update_layout(title=_title(title), xaxis_title=_wrapped(slice_title), xaxis_type="category", height=360,
                        plot_bgcolor="#eeeeee", yaxis=dict(automargin=True))  # row labels whole, however narrow
     return heat
 
@@ -116,7 +120,7 @@ def slice_bars(table: pd.DataFrame, teacher: str, slice_title: str, title: str) 
     for col, name in _slice_models(teacher):
         bars.add_trace(go.Bar(name=name, x=_buckets(table, with_n=True), y=table[col], error_y=_error(table, col),
                               marker_color=MODEL_COLOURS[col]))
-    bars.update_layout(title=_title(title), barmode="group", yaxis_title="error rate", xaxis_title=chart_text(slice_title),
+    bars.update_layout(title=_title(title), barmode="group", yaxis_title="error rate", xaxis_title=_wrapped(slice_title),
                        xaxis_type="category", height=400)
     return bars
 
@@ -130,7 +134,7 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Fi
         fig.add_trace(go.Bar(name=name, x=[f"{chart_text(b)}<br>n={w} wrong / {r} right" for b, w, r in
                                            zip(table["bucket"], table["n_teacher_wrong"], table["n_teacher_right"])],
                              y=table[col], error_y=_error(table, col), marker_color=colour))
-    fig.update_layout(title=_title(title), barmode="group", yaxis_title="probability", xaxis_title=chart_text(slice_title),
+    fig.update_layout(title=_title(title), barmode="group", yaxis_title="probability", xaxis_title=_wrapped(slice_title),
                       xaxis_type="category", height=420)
     return fig
 
