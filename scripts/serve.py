@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def page_imports() -> list[str]:
-    """The modules every page (and ui.py) imports at its top, in the order first seen (`from core.report import
+    """The modules every page and ui.py import at their top, in the order first seen (`from core.report import
     charts` names the module core.report.charts)."""
     names: dict[str, None] = {}
     for source in [ROOT / "ui.py", *sorted((ROOT / "pages").glob("*.py"))]:
@@ -35,7 +35,9 @@ def page_imports() -> list[str]:
                 names.update(dict.fromkeys(f"{node.module}.{alias.name}" for alias in node.names
                                            if importlib.util.find_spec(node.module) is not None
                                            and _is_module(f"{node.module}.{alias.name}")))
-    return list(dict.fromkeys([*names, "ui", *ALSO]))
+    # not ui itself: its cached functions belong to the server's runtime, which does not exist yet (ui is small; what
+    # it imports is in the list)
+    return [name for name in dict.fromkeys([*names, *ALSO]) if name != "ui"]
 
 
 def _is_module(name: str) -> bool:
