@@ -328,7 +328,8 @@ COLUMN_WORDS = {"run_id": "run", "bucket": "group", "example_id": "example", "n_
                 "checks_to_half_gap": "checks to close half the gap", "n_unconverged": "fits not converged",
                 "n_seeds": "seeds", "n_train": "training texts", "n_test": "test texts", "n_folds": "folds",
                 "trained_on": "trained on",
-                "difference (student minus human-label student)": "student minus human-label", "label_mode": "labels", "created_at": "started", "finished_at": "finished"}
+                "difference (student minus human-label student)": "student minus human-label",
+                "label_mode": "labels", "created_at": "started", "finished_at": "finished"}
 TABLE_WIDTH = 940  # pixels a table has at 1440x900 with the sidebar open
 CHAR_WIDTH, CELL_PADDING, NARROWEST_TEXT = 7.5, 24, 140
 
