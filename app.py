@@ -1,19 +1,11 @@
 """pseudolens dashboard: `streamlit run app.py` (database: $PSEUDOLENS_DB or data/pseudolens.duckdb).
 
-The views live in views/, a folder Streamlit does not discover by itself, so a deep link (/slices) is routed by
-the navigation below and lands on its page. The run picker and the metric are drawn here, in the entry file, on
-every page: their keyed widgets keep the user's choice when the page changes."""
+Streamlit's own multipage layout: every file in pages/ is a page at its own address (pages/slices.py is /slices),
+found by Streamlit itself, so a deep link, a reload or a new tab runs that page's file directly, on a fresh
+server as on a warm one. Each page starts with `ui.page(...)`, which draws the sidebar every page shares (the
+eight pages by their titles, the run picker and the metric, kept in session state across pages). Streamlit's
+automatic page list is turned off (`client.showSidebarNavigation = false`), since it would title the pages by
+their file names. This entry file is the bare address: it goes on to the Overview."""
 import streamlit as st
 
-import ui
-
-st.set_page_config(page_title="pseudolens", layout="wide")
-ui.export_api_keys()
-
-VIEWS = [("overview", "Overview"), ("learning_curves", "Learning curves"), ("slices", "Slice error maps"),
-         ("disagreements", "Disagreement map"), ("spot_check", "Spot-check queue"), ("budget", "Budget curves"),
-         ("taxonomy", "Label set"), ("runs", "Runs")]
-pages = [st.Page(f"views/{name}.py", title=title, url_path=name, default=name == "overview") for name, title in VIEWS]
-navigation = st.navigation(pages)
-ui.sidebar_controls()
-navigation.run()
+st.switch_page("pages/overview.py")

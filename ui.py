@@ -97,6 +97,23 @@ def cached_runs(db_version: float) -> pd.DataFrame:
 
 RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
 
+# pages/<file>.py -> its title in the sidebar, in the sidebar's order; the file name is the page's address
+PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices": "Slice error maps",
+         "disagreements": "Disagreement map", "spot_check": "Spot-check queue", "budget": "Budget curves",
+         "taxonomy": "Label set", "runs": "Runs"}
+
+
+def page(name: str) -> None:
+    """What every page draws first: its browser tab title, and the sidebar all pages share: the eight pages by
+    title, then the run picker and the metric. Streamlit runs a page's file directly (pages/ is its own
+    multipage layout), so each page calls this, and a deep link, a reload or a new tab gets the same sidebar."""
+    st.set_page_config(page_title=f"{PAGES[name]} · pseudolens", layout="wide")
+    export_api_keys()
+    with st.sidebar:
+        for file, title in PAGES.items():
+            st.page_link(f"pages/{file}.py", label=title)
+    sidebar_controls()
+
 
 @st.fragment(run_every=5)
 def background_steps() -> None:
@@ -120,9 +137,10 @@ def background_steps() -> None:
 
 
 def sidebar_controls() -> None:
-    """The run picker and the metric, drawn by the entry file on every page. They are keyed widgets: a keyed
-    widget keeps its value from run to run, where one placed by `index=` loses every second change, and being
-    drawn on every page they survive page changes. Without a database or a finished run nothing is drawn (the
+    """The run picker and the metric, drawn on every page. They are keyed widgets: a keyed widget keeps its value
+    from run to run, where one placed by `index=` loses every second change. Each page draws its own copy, which
+    Streamlit forgets when the page changes, so both values are written back to session state before they are
+    drawn: the next page's copy starts from them. Without a database or a finished run nothing is drawn (the
     Runs page is where one is made)."""
     if not db_path().exists():
         return
@@ -139,6 +157,7 @@ def sidebar_controls() -> None:
     st.session_state[RUN_KEY] = wanted if wanted in ids else ids[0]
     labels = {r.run_id: f"{r.name} · {r.dataset} · {r.run_id}" for r in runs.itertuples()}
     st.sidebar.selectbox("Run", ids, key=RUN_KEY, format_func=labels.get)
+    st.session_state[METRIC_KEY] = metric()
     st.sidebar.radio("Metric", list(METRIC_NAMES), key=METRIC_KEY, format_func=METRIC_NAMES.get,
                      help="for the Overview, the learning curves and the report")
     with st.sidebar:
@@ -154,6 +173,12 @@ def pick_run() -> dict:
                 "or run `python -m core demo`.")
         st.stop()
     return _run(run_id, version_key())
+
+
+def chosen_run() -> dict | None:
+    """The run chosen in the sidebar, or None (no database or no finished run yet), for a page that works without."""
+    run_id = st.session_state.get(RUN_KEY)
+    return None if run_id is None else _run(run_id, version_key())
 
 
 @st.cache_data(show_spinner=False)
@@ -196,10 +221,19 @@ def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:
     return container.selectbox(label, list(titles), format_func=titles.get, key=f"teacher-{run_id}")
 
 
+def readable(fig: go.Figure) -> go.Figure:
+    """Chart text at 14 px or more (titles 18), for a projector; drawn with `theme=None`, since Streamlit's chart
+    theme would draw its own smaller sizes over them."""
+    fig.update_layout(font_size=14, title_font_size=18, legend_font_size=14, hoverlabel_font_size=14)
+    fig.update_xaxes(tickfont_size=14, title_font_size=14)
+    fig.update_yaxes(tickfont_size=14, title_font_size=14)
+    return fig
+
+
 def show_figure(fig: go.Figure, name: str) -> None:
     """A chart, with PNG from the chart's camera button and a self-contained HTML download for slides: plotly
     is embedded in the file (about 4.6 MB), which opens offline; it is built only when the button is pressed."""
-    st.plotly_chart(fig, width="stretch", config={**PLOT_CONFIG, "toImageButtonOptions": {
+    st.plotly_chart(readable(fig), width="stretch", theme=None, config={**PLOT_CONFIG, "toImageButtonOptions": {
         **PLOT_CONFIG["toImageButtonOptions"], "filename": name}})
     html_download(fig, name)
 
@@ -291,9 +325,51 @@ def report_button(run_id: str, metric: str) -> None:
         help="The same report printed by a local headless Chromium (about 15 s; nothing is sent anywhere).")
 
 
-def show_table(frame: pd.DataFrame, name: str, **kwargs) -> None:
-    """A table (text shown as plain text, never as markup) with a CSV download."""
-    st.dataframe(frame, width="stretch", hide_index=True, **kwargs)
+# column names the library uses, in words; any other name loses its underscores
+COLUMN_WORDS = {"run_id": "run", "bucket": "group", "example_id": "example", "n_gold": "with a human label", "n_verdicts": "verdicts",
+                "teacher_label": "teacher's label", "student_label": "student's label",
+                "teacher_confidence": "teacher's confidence", "student_confidence": "student's confidence",
+                "checks_to_half_gap": "checks to close half the gap", "n_unconverged": "fits not converged",
+                "n_seeds": "seeds", "n_train": "training texts", "n_test": "test texts", "n_folds": "folds",
+                "trained_on": "trained on",
+                "difference (student minus human-label student)": "student minus human-label",
+                "label_mode": "labels", "created_at": "started", "finished_at": "finished"}
+TABLE_WIDTH = 940  # pixels a table has at 1440x900 with the sidebar open
+CHAR_WIDTH, CELL_PADDING, NARROWEST_TEXT = 7.5, 24, 140
+
+
+def column_words(name: str) -> str:
+    return COLUMN_WORDS.get(name, name.replace("_", " "))
+
+
+def _chars(values: pd.Series) -> int:
+    """How many characters most of a column's cells take (its 90th percentile; a missing cell counts as blank)."""
+    lengths = values.map(lambda v: 0 if v is None or v is pd.NA or v != v else len(str(v)))
+    return int(lengths.quantile(0.9)) if len(values) else 0
+
+
+def fitted_widths(frame: pd.DataFrame) -> dict:
+    """Column widths that fit the table in `TABLE_WIDTH`: short columns keep their width, long text (a text, a
+    reason, a description) shares the rest, cut with an ellipsis (the CSV download holds it whole). Empty when
+    the table fits as it is."""
+    natural = {column: CELL_PADDING + CHAR_WIDTH * max(len(str(column)), _chars(frame[column]))
+               for column in frame.columns}
+    if sum(natural.values()) <= TABLE_WIDTH:
+        return {}
+    short = {c: w for c, w in natural.items() if w <= 2 * NARROWEST_TEXT}  # sized by Streamlit, to their content
+    long = [c for c in natural if c not in short]
+    # Streamlit draws a short column somewhat wider than its characters: a margin, so the long ones leave room
+    share = max(NARROWEST_TEXT, (TABLE_WIDTH - 1.3 * sum(short.values())) / max(len(long), 1))
+    return {c: st.column_config.Column(width=int(share)) for c in long}
+
+
+def show_table(frame: pd.DataFrame, name: str, columns: list[str] | None = None, **kwargs) -> None:
+    """A table (text shown as plain text, never as markup) with human column names, fitted to the page's width
+    (`columns`: the ones shown; the CSV download has every column, as the library names them)."""
+    shown = (frame if columns is None else frame[columns]).rename(columns=column_words)
+    for column in shown.columns[shown.dtypes == object]:  # a missing text is blank, not "<NA>" or "None"
+        shown[column] = shown[column].where(shown[column].notna(), "")
+    st.dataframe(shown, width="stretch", hide_index=True, column_config=fitted_widths(shown), **kwargs)
     st.download_button("Download table (CSV)", frame.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
                        key=f"csv-{name}")
 

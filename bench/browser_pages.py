@@ -4,10 +4,13 @@ finished, no spinner or skeleton is left). Prints JSON.
 
     python bench/browser_pages.py [--db data/pseudolens.duckdb] [--rounds 2]
 
-The browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
+First, for /slices, /spot_check and the bare address, a fresh server (as ./scripts/start serves it) whose first
+request is that page: seconds from its health check answering to the page drawn
+(`fresh_server_first_request_seconds`). Then, on one more fresh server,
+the browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
 page's first visit on a fresh server (module imports and empty caches included; the Runs page's is its
 second), later rounds are visits again. Then, on the spot-check queue, `--verdicts` times pressing T ("the
-teacher is right") until the next example is drawn (target 0.5 s). The server runs on a copy of the database,
+teacher is right") and L after a label chosen with the mouse, until the next example is drawn (target 0.5 s). The server runs on a copy of the database,
 so the verdicts land there. Needs Debian's chromium and `playwright` (requirements-test.txt)."""
 import argparse
 import json
@@ -20,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, running_app, settle  # noqa: E402
+from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, nav_link, running_app, settle  # noqa: E402
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
 # and no spinner or skeleton left (the Overview, the default page, may keep the bare address)
@@ -45,22 +48,49 @@ NEXT_DRAWN = """before => {
 }"""
 
 
-def time_verdicts(page, count: int) -> list[float]:
-    """Seconds from pressing T on the spot-check queue to the next example drawn, `count` times."""
+def time_verdicts(page, count: int) -> dict[str, list[float]]:
+    """Seconds from a key pressed on the spot-check queue to the next example drawn, `count` times each: T (the
+    teacher is right) right after the reviewer's name was typed and Enter pressed in its box, and L after a label
+    was chosen with the mouse (the pointer's click is not timed; the key is)."""
     before = page.evaluate(HEADING)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=PAGES["spot_check"], exact=True).click()
+    nav_link(page, PAGES["spot_check"]).click()
     page.wait_for_function(DRAWN, arg=["spot_check", before], polling=50, timeout=120000)
     page.get_by_label("Reviewer").fill("bench")
-    page.get_by_label("Reviewer").press("Tab")
-    seconds = []
-    for _ in range(count):
-        page.locator("h1").first.click()  # focus off the inputs, where letters are typed
+    page.get_by_label("Reviewer").press("Enter")  # leaves the box, as a reviewer would
+
+    def timed(key: str) -> float:
         before = page.evaluate(SHOWN_EXAMPLE)
         started = time.perf_counter()
-        page.keyboard.press("t")
+        page.keyboard.press(key)
         page.wait_for_function(NEXT_DRAWN, arg=before, polling=20, timeout=60000)
-        seconds.append(round(time.perf_counter() - started, 3))
+        return round(time.perf_counter() - started, 3)
+
+    seconds: dict[str, list[float]] = {"T": [], "L after a label chosen with the mouse": []}
+    for _ in range(count):
+        seconds["T"].append(timed("t"))
+    for i in range(count):
+        labels = page.get_by_test_id("stButtonGroup").first.get_by_role("radio")
+        labels.nth(i % labels.count()).click()
+        settle(page)
+        seconds["L after a label chosen with the mouse"].append(timed("l"))
     return seconds
+
+
+def fresh_server_first_request(db: Path, path: str) -> float:
+    """Seconds from a fresh server's health check answering to the page at `path` drawn, that page being the
+    server's first request (as a deep link, a bookmark or a reload after a restart)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # ready before the server
+        page = browser.new_page(viewport=VIEWPORT)
+        with running_app(db) as url:
+            answered = time.perf_counter()
+            page.goto(f"{url}/{path}")
+            page.wait_for_function(DRAWN, arg=[path or "overview", ""], polling=50, timeout=120000)
+            seconds = time.perf_counter() - answered
+        browser.close()
+    return round(seconds, 3)
 
 
 def main() -> int:
@@ -75,6 +105,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp())
     db = scratch / args.db.name
     shutil.copy(args.db, db)
+    first_requests = {f"/{path}": fresh_server_first_request(db, path) for path in ("slices", "spot_check", "")}
     with running_app(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
@@ -87,18 +118,20 @@ def main() -> int:
                 # from a page whose heading differs, so "drawn" cannot be the page we came from
                 before = page.evaluate(HEADING)
                 started = time.perf_counter()
-                page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+                nav_link(page, title).click()
                 page.wait_for_function(DRAWN, arg=[name, before], polling=50, timeout=120000)
                 seconds[name].append(round(time.perf_counter() - started, 3))
         verdicts = time_verdicts(page, args.verdicts)
         browser.close()
     shutil.rmtree(scratch)
     print(json.dumps({"benchmark": "browser_pages", "db": str(args.db), "viewport": VIEWPORT,
+                      "fresh_server_first_request_seconds": first_requests,
                       "first_load_seconds": round(opened, 3),
                       "seconds": {name: {"first": s[0], "again_median": statistics.median(s[1:]) if len(s) > 1 else None}
                                   for name, s in seconds.items() if s},
-                      "verdict_to_next_example_seconds": {"each": verdicts, "median": statistics.median(verdicts),
-                                                          "target": 0.5}}, indent=2))
+                      "verdict_to_next_example_seconds": {
+                          key: {"each": each, "median": statistics.median(each), "target": 0.5}
+                          for key, each in verdicts.items()}}, indent=2))
     return 0
 
 

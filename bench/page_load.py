@@ -89,7 +89,7 @@ def visit(page: str) -> tuple[float, object]:
     _COMPONENTS[:1] = [at._bidi_component_manager]
     if page != "overview":
         t0 = time.perf_counter()
-        at.switch_page(f"views/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
     return time.perf_counter() - t0, at
 
 

@@ -34,8 +34,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(db: Path, timeout: float = 60.0):
-    """`streamlit run app.py` on 127.0.0.1 against `db` (a fresh server each time); yields the base URL.
+def running_app(db: Path, timeout: float = 240.0):
+    """The dashboard as ./scripts/start serves it (scripts/serve.py: the pages' imports first, then `streamlit run
+    app.py`) on 127.0.0.1 against `db`, a fresh server each time; yields the base URL once its health check answers.
 
     The server's output goes to a file, not a pipe: nobody reads a pipe while the browser works, and once its
     64 KB buffer is full (warnings, a few dozen page runs in) the server blocks on its next write and stops
@@ -44,7 +45,7 @@ def running_app(db: Path, timeout: float = 60.0):
     env = {**os.environ, "PSEUDOLENS_DB": str(db)}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            [sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
@@ -81,6 +82,32 @@ def settle(page, timeout: float = 120000) -> None:
     page.wait_for_timeout(300)  # plotly draws its charts after the script has finished
 
 
+# every distinct list of links the sidebar shows while a page lives (Streamlit's own page list included), so a
+# test can say that no other entry showed at any moment, not only once the page has settled
+WATCH_SIDEBAR = """(() => {
+    window.sidebarLinksSeen = [];
+    const look = () => {
+        const links = [...document.querySelectorAll('[data-testid=stSidebar] a, [data-testid=stSidebarNav] a')]
+            .map(a => a.innerText.trim());
+        const seen = JSON.stringify(links);
+        if (links.length && !window.sidebarLinksSeen.includes(seen)) window.sidebarLinksSeen.push(seen);
+    };
+    new MutationObserver(look).observe(document, {childList: true, subtree: true, characterData: true});
+})()"""
+
+
+def sidebar_links_seen(page) -> list[list[str]]:
+    """The lists of sidebar links seen since the page was loaded (`WATCH_SIDEBAR` must be an init script)."""
+    import json
+
+    return [json.loads(seen) for seen in page.evaluate("window.sidebarLinksSeen")]
+
+
+def nav_link(page, title: str):
+    """The sidebar's link to the page titled `title` (drawn by `ui.page` on every page)."""
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True)
+
+
 def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
     """Visits each page through the sidebar as a person would (so the session, and the run picked in it, carry
     over), waits for it to draw, saves `<page>.png` (what a 1440x900 window shows); returns the exception texts
@@ -91,7 +118,7 @@ def shoot(page, url: str, out: Path, pages=PAGES) -> dict[str, list[str]]:
         settle(page)
     problems: dict[str, list[str]] = {}
     for name, title in pages.items():
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        nav_link(page, title).click()
         settle(page)
         problems[name] = [e.inner_text() for e in page.query_selector_all("[data-testid='stException']")]
         page.screenshot(path=str(out / f"{name}.png"))

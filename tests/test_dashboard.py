@@ -1,5 +1,6 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
 import html
+import json
 import os
 import re
 import shutil
@@ -63,7 +64,7 @@ def app(dashboard_db, monkeypatch, tmp_path):
 
     def open_page(page):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-        at.switch_page(f"views/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     open_page.db = copy
@@ -79,7 +80,9 @@ def test_overview_opens_with_one_sentence_per_teacher_from_the_report(app, dashb
     assert expected and all(any(html.escape(s) in box for box in boxes) for s in said)
     assert {h["sentence"] for h in expected} <= {t.value for t in at.text}
     assert any("sim (SIMULATED)" in box for box in boxes) and any("zs (offline model, not an LLM)" in box for box in boxes)
-    assert any("largest training size" in chart.proto.spec for chart in at.get("plotly_chart"))  # the forest plot
+    # the forest plot (its title wrapped onto lines that fit a printed page)
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"].replace("<br>", " ") for chart in at.get("plotly_chart")]
+    assert any("largest training size" in title for title in titles), titles
     teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
     assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
@@ -91,10 +94,10 @@ def test_the_metric_and_the_run_are_kept_across_pages(app, dashboard_db):
     second = next(r for r in Store(dashboard_db[0], read_only=True).runs()["run_id"] if r.startswith("dash-second"))
     at.session_state["run"] = second  # AppTest cannot pick a formatted option; the browser test clicks it
     at.run()
-    at.switch_page("views/learning_curves.py").run()
+    at.switch_page("pages/learning_curves.py").run()
     assert at.sidebar.radio(key="metric").value == "macro_f1"
     assert at.session_state["run"].startswith("dash-second")
-    assert set(at.dataframe[0].value["metric"]) == {"macro_f1"}
+    assert "macro-F1 [95% CI]" in at.dataframe[0].value.columns
 
 
 def test_learning_curve_table_holds_every_curve_point(app, dashboard_db):
@@ -109,12 +112,13 @@ def test_slice_table_counts_every_test_example_once(app, dashboard_db):
     at = app("slices")
     depth = next(i for i, o in enumerate(at.selectbox[2].options) if o.startswith("depth"))
     at.selectbox[2].select_index(depth).run()
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])  # a column per group
+    counts = table.loc["texts (n)"].astype(int)
     store = Store(dashboard_db[0], read_only=True)
     examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
-    assert table["n"].sum() == (examples["split"] == "test").sum()
-    assert list(table["bucket"]) == ["0", "1", "2", "3", "4"]
-    small = table[table["n"] < 30]
+    assert counts.sum() == (examples["split"] == "test").sum()
+    assert list(table.columns) == ["0", "1", "2", "3", "4"]
+    small = counts[counts < 30]
     heatmap_text = str(at.get("plotly_chart")[0].proto.spec)
     assert len(small) and "too few" in heatmap_text  # a bucket this small is marked, not coloured like the rest
 
@@ -123,11 +127,12 @@ def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard
     at = app("slices")
     options = at.selectbox[2].options
     at.selectbox[2].select_index(options.index("clause_depth (syntax)")).run()
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
     store = Store(dashboard_db[0], read_only=True)
     examples = store.examples(store.run(dashboard_db[1])["dataset_id"])
-    assert table["n"].sum() == (examples["split"] == "test").sum()
-    assert set(table["bucket"]) <= {"0", "1", "2", "3+"} and "homogeneity_p" in table.columns
+    assert table.loc["texts (n)"].astype(int).sum() == (examples["split"] == "test").sum()
+    assert set(table.columns) <= {"0", "1", "2", "3+"} and "teacher error above the rest: p (Holm)" in table.index
+    assert not [m for m in table.index if "_" in m]  # words, not the library's column names
     assert any("chi-square p" in t.value for t in at.text)  # the statistics, folded under the plain sentence
     options = at.selectbox[2].options
     assert not any("alt_label" in o or "distractor_label" in o for o in options)  # the generator's answer key
@@ -140,18 +145,21 @@ def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashbo
     assert "lasso" in spec
     assert "&lt;script&gt;" in spec and "<script>alert" not in spec  # hover text is escaped
     clusters = at.dataframe[0].value
-    assert {"cluster", "n", "n_gold", "teacher error [95% CI]", "student error [95% CI]", "terms"} <= set(clusters.columns)
-    assert (clusters["n_gold"] <= clusters["n"]).all() and clusters["teacher error [95% CI]"].str.contains(r"\[").any()
+    over = "error on its human-labelled texts [95% CI]"
+    assert {"cluster", "texts", "with a human label", f"teacher {over}", f"student {over}", "terms"} <= set(clusters.columns)
+    assert (clusters["with a human label"] <= clusters["texts"]).all() and clusters[f"teacher {over}"].str.contains(r"\[").any()
+    legend = [t["name"] for t in json.loads(spec)["data"] if t.get("name")]
+    assert legend and all(re.search(r": [\d,]+ \(\d+%\)$", name) for name in legend)  # each group with its count and share
 
 
 def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     at = app("spot_check")
     queue = at.dataframe[0].value
-    first, second = queue["example_id"].iloc[:2]
+    first, second = queue["example"].iloc[:2]
     assert queue["rank"].tolist()[:3] == [1, 2, 3] and queue["reason"].str.len().min() > 0
-    assert at.selectbox(key=f"label-{first}").value == queue["teacher_label"].iloc[0]  # the teacher's label by default
+    assert at.button_group(key=f"label-{first}").value == queue["teacher's label"].iloc[0]  # the teacher's by default
     at.text_input(key="reviewer-box").input("Ada")
-    at.selectbox(key=f"label-{first}").set_value("billing")
+    at.button_group(key=f"label-{first}").set_value("billing")
     at.text_input(key=f"note-{first}").input("looks like billing to me")
     next(b for b in at.button if b.label == "Save this label").click().run()
     assert not at.exception
@@ -160,13 +168,28 @@ def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
     assert verdicts[["example_id", "reviewer", "verdict", "label", "note"]].values.tolist() == [
         [first, "Ada", "label", "billing", "looks like billing to me"]]
     assert at.text_input(key="reviewer-box").value == "Ada"  # the name stays
-    assert f"label-{second}" in [s.key for s in at.selectbox]  # and the next example is up
+    assert at.query_params["reviewer"] == "Ada"  # and is in the address, for a reload
+    assert f"label-{second}" in [b.key for b in at.button_group]  # and the next example is up
     next(b for b in at.button if b.label == "Teacher is right").click().run()
     verdicts = Store(app.db, read_only=True).verdicts(store.datasets()["dataset_id"][0])
-    assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher_label"].iloc[1]
+    assert verdicts.set_index("example_id").loc[second, "label"] == queue["teacher's label"].iloc[1]
     at.run()
-    assert first in at.dataframe[-1].value["example_id"].tolist()  # the verdicts table after rerun
-    assert first not in at.dataframe[0].value["example_id"].tolist()  # reviewed examples leave the queue
+    assert first in at.dataframe[-1].value["example"].tolist()  # the verdicts table after rerun
+    assert first not in at.dataframe[0].value["example"].tolist()  # reviewed examples leave the queue
+
+
+def test_later_records_no_verdict_and_brings_the_example_back_after_the_others(app):
+    at = app("spot_check")
+    queue = at.dataframe[0].value["example"].tolist()
+    for _ in range(2):
+        next(b for b in at.button if b.label == "Later").click().run()
+    assert f"label-{queue[2]}" in [b.key for b in at.button_group]  # the two skipped wait at the end
+    assert any("comes back after the others" in c.value for c in at.caption)
+    store = Store(app.db, read_only=True)
+    assert store.verdicts(store.datasets()["dataset_id"][0]).empty
+    at.text_input(key="reviewer-box").input("Ada")
+    next(b for b in at.button if b.label == "Save this label").click().run()
+    assert f"label-{queue[3]}" in [b.key for b in at.button_group]
 
 
 def test_reviewers_who_disagree_are_shown_and_a_tie_is_decided_explicitly(app):
@@ -280,19 +303,42 @@ def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES as LINKS, VIEWPORT, running_app, settle, shoot
+    from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES as LINKS, VIEWPORT, WATCH_SIDEBAR, running_app, settle,
+                             shoot, sidebar_links_seen)
 
     db = tmp_path / "browser.duckdb"
     shutil.copy(dashboard_db[0], db)
     out = ROOT / "tests" / "artifacts" / "screenshots"
+    titles = list(LINKS.values())
     with running_app(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.add_init_script(WATCH_SIDEBAR)
+        page = context.new_page()
+
+        def lands_on(path: str, heading: str, tab=None) -> None:
+            """The page at `path` is drawn with the sidebar's eight entries (never any other, at any moment since
+            it was loaded) and the run and metric pickers."""
+            tab = tab or page
+            settle(tab)
+            assert tab.url == f"{url}/{path}" and tab.locator("h1").first.inner_text() == heading
+            seen = sidebar_links_seen(tab)  # drawn one by one, in order, and nothing else
+            assert seen[-1] == titles and all(links == titles[:len(links)] for links in seen), seen
+            sidebar = tab.get_by_test_id("stSidebar")
+            assert sidebar.get_by_role("combobox", name="Run").input_value().startswith("dash")  # the run picker
+            assert sidebar.get_by_test_id("stRadio").get_by_text("accuracy", exact=True).count() == 1
+            assert tab.get_by_text("No finished run").count() == 0
 
         page.goto(f"{url}/slices")  # the first request this server gets
-        settle(page)
-        assert page.locator("h1").first.inner_text() == "Slice error maps"
-        assert page.get_by_test_id("stSidebarNav").get_by_text("Spot-check queue").count() == 1
+        lands_on("slices", "Slice error maps")
+        page.reload()
+        lands_on("slices", "Slice error maps")
+        other_tab = context.new_page()
+        other_tab.goto(f"{url}/spot_check")
+        lands_on("spot_check", "Spot-check queue", other_tab)
+        other_tab.close()
+        page.goto(url)  # the bare address is the Overview
+        lands_on("overview", "Does training on teacher labels hurt the student?")
 
         def pick_run(name: str) -> None:
             page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
@@ -334,14 +380,31 @@ def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
 
         page.goto(f"{url}/spot_check")
         settle(page)
-        page.get_by_label("Reviewer").fill("Keyboard Kim")
-        page.get_by_label("Reviewer").press("Tab")
-        page.locator("h1").first.click()  # focus off the inputs, where letters are typed
-        page.keyboard.press("t")
-        settle(page)
         store = Store(db, read_only=True)
-        verdicts = store.verdicts(store.datasets()["dataset_id"][0])
-        assert verdicts["reviewer"].tolist() == ["Keyboard Kim"] and verdicts["verdict"].tolist() == ["label"]
+        dataset_id = store.datasets()["dataset_id"][0]
+
+        def verdicts():
+            return Store(db, read_only=True).verdicts(dataset_id)
+
+        def press(key: str) -> None:
+            page.keyboard.press(key)
+            settle(page)
+
+        reviewer = page.get_by_label("Reviewer")
+        reviewer.fill("Keyboard Kim")
+        reviewer.press("Enter")  # leaves the box: the next letter is a shortcut, not part of the name
+        press("t")
+        assert verdicts()[["reviewer", "verdict"]].values.tolist() == [["Keyboard Kim", "label"]]
+        assert reviewer.input_value() == "Keyboard Kim"
+        page.get_by_test_id("stButtonGroup").get_by_role("radio", name="billing", exact=True).click()  # the mouse
+        settle(page)
+        press("l")  # the label chosen with the mouse, saved from the keyboard
+        assert verdicts().sort_values("created_at")["label"].tolist()[-1] == "billing" and len(verdicts()) == 2
+        press("s")  # later: no verdict
+        assert len(verdicts()) == 2 and page.get_by_text("comes back after the others").count() == 1
+        page.reload()  # the name is in the address
+        settle(page)
+        assert "reviewer=Keyboard" in page.url and page.get_by_label("Reviewer").input_value() == "Keyboard Kim"
         browser.close()
 
 

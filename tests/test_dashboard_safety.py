@@ -35,7 +35,7 @@ def runs_page(tmp_path, monkeypatch):
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("views/runs.py").run()
+    at.switch_page("pages/runs.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at, db
 

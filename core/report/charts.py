@@ -3,9 +3,12 @@ return. Every figure carries its title, so a downloaded chart says what it shows
 escaped (`chart_text`)."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from core.evaluation.metrics import METRIC_NAMES
 from core.report.words import chart_text
@@ -13,6 +16,23 @@ from core.report.words import chart_text
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 # the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
 MODEL_COLOURS = {"teacher_error": "#ff7f0e", "student_error": "#d62728", "gold_student_error": "#555555"}
+
+
+# read from the back of a room: no chart text under 14 px, titles larger; every figure (the report's too) uses it
+pio.templates["pseudolens"] = go.layout.Template(layout=dict(font=dict(size=14), title=dict(font=dict(size=18)),
+                                                             hoverlabel=dict(font=dict(size=14))))
+pio.templates.default = "plotly+pseudolens"
+TITLE_WIDTH = 70  # characters per title line: a title wider than its chart (a printed page) is cut, not wrapped
+
+
+def _wrapped(text: str, width: int = TITLE_WIDTH) -> str:
+    """`text` escaped and wrapped onto lines that fit the narrowest chart (a PDF page)."""
+    return "<br>".join(chart_text(line) for line in textwrap.wrap(text, width)) or ""
+
+
+def _title(text: str) -> dict:
+    """A chart title, wrapped, from the figure's top edge down, pushing the plot down as far as its lines need."""
+    return dict(text=_wrapped(text), automargin=True, yref="container", y=1, yanchor="top", pad=dict(t=12))
 
 
 def _band(fig: go.Figure, x, lo, hi, colour: str, opacity: float = 0.15) -> None:
@@ -26,7 +46,9 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
     `lo`, `hi`, `size`."""
     rows = rows.iloc[::-1]  # plotly draws the first category at the bottom; read top-down in the given order
     fig = go.Figure(go.Scatter(
-        x=rows["value"], y=[chart_text(w) for w in rows["who"]], mode="markers",
+        # names wrapped, so the plot keeps its width on a narrow (printed) page
+        x=rows["value"], y=["<br>".join(chart_text(part) for part in textwrap.wrap(w, 34)) for w in rows["who"]],
+        mode="markers",
         marker=dict(size=11, color=["#d62728" if h < 0 else "#1f77b4" if lo > 0 else "#555555"
                                     for lo, h in zip(rows["lo"], rows["hi"])]),
         error_x=dict(type="data", symmetric=False, array=rows["hi"] - rows["value"],
@@ -35,10 +57,10 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
         hovertemplate="%{y}<br>gap %{x:+.3f} (95% CI %{customdata[0]:+.3f} to %{customdata[1]:+.3f})"
                       "<br>N = %{customdata[2]}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line=dict(color="black", dash="dot"))
-    fig.update_layout(title=chart_text(title), height=120 + 48 * len(rows), margin=dict(r=30, t=60, b=50),
+    fig.update_layout(title=_title(title), height=140 + 64 * len(rows), margin=dict(r=30, t=60, b=80),
                       yaxis=dict(automargin=True),
-                      xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus student on human "
-                                       "labels (95% CI)", zeroline=False, tickformat="+.2f"))
+                      xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus<br>student on human "
+                                       "labels (95% CI)", zeroline=False, tickformat="+.2f", automargin=True))
     return fig
 
 
@@ -72,7 +94,7 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
             line=dict(color=PALETTE[i % len(PALETTE)], dash="dash", width=1),
             name=chart_text(f"teacher {title_} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]")))
     n_test = int(curve["n_test"].iloc[0]) if len(curve) else 0
-    fig.update_layout(title=chart_text(title), height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
+    fig.update_layout(title=_title(title), height=560, legend=dict(orientation="h", y=-0.22, yanchor="top"),
                       xaxis=dict(type="log", title="training examples (log scale)", tickvals=sizes,
                                  ticktext=[f"{s:,}" for s in sizes], minor=dict(showgrid=False)),
                       yaxis=dict(title=f"{METRIC_NAMES[metric]} on held-out gold rows (n={n_test})"))
@@ -88,8 +110,8 @@ def slice_heatmap(table: pd.DataFrame, teacher: str, slice_title: str, min_cell:
     heat = go.Figure(go.Heatmap(z=z, x=_buckets(table), y=[name for _, name in models], text=text,
                                 texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=top,
                                 colorbar=dict(title="error"), hoverongaps=False))
-    heat.update_layout(title=chart_text(title), xaxis_title=chart_text(slice_title), xaxis_type="category", height=340,
-                       plot_bgcolor="#eeeeee")
+    heat.update_layout(title=_title(title), xaxis_title=_wrapped(slice_title), xaxis_type="category", height=360,
+                       plot_bgcolor="#eeeeee", yaxis=dict(automargin=True))  # row labels whole, however narrow
     return heat
 
 
@@ -98,7 +120,7 @@ def slice_bars(table: pd.DataFrame, teacher: str, slice_title: str, title: str) 
     for col, name in _slice_models(teacher):
         bars.add_trace(go.Bar(name=name, x=_buckets(table, with_n=True), y=table[col], error_y=_error(table, col),
                               marker_color=MODEL_COLOURS[col]))
-    bars.update_layout(title=chart_text(title), barmode="group", yaxis_title="error rate", xaxis_title=chart_text(slice_title),
+    bars.update_layout(title=_title(title), barmode="group", yaxis_title="error rate", xaxis_title=_wrapped(slice_title),
                        xaxis_type="category", height=400)
     return bars
 
@@ -112,7 +134,7 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> go.Fi
         fig.add_trace(go.Bar(name=name, x=[f"{chart_text(b)}<br>n={w} wrong / {r} right" for b, w, r in
                                            zip(table["bucket"], table["n_teacher_wrong"], table["n_teacher_right"])],
                              y=table[col], error_y=_error(table, col), marker_color=colour))
-    fig.update_layout(title=chart_text(title), barmode="group", yaxis_title="probability", xaxis_title=chart_text(slice_title),
+    fig.update_layout(title=_title(title), barmode="group", yaxis_title="probability", xaxis_title=_wrapped(slice_title),
                       xaxis_type="category", height=420)
     return fig
 
@@ -123,7 +145,7 @@ def label_distribution(distribution: pd.DataFrame, gold: pd.DataFrame, titles: d
     sources.append(("gold (human)", gold))
     fig = go.Figure([go.Bar(name=chart_text(name), x=part["label"].map(chart_text), y=part["n"],
                             marker_color=PALETTE[i % len(PALETTE)]) for i, (name, part) in enumerate(sources)])
-    fig.update_layout(title=chart_text(title), barmode="group", height=420, yaxis_title="examples",
+    fig.update_layout(title=_title(title), barmode="group", height=420, yaxis_title="examples",
                       legend=dict(orientation="h", y=-0.2, yanchor="top"))
     return fig
 
@@ -138,7 +160,7 @@ def reliability(curve: pd.DataFrame, titles: dict[str, str], title: str) -> go.F
                                  line=dict(color=PALETTE[i % len(PALETTE)]), customdata=points["n"],
                                  hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n = %{customdata}"))
     fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(dash="dot", color="grey"))
-    fig.update_layout(title=chart_text(title), height=420, xaxis_title="confidence (bin mean)",
+    fig.update_layout(title=_title(title), height=420, xaxis_title="confidence (bin mean)",
                       yaxis_title="accuracy in the bin", legend=dict(orientation="h", y=-0.2, yanchor="top"))
     return fig
 
@@ -162,7 +184,7 @@ def budget_curves(curve: pd.DataFrame, title: str) -> go.Figure:
     gold = curve["gold_accuracy"].iloc[0]
     fig.add_hline(y=gold, line=dict(color="black", dash="dot"),
                   annotation_text=f"student on all human labels: {gold:.3f}", annotation_position="top left")
-    fig.update_layout(title=chart_text(title), xaxis_title="human checks (budget)", height=520,
+    fig.update_layout(title=_title(title), xaxis_title="human checks (budget)", height=520,
                       yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
                       legend=dict(orientation="h", y=-0.2, yanchor="top"))
     return fig
@@ -173,7 +195,7 @@ def budget_label_error(curve: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers",
                                 line=dict(color=colours[s], dash="dash" if s == "random" else "solid"))
                      for s, p in curve.groupby("strategy", sort=True)])
-    fig.update_layout(title=chart_text(title), xaxis_title="human checks (budget)", height=380,
+    fig.update_layout(title=_title(title), xaxis_title="human checks (budget)", height=380,
                       yaxis_title="teacher labels still wrong in the pool")
     return fig
 

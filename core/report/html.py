@@ -21,7 +21,7 @@ h1{font-size:1.8rem;margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}
 th{background:#f6f6f6} pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:.8rem}
 .chart{page-break-inside:avoid;margin:1rem 0}
-@media print{body{max-width:none;margin:0} h2{page-break-after:avoid} .modebar-container{display:none}}
+@media print{body{max-width:none;margin:0} table{width:100%;table-layout:fixed} td,th{overflow-wrap:anywhere} h2{page-break-after:avoid} .modebar-container{display:none}}
 """
 
 

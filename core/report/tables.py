@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.report.words import teacher_tags
+from core.report.words import LABEL_MODES, teacher_tags
 
 
 def headlines_for(report: dict, metric: str) -> list[dict]:
@@ -22,7 +22,8 @@ def say_aloud(sentence: str) -> tuple[str, str]:
 
 def who(headline: dict) -> str:
     """A headline's teacher with what it is, and the label mode it taught with."""
-    return f"{headline['teacher']} ({headline['teacher_tag']}) · {headline['label_mode']} labels"
+    mode = headline["label_mode"]
+    return f"{headline['teacher']} ({headline['teacher_tag']}) · {LABEL_MODES.get(mode, f'{mode} labels')}"
 
 
 def forest_rows(headlines: list[dict]) -> pd.DataFrame:

@@ -11,6 +11,10 @@ from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
 from core.evaluation.slice_errors import structure_findings
 from core.teachers.registry import teacher_tag
 
+# what a student learned from, said where a label mode is first shown (a headline, a picker)
+LABEL_MODES = {"hard": "hard labels (the teacher's one label per text)",
+               "soft": "soft labels (the teacher's probabilities over the labels)"}
+
 
 def teacher_tags(teachers: pd.DataFrame) -> dict[str, str]:
     """Name -> what the teacher is (`teacher_tag`), for a frame with `teacher_name`, `kind` and `simulated`."""

@@ -5,6 +5,7 @@ import ui
 from core.report import charts, tables
 from core.report.words import gap_tone
 
+ui.page("overview")
 st.title("Does training on teacher labels hurt the student?")
 run = ui.pick_run()
 metric = ui.metric()
@@ -65,11 +66,14 @@ with st.expander("Statistics behind the sentences"):
             + ". The gap is paired: both students are scored on the same rows.")
     for line in lines:
         st.text(line["sentence"])
-    ui.show_table(tables.statistics(lines), f"{run['run_id']}-headlines-{metric}")
+    ui.show_table(tables.statistics(lines), f"{run['run_id']}-headlines-{metric}",  # the rest: the sentences above
+                  columns=["teacher", "training size", "student on teacher labels", "student on human labels", "gap"])
     classes = tables.per_class(lines)
     if not classes.empty:
         st.subheader("Per class")
-        ui.show_table(classes, f"{run['run_id']}-per-class")
+        ui.show_table(classes, f"{run['run_id']}-per-class", columns=[  # the teacher's own recall: in the CSV
+            "teacher", "label", "n", "student recall", "human-label student recall",
+            "difference (student minus human-label student)", "differs beyond chance"])
 
 st.subheader("Teachers")
 ui.show_table(tables.teachers_at_a_glance(scores, costs, metric), f"{run['run_id']}-teachers")

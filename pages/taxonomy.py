@@ -7,10 +7,21 @@ from core.datasets.reading import read_texts
 from core.errors import DataError, PseudolensError
 from core.taxonomy.propose import edited, propose, save_taxonomy
 
+ui.page("taxonomy")
 st.title("Label set (taxonomy)")
 st.caption("For texts without a label set: propose one, edit the names and descriptions, then import the texts with "
            "it on the **Runs** page. With an LLM this follows TnT-LLM (summaries, proposals over minibatches, a "
            "critique and revision); offline, labels are embedding clusters named by their top terms.")
+
+run = ui.chosen_run()
+if run is not None:
+    st.header("The label set in use")
+    st.text(f"Data set {run['dataset']}, of the run chosen in the sidebar ({run['name']}): the labels its teachers "
+            "chose from and its human labels use.")
+    ui.show_table(pd.DataFrame([{"label": label.name, "description": label.description}
+                                for label in ui.dataset(run["dataset_id"]).label_set.labels]),
+                  f"{run['dataset']}-label-set")
+
 
 def show_stored(taxonomy_id: str, message: str) -> None:
     """Selects a just-stored taxonomy in the editor below and says so."""

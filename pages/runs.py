@@ -10,6 +10,7 @@ from core.errors import ConfigError, DataError, PseudolensError
 from core.evaluation.config import parse_config
 from core.teachers.outbound import check_dashboard_destinations
 
+ui.page("runs")
 st.title("Runs")
 path = ui.db_path()
 
@@ -24,7 +25,8 @@ if path.exists():
         # what each teacher is, so a SIMULATED run is never read as an LLM's
         table["teachers"] = [", ".join(ui.run_teacher_titles(run_id).values()) for run_id in runs["run_id"]]
         ui.show_table(table[["run_id", "name", "dataset", "teachers", "status", "created_at", "finished_at", "seconds",
-                             "code_version", "error"]], "runs")
+                             "code_version", "error"]], "runs",
+                      columns=["run_id", "name", "dataset", "teachers", "status", "finished_at", "seconds", "error"])
         with st.expander("Configs and timings"):
             for r in runs.itertuples():
                 st.text(r.run_id)

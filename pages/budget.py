@@ -10,6 +10,7 @@ from core.report.words import budget_scoring_words
 from core.review.budget import checks_sentence, with_check_intervals
 from core.review.strategies import STRATEGIES
 
+ui.page("budget")
 st.title("What a human check buys")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])
@@ -58,7 +59,12 @@ summary = summary.merge(precision.reset_index(), on="strategy")
 summary["what it ranks first"] = summary["strategy"].map(STRATEGIES.description)
 st.subheader("Checks needed, and how often a check finds a wrong teacher label")
 ui.show_table(summary, f"{run['run_id']}-{teacher}-budget-summary")
-st.caption("checks_to_half_gap: the smallest budget whose student closes half the gap between the teacher-trained "
+st.caption("Checks to close half the gap: the smallest budget whose student closes half the gap between the teacher-trained "
            "and the gold-trained student. precision@B: the share of the first B checks that found a wrong teacher "
            "label, with a 95% Wilson interval over those B checks.")
-ui.show_table(curve, f"{run['run_id']}-{teacher}-budget-curve")
+ui.show_table(curve.assign(**{"student accuracy [95% CI]": tables.with_interval(
+                                 curve.assign(accuracy_lo=curve["lo"], accuracy_hi=curve["hi"]), "accuracy"),
+                             "precision [95% CI]": tables.with_interval(curve, "precision", digits=2)}),
+              f"{run['run_id']}-{teacher}-budget-curve",
+              columns=["strategy", "budget", "student accuracy [95% CI]", "label_error", "precision [95% CI]", "n_seeds",
+                       "n_test"])

@@ -12,11 +12,25 @@ from core.review.queue import queue_filters, queue_strategies, spot_check_queue
 from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES
 from core.review.verdicts import record_verdict, reviewer_agreement, reviewer_disagreements
 
+ui.page("spot_check")
 st.title("Spot-check queue")
 run = ui.pick_run()
 dataset = ui.dataset(run["dataset_id"])
-REVIEWER = "reviewer"  # the name stays for the session, across examples and pages
-CHOSEN = "(the label chosen in the box)"
+REVIEWER = "reviewer"  # the name stays for the session, across examples and pages, and in the address (a reload)
+CHOSEN = "(the label chosen above)"
+# Streamlit sends a letter typed into a text box to the box, not to the buttons' shortcuts; Enter (or Esc) in the
+# reviewer's or the note's box leaves it, so the next T, L, A or S is a shortcut again. A static script of ours
+# (no user data in it), added once per page.
+LEAVE_BOX_ON_ENTER = """<script>
+if (!window.leaveBoxOnEnter) {
+  window.leaveBoxOnEnter = true;
+  window.parent.document.addEventListener('keydown', event => {
+    const box = event.target;
+    if ((event.key === 'Enter' || event.key === 'Escape') && box.tagName === 'INPUT'
+        && box.closest('[data-testid=stTextInput]')) box.blur();
+  }, true);
+}
+</script>"""
 
 
 @st.cache_data(show_spinner=False)
@@ -75,11 +89,12 @@ def review(queue, run_id: str, teacher: str, title: str) -> None:
     """One example at a time, text beside the teacher's label. Saving records the verdict and shows the next example
     without rerunning the page (the queue's table refreshes on the next page run)."""
     done = st.session_state.setdefault(f"reviewed-{run_id}-{teacher}", set())
+    later = st.session_state.setdefault(f"later-{run_id}-{teacher}", [])  # skipped: after the others, in that order
     remaining = queue[~queue["example_id"].isin(done)]
     if remaining.empty:
         st.info("Nothing left to review with these filters.")
         return
-    ids = list(remaining["example_id"])
+    ids = [i for i in remaining["example_id"] if i not in later] + [i for i in later if i in set(remaining["example_id"])]
     if st.session_state.get("review-current") not in ids:
         st.session_state["review-current"] = ids[0]
     row = remaining.set_index("example_id").loc[st.session_state["review-current"]]
@@ -93,19 +108,22 @@ def review(queue, run_id: str, teacher: str, title: str) -> None:
             st.text(row["text"])  # plain text: markup in a text is shown, not rendered
         st.text(f"Why it is here: {row['reason']}")
         # always drawn, so the fragment's elements keep their places and the browser updates them in place
-        st.caption(saved or "Keyboard: T the teacher is right, L save the chosen label, A ambiguous, S skip.")
+        st.caption(saved or "Keyboard: T the teacher is right, L save the chosen label, A ambiguous, S later. "
+                   "In a text box letters are typed into the box: Enter leaves it.")
     with decide:
         confidence = row["teacher_confidence"]
         ui.plain_box(f"Teacher's label: {row['teacher_label']}", "same", size="1.3rem",
                      over=title if pd.isna(confidence) else f"{title} · confidence {confidence:.2f}")
         st.text(f"Held-out student says: {row['student_label']}")
-        name = st.text_input("Reviewer", value=st.session_state.get(REVIEWER, ""), key="reviewer-box",
-                             placeholder="your name (kept for this session)")
-        st.session_state[REVIEWER] = name
+        name = st.text_input("Reviewer", value=st.session_state.get(REVIEWER) or st.query_params.get(REVIEWER, ""),
+                             key="reviewer-box", placeholder="your name (kept in this page's address)")
+        keep_reviewer(name)
         names = dataset.label_set.names
         teacher_label = row["teacher_label"] if row["teacher_label"] in names else None
-        st.selectbox("Correct label", names, index=names.index(teacher_label) if teacher_label else 0,
-                             key=f"label-{example_id}")
+        # buttons, not a drop-down: after a click the page keeps the keyboard, where a drop-down's search box would
+        # take the next letter
+        st.pills("Correct label", names, default=teacher_label, key=f"label-{example_id}", required=True,
+                 wrap=True)
         st.text_input("Note (optional)", key=f"note-{example_id}")
         right_col, label_col = st.columns(2)
         # the verdict is saved in the button's callback, before the fragment draws again, so the next draw is
@@ -117,18 +135,37 @@ def review(queue, run_id: str, teacher: str, title: str) -> None:
                          kwargs={**args, "verdict": "label", "label": CHOSEN})
         right_col.button("Ambiguous", shortcut="A", width="stretch", help="Keyboard: A", on_click=save,
                          kwargs={**args, "verdict": "ambiguous", "label": None})
-        label_col.button("Skip", shortcut="S", width="stretch", help="Keyboard: S", on_click=save,
-                         kwargs={**args, "verdict": "skip", "label": None})
+        label_col.button("Later", shortcut="S", width="stretch", on_click=skip,
+                         kwargs={"example_id": example_id, "ids": ids, "later": later},
+                         help="Keyboard: S. No verdict: the example comes back after the others.")
         if "review-error" in st.session_state:
             ui.error(st.session_state.pop("review-error"))
 
 
+def keep_reviewer(name: str) -> None:
+    st.session_state[REVIEWER] = name
+    if name:
+        st.query_params[REVIEWER] = name
+
+
+def skip(example_id: str, ids: list[str], later: list[str]) -> None:
+    if example_id in later:
+        later.remove(example_id)
+    later.append(example_id)
+    st.session_state["review-current"] = next((i for i in ids if i != example_id), example_id)
+    st.session_state["review-saved"] = ("No verdict: that example comes back after the others."
+                                        if len(ids) > 1 else "No verdict; it is the only example left.")
+
+
 def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> None:
     # the widgets' values as the user left them when pressing the button (the callback runs before the next draw)
-    name = st.session_state.get("reviewer-box", "")
-    st.session_state[REVIEWER] = name
+    keep_reviewer(st.session_state.get("reviewer-box", ""))
+    name = st.session_state[REVIEWER]
     if label is CHOSEN:
         label = st.session_state[f"label-{example_id}"]
+        if label is None:
+            st.session_state["review-error"] = "Choose the correct label first (the buttons under 'Correct label')."
+            return
     try:
         record_verdict(ui.writer(), dataset.dataset_id, example_id, name, verdict, label,
                        st.session_state.get(f"note-{example_id}", ""))
@@ -143,13 +180,17 @@ def save(example_id: str, ids: list[str], done: set, verdict: str, label) -> Non
 
 
 st.subheader("Review")
+st.html(LEAVE_BOX_ON_ENTER, unsafe_allow_javascript=True)
 title = ui.run_teacher_titles(run["run_id"])[teacher]  # read here: a fragment rerun reads nothing
 review(queue, run["run_id"], teacher, title)
 
 with st.expander(f"The queue ({len(queue)} listed) and exports"):
     shown = queue[["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
                    "student_confidence", "cluster", "n_verdicts"]]
-    ui.show_table(shown, f"{run['run_id']}-{teacher}-queue-{strategy}")
+    ui.show_table(shown.round({"teacher_confidence": 2, "student_confidence": 2}),
+                  f"{run['run_id']}-{teacher}-queue-{strategy}",
+                  columns=["rank", "example_id", "reason", "text", "teacher_label", "teacher_confidence", "student_label",
+                           "cluster", "n_verdicts"])
     # the suggestion's author says what the teacher is, so a reviewer in Label Studio or Argilla sees SIMULATED too
     left, config_col, middle, right = st.columns(4)
     # each file is built when its button is pressed, not on every rerun of the page

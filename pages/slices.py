@@ -1,13 +1,15 @@
 import shlex
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from core.evaluation.service import run_scheme_words, slice_options, slice_table
 from core.evaluation.slice_errors import MIN_CELL, structure_sentence
-from core.report import charts
-from core.report.words import structure_found, structure_words, visible_slices
+from core.report import charts, tables
+from core.report.words import LABEL_MODES, structure_found, structure_words, visible_slices
 
+ui.page("slices")
 st.title("Slice error maps")
 run = ui.pick_run()
 
@@ -21,7 +23,8 @@ options = offered(run["dataset_id"], ui.version_key())
 left, middle, right = st.columns(3)
 teacher = ui.pick_teacher(run["run_id"], container=left)
 title = ui.run_teacher_titles(run["run_id"])[teacher]
-mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"])
+mode = middle.selectbox("Student trained on the teacher's", run["config"]["student"]["label_modes"],
+                        format_func=LABEL_MODES.get)
 titles = [o.title for o in options]
 depth = next((i for i, o in enumerate(options) if o.column == "clause_depth"), 0)  # the research's first suspect
 option = options[titles.index(right.selectbox("Slice by", titles, index=depth))]
@@ -68,4 +71,15 @@ st.caption("If the student only learned the task, P(student wrong | teacher wron
            "P(student wrong | teacher right). A large gap means the teacher's errors were learned.")
 ui.show_figure(charts.inheritance_bars(table, option.title, "Does the student copy its teacher's mistakes? "
                                        f"By {option.title}"), f"{run['run_id']}-inheritance")
-ui.show_table(table, f"{run['run_id']}-{teacher}-slices")
+# one column per group, one row per measure: a slice has a handful of groups, so the table fits the page
+measures = {"texts (n)": table["n"].astype(str).tolist(), **{
+    name: tables.with_interval(table, column, digits=2) for column, name in [
+        ("teacher_error", "teacher error"), ("student_error", "student error, trained on teacher labels"),
+        ("gold_student_error", "student error, trained on human labels"),
+        ("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)"),
+        ("student_wrong_if_teacher_right", "P(student wrong | teacher right)")]},
+    "teacher error above the rest: p (Holm)": table["teacher_excess_p"].map("{:.2g}".format).tolist()}
+by_group = pd.DataFrame(measures, index=table["bucket"].astype(str)).T.rename_axis(option.title).reset_index()
+ui.show_table(by_group, f"{run['run_id']}-{teacher}-slices")
+st.caption("Error rates with 95% Wilson intervals, on the test examples of each group. The CSV holds the same "
+           "rows and measures.")

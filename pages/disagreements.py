@@ -1,4 +1,4 @@
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 import ui
@@ -7,10 +7,12 @@ from core.report.words import chart_text
 from core.review.disagreements import PATTERNS, cluster_summary
 from core.review.map import map_points
 
+ui.page("disagreements")
 st.title("Disagreement map")
 run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])
-PATTERN_COLOURS = ["#c7c7c7", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"]
+# "all right" in a mid grey as solid as the rest, so two thirds of the texts read as two thirds of the map
+PATTERN_COLOURS = ["#8c8c8c", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"]
 # clusters by size, largest first: strong colours for the big ones, far from the light grey of "no cluster"
 CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
                    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
@@ -45,31 +47,42 @@ view = view.dropna(subset=["x"]).assign(
 )
 by_size = [c for c in view["cluster_name"].value_counts().index if c != "no cluster"]
 cluster_colours = {c: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(by_size)}
-fig = px.scatter(view, x="x", y="y", color="pattern" if colour_by == "agreement pattern" else "cluster_name",
-                 category_orders={"pattern": list(PATTERNS), "cluster_name": [*by_size, "no cluster"]},
-                 custom_data=["example_id"],
-                 color_discrete_map={**dict(zip(PATTERNS, PATTERN_COLOURS)), **cluster_colours, "no cluster": NO_CLUSTER},
-                 hover_name="hover", hover_data={"x": False, "y": False, "teacher_says": True,
-                                                 "student_says": True, "role": True, "cluster_name": False},
-                 title=f"Where the teacher, the student and the human labels disagree ({len(view)} texts)",
-                 labels={"cluster_name": "cluster (largest first)"})
-fig.update_traces(marker=dict(size=5, opacity=0.75))
-fig.update_layout(height=620, dragmode="lasso", xaxis=dict(showticklabels=False, title=""),
-                  yaxis=dict(showticklabels=False, title=""))
-st.caption("Each point a text placed by its MiniLM embedding (UMAP). Draw a lasso or box to list examples and send "
-           "them to the spot-check queue.")
-event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode=("lasso", "box"),
+key, categories = (("pattern", list(PATTERNS)) if colour_by == "agreement pattern" else
+                   ("cluster_name", [*by_size, "no cluster"]))
+colours = {**dict(zip(PATTERNS, PATTERN_COLOURS)), **cluster_colours, "no cluster": NO_CLUSTER}
+counts = view[key].value_counts()
+# one trace in a shuffled order, every point equally opaque: no group is drawn wholly under another, so the
+# colours' shares on screen are their shares of the texts; the legend says each share in numbers
+shuffled = view.sample(frac=1, random_state=0)
+fig = go.Figure(go.Scattergl(
+    x=shuffled["x"], y=shuffled["y"], mode="markers", showlegend=False, hovertext=shuffled["hover"],
+    marker=dict(size=6, opacity=0.7, color=shuffled[key].map(colours)),
+    customdata=shuffled[["example_id", "teacher_says", "student_says", "role", key]].to_numpy(),
+    hovertemplate="%{hovertext}<br>teacher: %{customdata[1]} · student: %{customdata[2]}<br>"
+                  "%{customdata[3]} · %{customdata[4]}<extra></extra>"))
+for category in [c for c in categories if c in counts.index]:
+    fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", marker=dict(size=12, color=colours[category]),
+                               name=f"{category}: {counts[category]:,} ({counts[category] / len(view):.0%})"))
+fig.update_layout(title=f"Where the teacher, the student and the human labels disagree ({len(view):,} texts)",
+                  height=640, dragmode="lasso", legend=dict(title="cluster (largest first)" if key == "cluster_name"
+                                                            else "agreement pattern"),
+                  xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""))
+st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
+           "another. Draw a lasso or box to list examples and send them to the spot-check queue.")
+event = st.plotly_chart(ui.readable(fig), width="stretch", theme=None, on_select="rerun", selection_mode=("lasso", "box"),
                         config=ui.PLOT_CONFIG, key="map")
 ui.html_download(fig, f"{run['run_id']}-map")
 
 st.subheader("Clusters of disagreement")
 summary = cluster_summary(view).merge(terms, on="cluster", how="left")
-ui.show_table(summary.assign(**{f"{who} error [95% CI]": tables.with_interval(summary, f"{who}_error")
-                                for who in ("teacher", "student")})
-              .drop(columns=[f"{w}_error{e}" for w in ("teacher", "student") for e in ("", "_lo", "_hi")]),
-              f"{run['run_id']}-{teacher}-clusters")
-st.caption(f"n: the cluster's texts among the {len(view):,} drawn; n_gold: those with a human label. Error rates are "
-           "over n_gold only, with 95% Wilson intervals; a cluster without gold labels has none.")
+ERROR_OVER = "error on its human-labelled texts [95% CI]"
+ui.show_table(summary.assign(**{f"{who} {ERROR_OVER}": tables.with_interval(summary, f"{who}_error")
+                                for who in ("teacher", "student")}).rename(columns={"n": "texts"}),
+              f"{run['run_id']}-{teacher}-clusters",
+              columns=["cluster", "texts", "n_gold", f"teacher {ERROR_OVER}", f"student {ERROR_OVER}", "terms"])
+st.caption(f"Texts: the cluster's texts among the {len(view):,} drawn; with a human label: those whose error can be "
+           "counted. Both error rates are over those human-labelled texts only, with 95% Wilson intervals; a cluster "
+           "without human labels has none.")
 
 selected_ids = [p["customdata"][0] for p in (event.selection.points if event and event.selection else [])]
 if selected_ids:
