@@ -94,6 +94,7 @@ def test_the_command_line_starts_without_the_heavy_libraries():
 
 @pytest.mark.skipif(subprocess.run([sys.executable, "-m", "mypy", "--version"], capture_output=True).returncode != 0,
                     reason="mypy is not installed (it is in requirements-test.txt)")
+@pytest.mark.slow
 def test_the_library_type_checks():
     result = subprocess.run([sys.executable, "-m", "mypy", "core"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:]

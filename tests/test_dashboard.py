@@ -217,6 +217,7 @@ def test_the_html_report_is_self_contained_and_marks_simulated_teachers(dashboar
     assert page.count('class="chart"') >= 4 and "SIMULATED teachers in this run: sim" in page
 
 
+@pytest.mark.slow
 def test_the_report_prints_to_pdf_through_the_cli(dashboard_db, tmp_path, capsys):
     from core.cli import main
     from core.report.pdf import find_chromium, print_pdf
@@ -290,6 +291,7 @@ def test_runs_page_lists_runs_and_missing_database_gets_instructions(app, monkey
     assert not at.exception and "python -m core demo" in at.info[0].value
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
     """Chromium on a fresh server: a deep link lands on its page; every page draws both runs; five run switches in

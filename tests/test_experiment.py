@@ -84,6 +84,7 @@ def test_teacher_score_and_headline_come_from_the_labels(db, small_dataset):
     assert hard.gap.lo <= hard.gap.value <= hard.gap.hi
 
 
+@pytest.mark.slow
 def test_test_gold_labels_never_reach_training(db, small_corpus, tmp_path):
     """Scrambling the gold labels of the test split must not change a single prediction."""
     frame = pd.read_csv(small_corpus, dtype=str, keep_default_na=False)
@@ -100,6 +101,7 @@ def test_test_gold_labels_never_reach_training(db, small_corpus, tmp_path):
     pd.testing.assert_frame_equal(runs["small"], runs["scrambled"])
 
 
+@pytest.mark.slow
 def test_same_config_gives_identical_numbers_in_a_fresh_database(tmp_path, small_corpus):
     results = []
     for attempt in range(2):
@@ -115,6 +117,7 @@ def test_same_config_gives_identical_numbers_in_a_fresh_database(tmp_path, small
     assert run["code_version"] and {"fits", "summary", "total"} <= set(run["timings"])
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_to_the_same_numbers_without_duplicates(tmp_path, small_corpus, db, small_dataset):
     reference = Store(tmp_path / "reference.duckdb")
     import_dataset(reference, read_dataset(small_corpus, DEMO_MAPPING, demo_corpus.LABEL_SET), "small")

@@ -279,6 +279,7 @@ def counts(db: Store) -> dict:
                 "cached": con.execute("SELECT count(*) FROM llm_calls").fetchone()[0]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_path, small_dataset, db, provider):
     with FakeLLMAPI(latency=0.05) as server:
@@ -313,6 +314,7 @@ UNSAVED_AT_MOST = CONCURRENCY
 KILL_MOMENTS = ["early", "mid", "late", "retry wait", "training"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", KILL_MOMENTS)
 def test_sigkill_at_any_moment_asks_again_at_most_the_calls_in_flight(tmp_path, small_dataset, db, moment):
     """A run killed early, midway, late, while it waits out a retry-after, or while it trains, resumes asking the
@@ -383,6 +385,7 @@ def test_a_dry_run_of_a_batched_run_is_priced_at_the_batch_discount(server, db):
     assert batched["cost_usd"] == pytest.approx(direct["cost_usd"] / 2) and server.requests == []
 
 
+@pytest.mark.slow
 def test_a_pending_batch_survives_sigkill_and_is_collected_not_resubmitted(small_dataset, db):
     with FakeLLMAPI() as server:
         server.hold_batches = True

@@ -132,6 +132,7 @@ def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_on
     assert "No evidence that teacher error depends on clause depth" in structure_sentence(uniform, "clause depth")
 
 
+@pytest.mark.slow
 def test_a_run_stores_every_slice_table_and_recomputed_slices_store_them_again(structured_run, tmp_path):
     import shutil
 

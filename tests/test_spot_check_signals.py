@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.datasets import demo_corpus
 from core.datasets.demo_corpus import DEMO_MAPPING
@@ -121,6 +122,7 @@ def _import_with_columns(db, tmp_path, name, extra: int):
     return data, np.mean([e in wrong for e in data.ranked(DEFAULT_STRATEGY)["example_id"][:100]])
 
 
+@pytest.mark.slow
 def test_twenty_random_columns_do_not_move_the_default_ranking_beyond_noise(db, tmp_path):
     plain, before = _import_with_columns(db, tmp_path, "plain", 0)
     noisy, after = _import_with_columns(db, tmp_path, "noisy", 20)
@@ -144,6 +146,7 @@ def test_the_aggregate_recovers_known_teacher_accuracies():
     assert (consensus(votes, k, "dawid_skene")[0] == truth).mean() >= (consensus(votes, k, "majority")[0] == truth).mean()
 
 
+@pytest.mark.slow
 def test_an_aggregate_teacher_is_labeled_distilled_scored_and_marked(db, small_dataset):
     members = [{"name": f"sim{i}", "kind": "simulated", "params": {"mode": "uniform", "base_accuracy": a, "seed": i}}
                for i, a in enumerate((0.9, 0.8, 0.7))]

@@ -44,6 +44,7 @@ def test_every_strategy_ranks_each_pool_example_once_with_a_reason(db, run):
     assert STRATEGIES["cleanlab"](data, 0)["example_id"].equals(STRATEGIES["cleanlab"](data, 1)["example_id"])
 
 
+@pytest.mark.slow
 def test_rankings_never_read_the_gold_labels_they_rank(db, run):
     """Blank the pool's gold labels in the store: every non-random ranking stays the same."""
     before = {name: s(ranking_input(db, run, "sim"), 0)["example_id"].tolist() for name, s in STRATEGIES.items()}
@@ -180,6 +181,7 @@ def test_a_malformed_import_names_the_row_and_changes_nothing(db, run, small_dat
         exchange.import_verdicts(db, small_dataset.dataset_id, path, "label_studio")
 
 
+@pytest.mark.slow
 def test_applying_verdicts_trains_on_corrected_labels_and_shows_before_and_after(db, run, small_dataset):
     queue = spot_check_queue(db, run, "sim", "disagreement", limit=120)
     gold = db.examples(small_dataset.dataset_id).set_index("example_id")["gold"]

@@ -17,6 +17,7 @@ def corpus():
     return demo_corpus.generate(1200, seed=9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["tfidf_logreg", "embedding_logreg"])
 def test_students_learn_the_task_and_follow_sklearn_conventions(corpus, kind):
     train, test = corpus[:900], corpus[900:]

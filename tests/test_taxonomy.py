@@ -50,6 +50,7 @@ def test_refusals_everywhere_give_a_clear_error_not_an_empty_taxonomy(server, te
         propose_with_llm(teacher, texts, "route support messages", sample_size=20, minibatch_size=10)
 
 
+@pytest.mark.slow
 def test_offline_clusters_recover_the_demo_queues_as_named_labels(texts):
     taxonomy = propose_from_clusters(texts, n_labels=5, seed=0)
     names = taxonomy.labels.names

@@ -75,6 +75,7 @@ def test_simulated_labels_do_not_depend_on_batching_and_are_marked_simulated(cor
     assert teacher.simulated and label.raw_response.startswith("[simulated structured]")
 
 
+@pytest.mark.slow
 def test_zero_shot_embedding_teacher_is_a_real_model_with_real_blind_spots(corpus):
     sample = corpus.groupby("kind").head(120)
     teacher = EmbeddingTeacher()
