@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from core.datasets.labelset import LabelSet
+from core.datasets.pairs import name_value_pairs
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.errors import ConfigError, DataError, PseudolensError
 from core.evaluation.config import parse_config
@@ -66,12 +67,12 @@ if upload is not None:
         taxonomy_id = st.selectbox("Label set", [None, *taxonomies], format_func=lambda i: "from the labels in the data"
                                    if i is None else f"taxonomy {i} ({', '.join(r['name'] for r in taxonomies[i])})")
         if st.form_submit_button("Import"):
-            pairs = [p.split("=", 1) for p in llm.split(",") if "=" in p]
-            mapping = ColumnMapping(text=text, gold=gold or None, split=split or None,
-                                    slices=tuple(s.strip() for s in slices.split(",") if s.strip()),
-                                    llm_labels={k.strip(): v.strip() for k, v in pairs})
             try:
                 from core.datasets.importing import import_dataset
+
+                mapping = ColumnMapping(text=text, gold=gold or None, split=split or None,
+                                        slices=tuple(s.strip() for s in slices.split(",") if s.strip()),
+                                        llm_labels=name_value_pairs(llm))
 
                 label_set = None if taxonomy_id is None else LabelSet.from_records(taxonomies[taxonomy_id])
                 with ui.saved_upload(upload) as saved:

@@ -257,8 +257,8 @@ else:
 
 with st.expander("Import completed annotations"):
     fmt = st.selectbox("Format", ["label_studio", "argilla", "csv"])
-    upload = st.file_uploader("Label Studio export (JSON), Argilla records (JSON) or the review sheet (CSV)",
-                              type=["json", "csv"])
+    upload = ui.file_upload("Label Studio export or Argilla records (JSON), or the review sheet", ["json", "csv"],
+                            key="verdict-file")
     if upload is not None and st.button("Import verdicts"):
         try:
             with ui.saved_upload(upload) as saved:

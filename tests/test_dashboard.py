@@ -192,6 +192,18 @@ def test_later_records_no_verdict_and_brings_the_example_back_after_the_others(a
     assert f"label-{queue[3]}" in [b.key for b in at.button_group]
 
 
+def test_a_verdict_file_name_that_is_not_accepted_is_said_and_nothing_is_imported(app):
+    """The spot-check page's uploader reads names as the Runs page's does: a NUL byte or another type is one
+    sentence, not Streamlit's exception box, and no verdict lands."""
+    at = app("spot_check")
+    [upload] = [u for u in at.file_uploader if u.label.startswith("Label Studio export")]
+    upload.set_value(("x.json\0/../../y.json", b"[]", "application/json")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("not accepted" in box.proto.body for box in at.get("html"))
+    store = Store(app.db, read_only=True)
+    assert store.verdicts(store.datasets()["dataset_id"][0]).empty
+
+
 def test_reviewers_who_disagree_are_shown_and_a_tie_is_decided_explicitly(app):
     from core.review.verdicts import record_verdict
 

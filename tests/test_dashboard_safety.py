@@ -3,6 +3,7 @@ session's own folder and are removed after use, whatever their names; a config t
 the operator has not allowed is refused, and not one request reaches that host."""
 from __future__ import annotations
 
+import html
 import random
 import tempfile
 from pathlib import Path
@@ -64,6 +65,26 @@ def test_an_upload_lands_only_in_a_folder_of_its_own_and_nothing_is_left_behind(
     assert not (tmp_path / "abs").exists() and not (tmp_path / "x.csv").exists()
     assert list((tmp_path / "tmp").iterdir()) == []  # no folder left behind either
     assert "uploaded" in set(Store(db, read_only=True).datasets()["name"])
+
+
+@pytest.mark.parametrize("entries, said", [("gpt4=gpt_label, claude", "expected NAME=COLUMN"),
+                                            ("gpt=4=x", "cannot contain '='"),
+                                            ("gpt=a, gpt=b", "given twice")])
+def test_a_teacher_column_entry_that_cannot_be_read_is_said_and_nothing_is_imported(entries, said, runs_page):
+    """The Runs page's TEACHER=COLUMN box reads entries as `--llm-label` does: one it cannot read is named, never
+    dropped while the rest is imported."""
+    at, db = runs_page
+    at.file_uploader[0].set_value(("good.csv", GOOD_CSV.encode(), "text/csv")).run()
+    [name_field] = [t for t in at.text_input if t.label == "Name in the database"]
+    name_field.set_value("uploaded")
+    [llm] = [t for t in at.text_input if t.label.startswith("Existing LLM labels as TEACHER=COLUMN")]
+    llm.set_value(entries)
+    [submit] = [b for b in at.button if b.label == "Import"]
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = [box.proto.body for box in at.get("html") if ">Error<" in box.proto.body]
+    assert said in html.unescape(error)  # shown as text: quotes arrive escaped
+    assert "uploaded" not in set(Store(db, read_only=True).datasets()["name"])
 
 
 @pytest.mark.parametrize("hostile", ["x.csv\0/../../y.csv", "a.csv/..", "evil.exe"])

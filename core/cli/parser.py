@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.datasets.pairs import name_value_pair
+from core.errors import InputError
 from core.paths import DEFAULT_DB
 
 DESCRIPTION = """Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | report |
@@ -21,15 +23,10 @@ STRATEGY_NAMES = ("random", "low_confidence", "self_disagreement", "disagreement
 
 
 def _key_value(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected NAME=COLUMN, got {text!r}")
-    if text.count("=") > 1:
-        raise argparse.ArgumentTypeError(f"{text!r} has more than one '=': a teacher name cannot contain '=' "
-                                         "(nor a column named here); rename it")
-    name, column = (part.strip() for part in text.split("=", 1))
-    if not name or not column:
-        raise argparse.ArgumentTypeError(f"expected NAME=COLUMN with both parts, got {text!r}")
-    return name, column
+    try:
+        return name_value_pair(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _counts(text: str, allow_all: bool = False) -> list[int | str]:
