@@ -10,7 +10,8 @@ depend on what they sent. `faults` is a list consumed one per answer: 429 (retry
 (connection dropped), timeout (no answer in time), malformed (an answer without its label), outside (a label
 not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text), and bodies that are not an answer at all, each with HTTP
 200: body_not_json (a cut-off JSON body), html (a gateway's HTML page), empty_object (`{}`). In a Message Batch, a 500
-fault makes that entry `errored`. Batches end after `batch_polls` retrieve calls unless `hold_batches`."""
+fault makes that entry `errored`, empty_object a `succeeded` entry with an empty message, body_not_json a line cut
+off mid-JSON. Batches end after `batch_polls` retrieve calls unless `hold_batches`."""
 from __future__ import annotations
 
 import json
@@ -138,8 +139,13 @@ class FakeLLMAPI:
         lines = []
         for item in self.batches[batch_id]["requests"]:
             fault = self._next_fault()
+            if fault == "body_not_json":  # a cut-off line: from here on the results are not JSON Lines
+                lines.append(json.dumps({"custom_id": item["custom_id"]})[:12])
+                continue
             if fault == "500":
                 result = {"type": "errored", "error": {"type": "error", "error": {"type": "api_error", "message": "boom"}}}
+            elif fault == "empty_object":  # "succeeded" with a message that is no answer
+                result = {"type": "succeeded", "message": {}}
             else:
                 result = {"type": "succeeded", "message": self.message(item["params"], fault)}
             lines.append(json.dumps({"custom_id": item["custom_id"], "result": result}))

@@ -377,6 +377,22 @@ def test_a_large_run_goes_through_one_message_batch_at_half_price(server, small_
     assert share_of_list_price == [(0.5, 599), (1.0, 1)]
 
 
+def test_malformed_batch_results_are_asked_directly_and_the_answers_read_are_kept(server, small_dataset, db, caplog):
+    # entry 4 succeeded with an empty message; entry 5's line is cut off, so the rest of the file cannot be read
+    server.faults = [None] * 3 + ["empty_object", "body_not_json"]
+    batched = teacher(server, batch_threshold=100, batch_poll_seconds=0.01, cache=StoreCallCache(db))
+    label_missing(db, small_dataset.dataset_id, batched, LABELS, db.examples(small_dataset.dataset_id), batch_size=40)
+    assert len(server.batches) == 1
+    assert counts(db) == {"labels": 600, "distinct": 600, "cached": 600}  # nothing lost, nothing invalid
+    with db.connect() as con:
+        prices = con.execute("SELECT round(cost_usd / ((input_tokens * 1 + output_tokens * 5) / 1e6), 6) AS share, "
+                             "count(*) FROM teacher_labels GROUP BY 1 ORDER BY 1").fetchall()
+        invalid = con.execute("SELECT count(*) FROM teacher_labels WHERE label IS NULL").fetchone()[0]
+    assert prices == [(0.5, 3), (1.0, 597)] and invalid == 0  # the 3 read from the batch at its price
+    said = caplog.text
+    assert "answered one call with an answer without" in said and "stop being JSON after 3 answers" in said
+
+
 def test_a_dry_run_of_a_batched_run_is_priced_at_the_batch_discount(server, db):
     texts = [f"billing question {i}" for i in range(50)]
     direct = teacher(server, cache=StoreCallCache(db)).estimate(texts, LABELS)

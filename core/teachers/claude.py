@@ -7,6 +7,8 @@ it again on restart and collects it instead of asking again. The API key comes o
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import time
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
@@ -15,11 +17,13 @@ import anthropic
 from pydantic import Field
 
 from core.errors import ConfigError, TeacherError
-from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
+from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher, MalformedAnswer, llm_arguments
 from core.teachers.registry import TEACHERS, TeacherContext
 
 if TYPE_CHECKING:
     from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # USD per million tokens (input, output), only for models whose list price we know; any other model needs
@@ -154,13 +158,24 @@ Give your confidence that the label is correct, from 0 to 1."""
         while (await client.messages.batches.retrieve(batch_id)).processing_status != "ended":
             await asyncio.sleep(self.batch_poll_seconds)
         latency = (time.perf_counter() - started) * 1000
-        records = {}
-        async for entry in await client.messages.batches.results(batch_id):
-            if entry.result.type == "succeeded":
-                record = self.record(entry.result.message, latency)
+        records: dict[str, dict] = {}
+        try:
+            async for entry in await client.messages.batches.results(batch_id):
+                if entry.result.type != "succeeded":
+                    continue
+                try:
+                    message = self._well_formed(entry.result.message)
+                except MalformedAnswer as exc:  # asked directly, with the entries the batch could not answer
+                    log.warning("teacher %r: batch %s answered one call with %s; it is asked directly",
+                                self.name, batch_id, exc)
+                    continue
+                record = self.record(message, latency)
                 record["cost_usd"] *= BATCH_DISCOUNT
                 records[entry.custom_id] = record
                 cache.put(entry.custom_id, record)
+        except json.JSONDecodeError as exc:  # the answers read so far are kept; the rest are asked directly
+            log.warning("teacher %r: batch %s's results stop being JSON after %d answers (%s); the calls not read "
+                        "are asked directly", self.name, batch_id, len(records), exc.msg)
         cache.flush()
         cache.end_batch(batch_id)
         return records
