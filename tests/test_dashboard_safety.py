@@ -250,7 +250,7 @@ def test_the_runs_page_shows_a_running_or_killed_run_and_keeps_its_controls(aliv
         at.switch_page(page("runs")).run()
         assert not at.exception, [e.value for e in at.exception]
         [table] = [t for t in at.dataframe]
-        statuses = dict(zip(table.value["run_id"], table.value["status"]))
+        statuses = dict(zip(table.value[ui.column_words("run_id")], table.value[ui.column_words("status")]))
         assert statuses["stuck-run"] == ("running" if alive else "interrupted")
         assert {"Build the demo database", "Start the run"} <= {b.label for b in at.button}
         assert cli.main(["runs", "--db", str(db)]) == 0
