@@ -4,7 +4,7 @@ import streamlit as st
 import ui
 from core.report import tables
 from core.report.words import chart_text
-from core.review.disagreements import PATTERNS, cluster_summary
+from core.review.disagreements import AGREEMENTS, PATTERNS, cluster_summary
 from core.review.map import map_points
 
 ui.page("disagreements")
@@ -13,6 +13,7 @@ run = ui.pick_run()
 teacher = ui.pick_teacher(run["run_id"])
 # "all right" in a mid grey as solid as the rest, so two thirds of the texts read as two thirds of the map
 PATTERN_COLOURS = ["#8c8c8c", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"]
+AGREEMENT_COLOURS = ["#8c8c8c", "#d62728", "#e3e3e3"]
 # clusters by size, largest first: strong colours for the big ones, far from the light grey of "no cluster"
 CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
                    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
@@ -37,7 +38,10 @@ if view is None:
         lambda store, progress: build_map(store, run["run_id"], progress=progress), "The map was not stored.")
     st.stop()
 
-colour_by = st.radio("Colour by", ["agreement pattern", "cluster"], horizontal=True)
+# colouring by right and wrong reads the human labels, so it is asked for, never the first thing a reviewer sees
+COLOURINGS = {"teacher vs student": ("agreement", list(AGREEMENTS)), "cluster": ("cluster_name", None),
+              "right or wrong by the human labels": ("pattern", list(PATTERNS))}
+colour_by = st.radio("Colour by", list(COLOURINGS), horizontal=True)
 view = view.dropna(subset=["x"]).assign(
     cluster_name=lambda v: [f"cluster {c}" if c >= 0 else "no cluster" for c in v["cluster"].fillna(-1).astype(int)],
     hover=lambda v: v["text"].str[:200].map(chart_text),
@@ -47,9 +51,10 @@ view = view.dropna(subset=["x"]).assign(
 )
 by_size = [c for c in view["cluster_name"].value_counts().index if c != "no cluster"]
 cluster_colours = {c: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(by_size)}
-key, categories = (("pattern", list(PATTERNS)) if colour_by == "agreement pattern" else
-                   ("cluster_name", [*by_size, "no cluster"]))
-colours = {**dict(zip(PATTERNS, PATTERN_COLOURS)), **cluster_colours, "no cluster": NO_CLUSTER}
+key, categories = COLOURINGS[colour_by]
+categories = categories or [*by_size, "no cluster"]
+colours = {**dict(zip(PATTERNS, PATTERN_COLOURS)), **dict(zip(AGREEMENTS, AGREEMENT_COLOURS)), **cluster_colours,
+           "no cluster": NO_CLUSTER}
 counts = view[key].value_counts()
 # one trace in a shuffled order, every point equally opaque: no group is drawn wholly under another, so the
 # colours' shares on screen are their shares of the texts; the legend says each share in numbers
@@ -63,9 +68,10 @@ fig = go.Figure(go.Scattergl(
 for category in [c for c in categories if c in counts.index]:
     fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", marker=dict(size=12, color=colours[category]),
                                name=f"{category}: {counts[category]:,} ({counts[category] / len(view):.0%})"))
-fig.update_layout(title=f"Where the teacher, the student and the human labels disagree ({len(view):,} texts)",
+fig.update_layout(title=f"Where the teacher, the student{' and the human labels' if key == 'pattern' else ''} "
+                        f"disagree ({len(view):,} texts)",
                   height=640, dragmode="lasso", legend=dict(title="cluster (largest first)" if key == "cluster_name"
-                                                            else "agreement pattern"),
+                                                            else colour_by),
                   xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""))
 st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
            "another. Draw a lasso or box to list examples and send them to the spot-check queue.")

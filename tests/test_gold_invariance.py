@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.evaluation.config import parse_config
 from core.pipeline import run_experiment
-from core.review.map import METHOD, cluster_disagreements
+from core.review.map import METHOD, cluster_disagreements, map_points
 from core.review.ranking import ranking_input
 from core.review.strategies import STRATEGIES, runnable
 from core.store import ExampleFilter
@@ -73,12 +73,21 @@ def test_a_split_runs_rankings_never_read_the_pools_gold(db, small_dataset):
     dataset_id = small_dataset.dataset_id
     run_id = _run(db, dataset_id, "split")
     before = _rankings(db, run_id)
+    colours = _map_colours(db, run_id)
     pool = db.example_view(run_id, "sim", where=ExampleFilter(role="train"))
     with_gold = pool.loc[pool["gold"].notna(), "example_id"].tolist()
     assert len(with_gold) > 100  # the demo's pool rows carry gold: there is something to leak
     for how in ("permute", "blank"):
         _set_gold(db, dataset_id, _changed(db, dataset_id, with_gold, how))
         _assert_same_order(before, _rankings(db, run_id), set(pool["example_id"]))
+        after = _map_colours(db, run_id)
+        # the map's default colouring stays; only the colouring the user asks for by human labels moves
+        assert after["agreement"].equals(colours["agreement"])
+        assert not after["pattern"].equals(colours["pattern"])
+
+
+def _map_colours(db, run_id) -> pd.DataFrame:
+    return map_points(db, run_id, "sim").set_index("example_id").sort_index()[["agreement", "pattern"]]
 
 
 def test_a_crossfit_runs_rankings_of_a_fold_never_read_that_folds_gold(db, small_dataset):

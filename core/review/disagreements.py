@@ -1,6 +1,7 @@
 """The disagreement map's pure parts: which examples are in doubt without reading any gold label (the student or
 most other teachers disagree with the teacher), HDBSCAN clusters over their 2-D positions, each cluster's
-summary, and each example's agreement pattern with gold, which only colours the map."""
+summary, each example's agreement of teacher and student (the map's colours) and its pattern with gold (colours
+only where the user asks)."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,9 +28,16 @@ def in_doubt(view: pd.DataFrame, other_labels: pd.DataFrame) -> np.ndarray:
     return contested
 
 
+AGREEMENTS = ("teacher and student agree", "teacher and student disagree", "no label to compare")
+
+
 def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
-    """Each example's agreement pattern of teacher, student and gold: what the map is coloured by, never what
-    it clusters or the queue ranks."""
+    """Each example's `agreement` of teacher and student (gold unread: the map's default colouring) and its
+    `pattern` of teacher, student and gold (where the user asks to colour by the human labels); never what the
+    map clusters or the queue ranks."""
+    compared = view["teacher_label"].notna() & view["student_label"].notna()
+    agreement = np.select([compared & (view["teacher_label"] == view["student_label"]), compared], AGREEMENTS[:2],
+                          default=AGREEMENTS[2])
     gold = view["gold"].notna()
     teacher_right = view["teacher_label"] == view["gold"]
     student_right = view["student_label"] == view["gold"]
@@ -38,7 +46,7 @@ def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
         [gold & teacher_right & student_right, gold & ~teacher_right & student_right,
          gold & teacher_right & ~student_right, gold & ~teacher_right & ~student_right, agree],
         PATTERNS[:5], default=PATTERNS[5])
-    return view.assign(pattern=pattern)
+    return view.assign(agreement=agreement, pattern=pattern)
 
 
 def cluster_summary(view: pd.DataFrame) -> pd.DataFrame:

@@ -87,6 +87,16 @@ def block_problem(path: Path, block_size: int, highest_used: int) -> str | None:
     return None
 
 
+def _wal_head(wal: Path) -> bytes:
+    """The first bytes of a write-ahead log, b"" where there is none. A writer in another process checkpoints
+    and deletes its log at any moment, so a log seen a moment ago may be gone when opened: that is no log."""
+    try:
+        with open(wal, "rb") as handle:
+            return handle.read(len(WAL_MAGIC))
+    except FileNotFoundError:
+        return b""
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -134,19 +144,16 @@ class Database:
             what = "a SQLite database" if head.startswith(b"SQLite format 3") else f"it starts with {head!r}"
             raise StoreError(f"{path} is not a pseudolens database ({what}); it was not opened and nothing was "
                              "written. Pass a pseudolens database with --db")
-        wal = path.with_name(path.name + ".wal")
-        if wal.exists() and wal.stat().st_size:
-            with open(wal, "rb") as handle:
-                if handle.read(len(WAL_MAGIC)) != WAL_MAGIC:
-                    raise StoreError(f"{path}: its write-ahead log {wal.name} is not one DuckDB wrote (damaged, or "
-                                     "copied from elsewhere); nothing was written to either. Restore both from a "
-                                     "backup, or move the .wal aside to open the file as of its last checkpoint")
+        if not WAL_MAGIC.startswith(_wal_head(path.with_name(path.name + ".wal"))):  # b"": none, or not yet written
+            raise StoreError(f"{path}: its write-ahead log {path.name}.wal is not one DuckDB wrote (damaged, or "
+                             "copied from elsewhere); nothing was written to either. Restore both from a "
+                             "backup, or move the .wal aside to open the file as of its last checkpoint")
         if not self.read_only:
             if not os.access(path, os.W_OK):
                 raise StoreError(f"cannot write {path}: the file is read-only; nothing was written")
             if not os.access(folder, os.W_OK):
                 raise StoreError(f"cannot write {path}: its folder {folder} is not writable (DuckDB writes its log "
-                                 f"{wal.name} there); nothing was written")
+                                 f"{path.name}.wal there); nothing was written")
         return True
 
     def _verify(self) -> None:
