@@ -234,7 +234,7 @@ def test_a_change_whose_interval_includes_zero_is_no_gain_and_a_loss_is_a_loss()
         f"{combined['change_lo'] * 100:+.1f} to {combined['change_hi'] * 100:+.1f}")
     cleanlab = checks_sentence(summary, "cleanlab")
     assert cleanlab.startswith("The first 100 checks in 'cleanlab' order cost accuracy: a loss of -1.0 points")
-    assert "gain" not in cleanlab and "not closed within 100 checks in 10 of 10 folds" in cleanlab
+    assert "gain" not in cleanlab and "half of that gap: not within 100 (0 of 10 folds reach it)" in cleanlab
 
 
 def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_are_named_together():
@@ -250,6 +250,6 @@ def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_ar
     # the gap is 6 points: the folds whose gain at 100 checks falls short of 3 points do not close half of it,
     # so no mean is given, only how many folds do
     assert versus["half_gap_folds"] == sum(n >= 0 for n in NOISE) and np.isnan(versus["half_gap"])
-    assert "half of that gap is not closed within 100 checks in 4 of 10 folds" in sentence
+    assert "half of that gap: not within 100 (6 of 10 folds reach it)" in sentence
 
 

@@ -316,16 +316,15 @@ def checks_sentence(summary: pd.DataFrame, strategy: str | None = None, budget: 
         said += (f" It is the order whose change has the best-supported lower bound among the "
                  f"{summary['strategy'].nunique()} measured; against {BASELINE!r} on the same folds: "
                  f"{change_words(row['vs_random'], row['vs_random_lo'], row['vs_random_hi'])}.")
-    gap = (f" Trained on the pool's gold labels the student reaches {row['gold_accuracy']:.1%}; "
-           + (f"half of that gap closes after about {row['half_gap']:.0f} checks "
-              f"({_half_bounds(row)})." if pd.notna(row["half_gap"]) else
-              f"half of that gap is not closed within {int(summary['budget'].max())} checks in "
-              f"{int(row['n_folds']) - int(row['half_gap_folds'])} of {int(row['n_folds'])} folds."))
-    return said + gap
+    return said + (f" Trained on the pool's gold labels the student reaches {row['gold_accuracy']:.1%}; checks to close "
+                   f"half of that gap: {half_gap_words(row, int(summary['budget'].max()))}.")
 
 
-def _half_bounds(row) -> str:
+def half_gap_words(row, largest: int) -> str:
+    """"about 120 (40 to 300)", or "not within 800 (3 of 10 folds reach it)"."""
+    if pd.isna(row["half_gap"]):
+        return f"not within {largest} ({int(row['half_gap_folds'])} of {int(row['n_folds'])} folds reach it)"
     if pd.isna(row["half_gap_lo"]):
-        return "no interval"
-    upper = f"{row['half_gap_hi']:.0f}" if pd.notna(row["half_gap_hi"]) else "beyond the largest budget"
-    return f"{max(row['half_gap_lo'], 0):.0f} to {upper}"
+        return f"about {row['half_gap']:.0f} (no interval)"
+    upper = f"{row['half_gap_hi']:.0f}" if pd.notna(row["half_gap_hi"]) else f"over {largest}"
+    return f"about {row['half_gap']:.0f} ({max(row['half_gap_lo'], 0):.0f} to {upper})"
