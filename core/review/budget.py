@@ -56,7 +56,8 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     budgets = sorted({int(b) for b in budgets if b <= checkable} | {0})
     encode = stored_encoder(store, dataset.dataset_id, examples)
 
-    scores, extras, predictions = [], [], {}
+    scores, extras = [], []
+    predictions: dict[tuple[str, int], list[np.ndarray]] = {}  # a fixed split's, for its bootstrap
     student = None
     for index, (fold, data) in enumerate(zip(plan.folds, inputs)):
         if student is None:
@@ -75,12 +76,13 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
                 fitted[checked] = label_indices(fit_labels(student, X_pool, labels).predict(X_test), names)
             return fitted[checked]
 
-        gold_predicted = label_indices(fit_labels(student, X_pool, np.where(pool_gold, pool_oracle, None))
-                                       .predict(X_test), names)
+        gold_labels = pool_oracle.copy()
+        gold_labels[~pool_gold] = None
+        gold_predicted = label_indices(fit_labels(student, X_pool, gold_labels).predict(X_test), names)
         gold_accuracy = float((gold_predicted == truth).mean())
         position = {e: i for i, e in enumerate(examples["example_id"].iloc[fold.train])}
         for strategy in measured:
-            per_seed = {budget: [] for budget in budgets}
+            per_seed: dict[int, list[tuple]] = {budget: [] for budget in budgets}
             for seed in seeds:
                 order = [position[e] for e in data.ranked(strategy, seed)["example_id"] if e in position]
                 ranked = [i for i in order if pool_gold[i]]
@@ -102,11 +104,10 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
             if progress:
                 progress(f"budget curves for {teacher}", index * len(measured) + measured.index(strategy) + 1,
                          len(plan.folds) * len(measured))
-        if plan.scheme == "split":
-            predictions["gold"], split_truth = gold_predicted, truth
+        split_gold, split_truth = gold_predicted, truth  # a fixed split has one fold
 
     fold_scores = pd.DataFrame(scores)
-    split = (_split_intervals(predictions, split_truth, len(names), config.bootstrap, budgets)
+    split = (_split_intervals(predictions, split_gold, split_truth, len(names), config.bootstrap, budgets)
              if plan.scheme == "split" else None)
     summary = summarize_budget(fold_scores, test_train_ratio(plan), plan.scheme, split)
     checks = pd.DataFrame(extras).groupby(["strategy", "budget"], as_index=False)[["found", "label_error"]].mean()
@@ -214,18 +215,17 @@ def same_curves(folds: pd.DataFrame) -> dict[str, str]:
     return {s: " = ".join(group) for group in groups.values() for s in group}
 
 
-def _split_intervals(predictions: dict, truth: np.ndarray, n_classes: int, resamples: int,
-                     budgets: list[int]) -> pd.DataFrame:
+def _split_intervals(predictions: dict[tuple[str, int], list[np.ndarray]], gold_predicted: np.ndarray,
+                     truth: np.ndarray, n_classes: int, resamples: int, budgets: list[int]) -> pd.DataFrame:
     """A fixed split's 95% intervals: a two-level bootstrap over seeds and test rows, the same resamples for
     every model, so changes and comparisons are paired. `predictions`: (strategy, budget) -> per-seed
-    predictions, and "gold" -> the gold-trained student's."""
+    predictions; `gold_predicted`: the gold-trained student's."""
     bootstrap = Bootstrap(len(truth), resamples, seed=0)
-    gold = bootstrap.samples(truth, predictions["gold"], n_classes)[0]
+    gold = bootstrap.samples(truth, gold_predicted, n_classes)[0]
     averaged = {}
     for key, per_seed in predictions.items():
-        if key != "gold":
-            samples = np.stack([bootstrap.samples(truth, p, n_classes)[0] for p in per_seed])
-            averaged[key] = seed_average(samples, bootstrap.seed_resamples(len(per_seed)))
+        samples = np.stack([bootstrap.samples(truth, p, n_classes)[0] for p in per_seed])
+        averaged[key] = seed_average(samples, bootstrap.seed_resamples(len(per_seed)))
     tail = (1 - CI_LEVEL) / 2 * 100
     rows = []
     for strategy in sorted({s for s, _ in averaged}):
@@ -235,12 +235,12 @@ def _split_intervals(predictions: dict, truth: np.ndarray, n_classes: int, resam
         beyond = budgets[-1] + 1
         half_lo, half_hi = np.percentile(np.where(np.isnan(halves), beyond, halves), [tail, 100 - tail])
         for i, budget in enumerate(budgets):
-            samples = {"accuracy": curve[:, i], "change": curve[:, i] - curve[:, 0], "gold_accuracy": gold,
+            estimates = {"accuracy": curve[:, i], "change": curve[:, i] - curve[:, 0], "gold_accuracy": gold,
                        "vs_random": (curve[:, i] - averaged[(BASELINE, budget)] if (BASELINE, budget) in averaged
                                      else np.full(len(gold), np.nan))}
             row = {"strategy": strategy, "budget": budget, "half_gap_lo": half_lo if half_lo < beyond else np.nan,
                    "half_gap_hi": half_hi if half_hi < beyond else np.nan}
-            for name, values in samples.items():
+            for name, values in estimates.items():
                 lo, hi = np.percentile(values, [tail, 100 - tail]) if not np.isnan(values).any() else (np.nan, np.nan)
                 row.update({f"{name}_lo": lo, f"{name}_hi": hi})
             rows.append(row)
