@@ -112,7 +112,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     summary = summarize_budget(fold_scores, test_train_ratio(plan), plan.scheme, split)
     checks = pd.DataFrame(extras).groupby(["strategy", "budget"], as_index=False)[["found", "label_error"]].mean()
     summary = summary.merge(checks, on=["strategy", "budget"], how="left")
-    summary["precision"] = (summary["found"] / summary["budget"]).where(summary["budget"] > 0)
+    summary["precision"] = (summary["found"] / summary["n_checks"]).where(summary["n_checks"] > 0)
     summary = summary.drop(columns="found").assign(repeats=plan.repeats, n_seeds=len(seeds))
     with store.transaction():
         store.write_budget_folds(run_id, teacher, fold_scores, left_out)
