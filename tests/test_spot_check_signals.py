@@ -12,6 +12,7 @@ from core.datasets.importing import import_dataset
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.evaluation.config import parse_config
 from core.pipeline import run_experiment
+from core.report import charts
 from core.review.budget import best_supported, budget_curves, checks_sentence, summarize_budget
 from core.review.ranking import rank_pool, ranking_input, shrunk_rates
 from core.review.selection import choose, leave_one_out, weight_grid
@@ -247,6 +248,8 @@ def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_ar
     versus = summary.set_index(["strategy", "budget"]).loc[("disagreement", 100)]
     assert f"against 'random' on the same folds: {versus['vs_random'] * 100:+.1f} points" in sentence
     assert set(summary["same_curve"]) == {"random", DEFAULT_STRATEGY, "disagreement = low_confidence"}
+    lines = [t for t in charts.budget_curves(summary, "checks").data if t.showlegend is not False]
+    assert sorted(t.name for t in lines) == sorted({"random", DEFAULT_STRATEGY, "disagreement = low_confidence"})
     # the gap is 6 points: the folds whose gain at 100 checks falls short of 3 points do not close half of it,
     # so no mean is given, only how many folds do
     assert versus["half_gap_folds"] == sum(n >= 0 for n in NOISE) and np.isnan(versus["half_gap"])
