@@ -127,4 +127,4 @@ def test_budget_precision_intervals_cover_the_checks_of_every_fold():
     out = with_check_intervals(summary)
     assert np.isnan(out.loc[0, "precision_lo"])  # no checks, no share
     assert 0.27 < out.loc[1, "precision_lo"] < 0.4 < out.loc[1, "precision_hi"] < 0.55  # Wilson over 50 checks
-    assert 0.36 < out.loc[2, "precision_lo"] < 0.4 < out.loc[2, "precision_hi"] < 0.45  # over 10 folds' 500 checks
+    assert 0.35 < out.loc[2, "precision_lo"] < 0.4 < out.loc[2, "precision_hi"] < 0.45  # over 10 folds' 500 checks
