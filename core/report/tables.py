@@ -68,7 +68,8 @@ def budget_table(curve: pd.DataFrame) -> pd.DataFrame:
         "precision [95% CI]": with_interval(rows, "precision", digits=2),
         "labels still wrong": rows["label_error"].round(3),
         "checks to half the gap": [half_gap_words(r, largest) for _, r in rows.iterrows()],
-        "n (folds, rows)": [f"{int(f)} folds, {int(n)} rows" for f, n in zip(rows["n_folds"], rows["n_rows"])]})
+        "n (folds, rows)": [f"{int(f)} fold{'s' if f != 1 else ''}, {int(n)} rows"
+                            for f, n in zip(rows["n_folds"], rows["n_rows"])]})
 
 
 def statistics(headlines: list[dict]) -> pd.DataFrame:

@@ -132,7 +132,7 @@ def _measurable(base: RankingInput, inputs: list[RankingInput], plan: Evaluation
     wanted, left_out = (list(strategies), {}) if strategies else runnable(base)
     measured = []
     for strategy in wanted:
-        reasons = {f"{reason} (fold {f.fold + 1} of repeat {f.repeat + 1}, its held-out gold hidden)"
+        reasons = {f"{reason} ({_hidden_words(plan, f)})"
                    for f, data in zip(plan.folds, inputs) for reason in runnable(data, [strategy])[1].values()}
         if reasons:
             left_out[strategy] = "; ".join(sorted(reasons)[:1] + ([f"and {len(reasons) - 1} more folds"]
@@ -140,6 +140,12 @@ def _measurable(base: RankingInput, inputs: list[RankingInput], plan: Evaluation
         else:
             measured.append(strategy)
     return measured, left_out
+
+
+def _hidden_words(plan: EvaluationPlan, fold) -> str:
+    if plan.scheme == "crossfit":
+        return f"in fold {fold.fold + 1} of repeat {fold.repeat + 1}, once that fold's held-out gold is hidden"
+    return "once the test split's gold, which these curves score on, is hidden"
 
 
 def half_gap(budgets: np.ndarray, accuracy: np.ndarray, gold_accuracy: float) -> float:
@@ -272,6 +278,10 @@ def change_words(value: float, lo: float, hi: float) -> str:
     return f"{points(value)} points, {bounds}"
 
 
+def _folds(n: int) -> str:
+    return f"{n} fold{'s' if n != 1 else ''}"
+
+
 def _at(summary: pd.DataFrame, budget: int) -> pd.DataFrame:
     """Each strategy's row at the largest budget computed up to `budget`."""
     checked = summary[(summary["budget"] > 0) & (summary["budget"] <= budget)]
@@ -314,7 +324,8 @@ def checks_sentence(summary: pd.DataFrame, strategy: str | None = None, budget: 
         said = f"No measurable gain from the first {checks} checks {order}: {change}{found}."
     if strategy is None and name != BASELINE and pd.notna(row.get("vs_random")):
         said += (f" It is the order whose change has the best-supported lower bound among the "
-                 f"{summary['strategy'].nunique()} measured; against {BASELINE!r} on the same folds: "
+                 f"{summary['strategy'].nunique()} measured; against {BASELINE!r} on the same "
+                 f"{'folds' if row['scheme'] == 'crossfit' else 'test rows'}: "
                  f"{change_words(row['vs_random'], row['vs_random_lo'], row['vs_random_hi'])}.")
     return said + (f" Trained on the pool's gold labels the student reaches {row['gold_accuracy']:.1%}; checks to close "
                    f"half of that gap: {half_gap_words(row, int(summary['budget'].max()))}.")
@@ -323,7 +334,7 @@ def checks_sentence(summary: pd.DataFrame, strategy: str | None = None, budget: 
 def half_gap_words(row, largest: int) -> str:
     """"about 120 (40 to 300)", or "not within 800 (3 of 10 folds reach it)"."""
     if pd.isna(row["half_gap"]):
-        return f"not within {largest} ({int(row['half_gap_folds'])} of {int(row['n_folds'])} folds reach it)"
+        return f"not within {largest} ({int(row['half_gap_folds'])} of {_folds(int(row['n_folds']))} reach it)"
     if pd.isna(row["half_gap_lo"]):
         return f"about {row['half_gap']:.0f} (no interval)"
     upper = f"{row['half_gap_hi']:.0f}" if pd.notna(row["half_gap_hi"]) else f"over {largest}"
