@@ -12,7 +12,8 @@ from core.datasets.importing import import_dataset
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.evaluation.config import parse_config
 from core.pipeline import run_experiment
-from core.review.budget import budget_curves, checks_sentence
+from core.report import charts
+from core.review.budget import best_supported, budget_curves, checks_sentence, summarize_budget
 from core.review.ranking import rank_pool, ranking_input, shrunk_rates
 from core.review.selection import choose, leave_one_out, weight_grid
 from core.review.strategies import DEFAULT_STRATEGY, STRATEGIES, RankingInput, runnable
@@ -198,8 +199,60 @@ def test_the_budget_sentence_says_what_the_first_checks_buy(db, small_dataset):
         "student": {"label_modes": ["hard"]},
         "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.15, "seed": 2}}]}))
     summary = budget_curves(db, run_id, "sim", strategies=(DEFAULT_STRATEGY,), budgets=(0, 100))
+    row = summary.set_index("budget").loc[100]
     sentence = checks_sentence(summary)
-    found = round(summary.set_index("budget").loc[100, "precision"] * 100)
-    assert sentence.startswith(f"The first 100 checks in {DEFAULT_STRATEGY!r} order find {found} wrong labels")
-    assert "moves the student from" in sentence
+    # on this small split 100 checks move the student by less than the interval can tell from nothing
+    assert row["change_lo"] < 0 < row["change_hi"]
+    assert sentence.startswith(f"No measurable gain from the first 100 checks in {DEFAULT_STRATEGY!r} order: "
+                               f"{row['change'] * 100:+.1f} points, {row['change_lo'] * 100:+.1f} to ")
+    assert f"they find {row['precision'] * 100:.0f} wrong teacher labels" in sentence
     assert checks_sentence(summary, "random") == "No budget curve of 'random' with checks yet."
+
+
+def _fold_scores(changes: dict[str, list[float]], start=0.80, gold=0.86) -> pd.DataFrame:
+    """Per-fold budget scores of 5 folds x 2 repeats: each strategy's accuracy at 100 checks is `start` plus
+    its change in that fold; at 0 checks every strategy has `start` in every fold."""
+    rows = []
+    for strategy, change in changes.items():
+        for i, delta in enumerate(change):
+            for budget, accuracy in ((0, start), (100, start + delta)):
+                rows.append({"strategy": strategy, "budget": budget, "repeat": i // 5, "fold": i % 5,
+                             "n_checks": budget, "n_pool": 800, "n_test": 200, "accuracy": accuracy,
+                             "gold_accuracy": gold})
+    return pd.DataFrame(rows)
+
+
+NOISE = [0.01, -0.012, 0.004, -0.006, 0.011, -0.008, 0.002, 0.009, -0.01, 0.004]
+
+
+def test_a_change_whose_interval_includes_zero_is_no_gain_and_a_loss_is_a_loss():
+    summary = summarize_budget(_fold_scores({"random": [0.0] * 10, "combined": NOISE,
+                                             "cleanlab": [-0.01 + n / 4 for n in NOISE]}), 1 / 4, "crossfit")
+    combined = summary.set_index(["strategy", "budget"]).loc[("combined", 100)]
+    assert combined["change_lo"] < 0 < combined["change_hi"]
+    assert checks_sentence(summary, "combined").startswith(
+        f"No measurable gain from the first 100 checks in 'combined' order: {combined['change'] * 100:+.1f} points, "
+        f"{combined['change_lo'] * 100:+.1f} to {combined['change_hi'] * 100:+.1f}")
+    cleanlab = checks_sentence(summary, "cleanlab")
+    assert cleanlab.startswith("The first 100 checks in 'cleanlab' order cost accuracy: a loss of -1.0 points")
+    assert "gain" not in cleanlab and "half of that gap: not within 100 (0 of 10 folds reach it)" in cleanlab
+
+
+def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_are_named_together():
+    gain = [0.03 + n / 2 for n in NOISE]
+    summary = summarize_budget(_fold_scores({"random": NOISE, DEFAULT_STRATEGY: [n - 0.01 for n in NOISE],
+                                             "disagreement": gain, "low_confidence": gain}), 1 / 4, "crossfit")
+    assert best_supported(summary) == "disagreement"
+    sentence = checks_sentence(summary)
+    assert sentence.startswith("The first 100 checks in 'disagreement = low_confidence' order gain +3.0 points")
+    versus = summary.set_index(["strategy", "budget"]).loc[("disagreement", 100)]
+    assert f"against 'random' on the same folds: {versus['vs_random'] * 100:+.1f} points" in sentence
+    assert set(summary["same_curve"]) == {"random", DEFAULT_STRATEGY, "disagreement = low_confidence"}
+    lines = [t for t in charts.budget_curves(summary, "checks").data if t.showlegend is not False]
+    assert sorted(t.name for t in lines) == sorted({"random", DEFAULT_STRATEGY, "disagreement = low_confidence"})
+    # the gap is 6 points: the folds whose gain at 100 checks falls short of 3 points do not close half of it,
+    # so no mean is given, only how many folds do
+    assert versus["half_gap_folds"] == sum(n >= 0 for n in NOISE) and np.isnan(versus["half_gap"])
+    assert "half of that gap: not within 100 (6 of 10 folds reach it)" in sentence
+
+

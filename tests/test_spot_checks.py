@@ -7,7 +7,9 @@ import pytest
 
 from core import cli
 from core.review import exchange
-from core.review.budget import budget_curves
+from core.evaluation.metrics import crossfit_interval
+from core.evaluation.runs import run_plan
+from core.review.budget import budget_curves, budget_scheme_words
 from core.evaluation.config import parse_config
 from core.errors import DataError
 from core.pipeline import apply_verdicts, run_experiment
@@ -15,7 +17,9 @@ from core.review.verdicts import record_verdict, reviewer_agreement
 from core.review import queue as queue_module
 from core.review.queue import spot_check_queue
 from core.review.strategies import STRATEGIES
-from core.review.ranking import ranking_input
+from core.review.ranking import hiding_gold, ranking_input
+from core.review.strategies import runnable
+from core.store.review import BUDGET_FOLD_COLUMNS
 from core.store import ExampleFilter
 
 
@@ -67,16 +71,80 @@ def test_model_based_strategies_find_wrong_teacher_labels_better_than_chance(db,
 
 def test_budget_curves_buy_accuracy_and_are_stored(db, run):
     summary = budget_curves(db, run, "sim", strategies=("random", "disagreement"), budgets=(0, 40, 120))
-    stored = db.budget_curve(run, "sim")
+    stored, folds = db.budget_curve(run, "sim"), db.budget_fold_scores(run, "sim")
     assert len(stored) == len(summary) == 6
+    # the contract the cost options read: one row per strategy, budget and fold (a fixed split: one fold)
+    assert list(folds.columns) == BUDGET_FOLD_COLUMNS and len(folds) == 6
+    assert (folds["n_checks"] <= folds["budget"]).all() and (folds["n_test"] > 0).all()
     disagreement = summary[summary["strategy"] == "disagreement"].set_index("budget")
     assert disagreement.loc[120, "label_error"] < disagreement.loc[0, "label_error"]
-    assert disagreement.loc[120, "accuracy"] > disagreement.loc[0, "accuracy"]
+    assert disagreement.loc[120, "change_lo"] > 0  # a bootstrap interval over seeds and test rows, paired
     assert disagreement.loc[40, "precision"] > summary[summary["strategy"] == "random"].set_index("budget").loc[40, "precision"]
     zero = summary[summary["budget"] == 0]
-    assert zero["accuracy"].nunique() == 1  # no checks: every strategy trains on the same teacher labels
-    assert (summary["lo"] <= summary["accuracy"]).all() and (summary["accuracy"] <= summary["hi"]).all()
+    assert zero["accuracy"].nunique() == 1 and (zero["change"] == 0).all()  # no checks: the same teacher labels
+    assert (summary["accuracy_lo"] <= summary["accuracy"]).all() and (summary["accuracy"] <= summary["accuracy_hi"]).all()
     assert summary["gold_accuracy"].iloc[0] > zero["accuracy"].iloc[0]
+    assert (summary["scheme"] == "split").all() and (summary["n_folds"] == 1).all()
+
+
+CROSSFIT_TEACHER = {"name": "sim", "kind": "simulated", "params": {"depth_error": 0.3, "ambiguous_error": 0.6, "seed": 2}}
+
+
+@pytest.fixture
+def crossfit_run(db, small_dataset):
+    return run_experiment(db, parse_config({
+        "name": "budget-crossfit", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 100,
+        "evaluation": {"scheme": "crossfit", "folds": 3, "repeats": 2}, "student": {"label_modes": ["hard"]},
+        "teachers": [CROSSFIT_TEACHER]}))
+
+
+def test_budget_curves_cover_every_fold_and_repeat_with_the_corrected_interval(db, crossfit_run):
+    summary = budget_curves(db, crossfit_run, "sim", strategies=("random", "disagreement", "slice_risk"),
+                            budgets=(0, 30, 90), seeds=(0, 1))
+    folds = db.budget_fold_scores(crossfit_run, "sim")
+    assert set(zip(folds["repeat"], folds["fold"])) == {(r, f) for r in range(2) for f in range(3)}
+    assert len(folds) == 3 * 3 * 6 and (folds["n_checks"] == folds["budget"]).all()
+    row = summary.set_index(["strategy", "budget"]).loc[("disagreement", 90)]
+    per_fold = folds[folds["strategy"] == "disagreement"].pivot_table(index=["repeat", "fold"], columns="budget",
+                                                                      values="accuracy")
+    # the change is the mean of paired per-fold differences, with the headline's corrected resampled t interval
+    change = crossfit_interval((per_fold[90] - per_fold[0]).to_numpy(), 1 / (3 - 1))
+    assert (row["change"], row["change_lo"], row["change_hi"]) == pytest.approx((change.value, change.lo, change.hi))
+    assert row["accuracy"] == pytest.approx(per_fold[90].mean()) and row["n_folds"] == 6
+    random = folds[folds["strategy"] == "random"].pivot_table(index=["repeat", "fold"], columns="budget",
+                                                              values="accuracy")
+    assert row["vs_random"] == pytest.approx((per_fold[90] - random[90]).mean())
+    assert row["half_gap_folds"] <= 6 and (summary["scheme"] == "crossfit").all()
+    assert "3 folds x 2 repeats" in budget_scheme_words(summary)
+    assert db.budget_left_out(crossfit_run, "sim") == {}
+
+
+def test_no_fold_is_ranked_with_its_own_held_out_gold(db, small_dataset, crossfit_run):
+    """Permute the gold labels of one fold's held-out rows: the rankings of that fold's pool stay the same for
+    every strategy, although the same permutation moves today's slice risks (which read every other fold's gold)."""
+    examples, plan = run_plan(db, crossfit_run)
+    fold = plan.folds[0]
+    held_out = examples["example_id"].iloc[fold.held_out]
+    pool = set(examples["example_id"].iloc[fold.train])
+
+    def orders(hide: bool) -> dict:
+        data = ranking_input(db, crossfit_run, "sim")
+        data = hiding_gold(db, crossfit_run, "sim", data, held_out) if hide else data
+        can, _ = runnable(data)
+        return {name: [e for e in data.ranked(name)["example_id"] if e in pool] for name in can}
+
+    before, shown_before = orders(hide=True), orders(hide=False)
+    assert "slice_risk" in shown_before
+    gold = examples.set_index("example_id")["gold"].reindex(held_out)
+    shuffled = pd.Series(gold.sample(frac=1.0, random_state=1).to_numpy(), index=gold.index)
+    assert (shuffled != gold).mean() > 0.3
+    with db.transaction() as con:
+        con.register("frame", shuffled.rename("gold").rename_axis("example_id").reset_index())
+        con.execute("UPDATE examples SET gold = frame.gold FROM frame WHERE examples.dataset_id = ? "
+                    "AND examples.example_id = frame.example_id", [small_dataset.dataset_id])
+        con.unregister("frame")
+    assert orders(hide=True) == before
+    assert orders(hide=False)["slice_risk"] != shown_before["slice_risk"]  # the permutation is not vacuous
 
 
 def test_queue_follows_the_stored_ranking_and_picked_examples_come_first(db, run, small_dataset):

@@ -119,12 +119,12 @@ def test_calibration_numbers_match_their_definitions():
     assert np.isnan(row["auroc"])  # one confidence for every answer cannot rank right above wrong
 
 
-def test_budget_intervals_cover_precision_over_the_checks_and_gold_accuracy_over_the_test_texts():
+def test_budget_precision_intervals_cover_the_checks_of_every_fold():
     from core.review.budget import with_check_intervals
 
-    summary = pd.DataFrame({"budget": [0, 50], "precision": [np.nan, 0.4], "gold_accuracy": [0.9, 0.9],
-                            "n_test": [400, 400]})
+    summary = pd.DataFrame({"budget": [0, 50, 50], "precision": [np.nan, 0.4, 0.4], "n_checks": [0, 50, 50],
+                            "n_folds": [1, 1, 10]})
     out = with_check_intervals(summary)
     assert np.isnan(out.loc[0, "precision_lo"])  # no checks, no share
     assert 0.27 < out.loc[1, "precision_lo"] < 0.4 < out.loc[1, "precision_hi"] < 0.55  # Wilson over 50 checks
-    assert 0.86 < out.loc[0, "gold_accuracy_lo"] < 0.9 < out.loc[0, "gold_accuracy_hi"] < 0.93
+    assert 0.35 < out.loc[2, "precision_lo"] < 0.4 < out.loc[2, "precision_hi"] < 0.45  # over 10 folds' 500 checks

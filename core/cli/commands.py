@@ -200,9 +200,8 @@ def _map(args) -> int:
 
 
 def _budget(args) -> int:
-    import pandas as pd
-
-    from core.review.budget import budget_curves
+    from core.report import tables
+    from core.review.budget import budget_curves, budget_scheme_words, checks_sentence, with_check_intervals
     from core.store import Store
 
     store = Store(args.db, create=False)
@@ -211,10 +210,12 @@ def _budget(args) -> int:
         print(f"run {run_id} already has budget curves for {args.teacher}")
         return 0
     summary = budget_curves(store, run_id, args.teacher, budgets=args.budgets, progress=TqdmProgress())
-    half = summary.drop_duplicates("strategy").set_index("strategy")["checks_to_half_gap"]
-    print(f"gold-trained student: {summary['gold_accuracy'].iloc[0]:.3f}; checks that close half the gap:")
-    for strategy, checks in half.items():
-        print(f"  {strategy:18s} {'not within the budgets' if pd.isna(checks) else int(checks)}")
+    print(checks_sentence(summary))
+    print(f"Measured by {budget_scheme_words(summary)}.")
+    for strategy, why in store.budget_left_out(run_id, args.teacher).items():
+        print(f"not measured: {strategy}: {why}")
+    shown = tables.budget_table(with_check_intervals(summary))
+    print(shown.drop(columns=["precision [95% CI]", "labels still wrong"]).to_string(index=False))
     return 0
 
 

@@ -171,30 +171,41 @@ def _strategy_colours(strategies) -> dict[str, str]:
     return {"random": "#7f7f7f", **{s: PALETTE[i % len(PALETTE)] for i, s in enumerate(others)}}
 
 
+def _curve_groups(curve: pd.DataFrame):
+    """One (name, points) per set of strategies with the same per-fold curve: drawn once, named together
+    ("disagreement = low_confidence"), never one line hidden under another."""
+    return [(group, points.sort_values("budget"))
+            for group, points in curve.drop_duplicates(["same_curve", "budget"]).groupby("same_curve", sort=True)]
+
+
 def budget_curves(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Student accuracy after correcting the first B labels in each strategy's order, with light 95% bands, against
-    the student on all human labels."""
-    colours = _strategy_colours(curve["strategy"].unique())
+    """Student accuracy after correcting the first B labels in each strategy's order (mean over folds), with light
+    95% bands, against the student on all the pool's human labels (`budget_curves`' summary)."""
+    groups = _curve_groups(curve)
+    colours = _strategy_colours([group for group, _ in groups])
     fig = go.Figure()
-    for strategy, points in curve.groupby("strategy", sort=True):
-        _band(fig, points["budget"].to_numpy(), points["lo"].to_numpy(), points["hi"].to_numpy(), colours[strategy],
-              opacity=0.06)
-        fig.add_trace(go.Scatter(x=points["budget"], y=points["accuracy"], name=strategy, mode="lines+markers",
-                                 line=dict(color=colours[strategy], dash="dash" if strategy == "random" else "solid")))
+    for group, points in groups:
+        if points["accuracy_lo"].notna().all():
+            _band(fig, points["budget"].to_numpy(), points["accuracy_lo"].to_numpy(), points["accuracy_hi"].to_numpy(),
+                  colours[group], opacity=0.06)
+        fig.add_trace(go.Scatter(x=points["budget"], y=points["accuracy"], name=chart_text(group), mode="lines+markers",
+                                 line=dict(color=colours[group], dash="dash" if group == "random" else "solid")))
     gold = curve["gold_accuracy"].iloc[0]
     fig.add_hline(y=gold, line=dict(color="black", dash="dot"),
-                  annotation_text=f"student on all human labels: {gold:.3f}", annotation_position="top left")
+                  annotation_text=f"student on all the pool's human labels: {gold:.3f}", annotation_position="top left")
+    first = curve.iloc[0]
     fig.update_layout(title=_title(title), xaxis_title="human checks (budget)", height=520,
-                      yaxis_title=f"student accuracy (n_test={curve['n_test'].iloc[0]})",
+                      yaxis_title=f"student accuracy ({int(first['n_folds'])} folds, {int(first['n_rows'])} rows)",
                       legend=dict(orientation="h", y=-0.2, yanchor="top"))
     return fig
 
 
 def budget_label_error(curve: pd.DataFrame, title: str) -> go.Figure:
-    colours = _strategy_colours(curve["strategy"].unique())
-    fig = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=s, mode="lines+markers",
-                                line=dict(color=colours[s], dash="dash" if s == "random" else "solid"))
-                     for s, p in curve.groupby("strategy", sort=True)])
+    groups = _curve_groups(curve)
+    colours = _strategy_colours([group for group, _ in groups])
+    fig = go.Figure([go.Scatter(x=p["budget"], y=p["label_error"], name=chart_text(g), mode="lines+markers",
+                                line=dict(color=colours[g], dash="dash" if g == "random" else "solid"))
+                     for g, p in groups])
     fig.update_layout(title=_title(title), xaxis_title="human checks (budget)", height=380,
                       yaxis_title="teacher labels still wrong in the pool")
     return fig

@@ -16,6 +16,7 @@ from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
 from core.report.words import budget_scoring_words, gap_tone, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
+from core.review.budget import budget_scheme_words, checks_sentence, with_check_intervals
 from core.store import Store
 from core.teachers.aggregate import reliability_table
 
@@ -134,7 +135,7 @@ def _slice_findings(store: Store, run: dict, titles: dict[str, str]) -> Section:
 
 def _budget(store: Store, run_id: str, titles: dict[str, str]) -> Section:
     section = Section("What spot-checks buy", paragraphs=[
-        "With the human labels as the oracle: correct the first B teacher labels of the training pool in each "
+        "With the human labels as the oracle: correct the first B teacher labels of each fold's training rows in each "
         f"strategy's order, retrain, and {budget_scoring_words(run_scheme(store, run_id))}."])
     for teacher, title in titles.items():
         curve = store.budget_curve(run_id, teacher)
@@ -142,7 +143,13 @@ def _budget(store: Store, run_id: str, titles: dict[str, str]) -> Section:
             section.paragraphs.append(f"{title}: no budget curves computed "
                                       f"(python -m core budget --run {run_id} --teacher {teacher}).")
             continue
+        section.paragraphs.append(f"{title}: {checks_sentence(curve)} (Measured by {budget_scheme_words(curve)}.)")
+        left_out = store.budget_left_out(run_id, teacher)
+        if left_out:
+            section.paragraphs.append(f"{title}: not measured: "
+                                      + "; ".join(f"{name}: {why}" for name, why in left_out.items()) + ".")
         section.figures.append(charts.budget_curves(curve, f"Student accuracy by number of human checks: {title}"))
-        section.tables.append(curve.drop_duplicates("strategy")[["strategy", "checks_to_half_gap"]]
-                              .assign(teacher=title))
+        table = tables.budget_table(with_check_intervals(curve))
+        nearest = min(table["checks"].unique(), key=lambda b: (b == 0, abs(b - 100)))
+        section.tables.append(table[table["checks"] == nearest].assign(teacher=title))
     return section

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.report.words import LABEL_MODES, teacher_tags
+from core.review.budget import half_gap_words
 
 
 def headlines_for(report: dict, metric: str) -> list[dict]:
@@ -44,6 +45,31 @@ def with_interval(frame: pd.DataFrame, column: str, digits: int = 3) -> list[str
     """`column` with its `column_lo` and `column_hi` as "value [lo, hi]", blank where there is no estimate."""
     return ["" if pd.isna(v) else f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
             for v, lo, hi in zip(frame[column], frame[f"{column}_lo"], frame[f"{column}_hi"])]
+
+
+def points_with_interval(frame: pd.DataFrame, column: str) -> list[str]:
+    """A change in accuracy (`column`, `column_lo`, `column_hi`) in percentage points: "+0.4 [-1.2, +2.0]"."""
+    def signed(x) -> str:
+        return "?" if pd.isna(x) else f"{x * 100:+.1f}"
+    return ["" if pd.isna(v) else f"{signed(v)} [{signed(lo)}, {signed(hi)}]"
+            for v, lo, hi in zip(frame[column], frame[f"{column}_lo"], frame[f"{column}_hi"])]
+
+
+def budget_table(curve: pd.DataFrame) -> pd.DataFrame:
+    """A budget summary (`budget_curves`) as shown: one row per set of strategies with the same curve and budget,
+    changes in points with their 95% intervals, and the n behind them."""
+    rows = curve.drop_duplicates(["same_curve", "budget"])
+    largest = int(curve["budget"].max())
+    return pd.DataFrame({
+        "strategies": rows["same_curve"], "checks": rows["budget"],
+        "change (points) [95% CI]": points_with_interval(rows, "change"),
+        "student accuracy [95% CI]": with_interval(rows, "accuracy"),
+        "vs random (points) [95% CI]": points_with_interval(rows, "vs_random"),
+        "precision [95% CI]": with_interval(rows, "precision", digits=2),
+        "labels still wrong": rows["label_error"].round(3),
+        "checks to half the gap": [half_gap_words(r, largest) for _, r in rows.iterrows()],
+        "n (folds, rows)": [f"{int(f)} fold{'s' if f != 1 else ''}, {int(n)} rows"
+                            for f, n in zip(rows["n_folds"], rows["n_rows"])]})
 
 
 def statistics(headlines: list[dict]) -> pd.DataFrame:

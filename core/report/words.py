@@ -35,12 +35,13 @@ def gap_tone(gap: dict | None) -> str:
 
 
 def budget_scoring_words(scheme: str) -> str:
-    """Which rows a budget curve's students are scored on and how its intervals were computed: the budget
-    retrains on one held-out fold only (`core.review.budget`), which in a cross-fitted run is not every gold row."""
+    """Which rows a budget curve's students are scored on and how its intervals were computed
+    (`core.review.budget`): every fold and repeat of a cross-fitted run, or a fixed test split."""
     if scheme == "crossfit":
-        return ("score it on the held-out gold rows of the first cross-fitting fold (one fold, not every gold row); "
-                "95% intervals: a bootstrap over seeds and that fold's rows")
-    return "score it on the gold test split; 95% intervals: a two-level bootstrap over seeds and test rows"
+        return ("score it on that fold's held-out gold rows, in every fold and repeat of the run's cross-fitting; "
+                "changes are paired per fold; 95% intervals: the corrected resampled t interval over the fold estimates")
+    return ("score it on the gold test split; 95% intervals: a two-level bootstrap over seeds and test rows, the same "
+            "resamples for every strategy and budget, so changes are paired")
 
 
 def chart_text(text: str) -> str:

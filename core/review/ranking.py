@@ -4,6 +4,7 @@ the run's other teachers), and the ranking of every strategy that can run on the
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,14 @@ def ranking_input(store: Store, run_id: str, teacher: str) -> RankingInput:
     return RankingInput(view[["example_id", "teacher_label", "teacher_confidence", "cluster"]], teacher_probs,
                         student_probs, label_names, _slice_risk(store, run_id, teacher, run, view, label_names),
                         other_teacher_labels(store, run_id, teacher, view["example_id"]))
+
+
+def hiding_gold(store: Store, run_id: str, teacher: str, data: RankingInput, hidden: pd.Series) -> RankingInput:
+    """`data` as a ranking may read it when the gold labels of the examples `hidden` are scored (a budget curve's
+    held-out rows of one fold): slice risks re-estimated without those rows' gold. Every other signal reads no
+    gold; the teachers' votes are kept, the rankings computed again."""
+    risk = _slice_risk(store, run_id, teacher, store.run(run_id), data.examples, data.label_names, set(hidden))
+    return replace(data, slice_risk=risk, rankings={k: v for k, v in data.rankings.items() if k == "votes"})
 
 
 def other_teacher_labels(store: Store, run_id: str, teacher: str, example_ids: pd.Series) -> pd.DataFrame:
@@ -75,7 +84,7 @@ def label_valued(values: pd.Series, label_names: list[str]) -> bool:
 
 
 def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.DataFrame,
-                label_names: list[str]) -> pd.DataFrame:
+                label_names: list[str], hidden: set | frozenset = frozenset()) -> pd.DataFrame:
     """Each pool example's highest shrunk teacher error rate over the buckets it belongs to, among the slices
     whose teacher error passes the structured-error test (chi-square of equal rates, Bonferroni over the slices
     searched). Slices: the teacher's own label and every categorical user column that is not label-valued.
@@ -84,7 +93,8 @@ def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.Dat
     gold rows outside the example's scoring fold (under cross-fitting, where every gold row is in the pool) or on
     the test split (in a split run, whose pool is never scored). `group` names which gold rows an example's risk
     was measured on (its fold, -1 for all of them), so `combined` ranks risks only against risks measured alike.
-    Risk 0 where no slice passes: then slices say nothing about this teacher."""
+    Risk 0 where no slice passes: then slices say nothing about this teacher. The gold of `hidden` examples is
+    never read (`hiding_gold`)."""
     mode = run["config"]["student"]["label_modes"][0]
     folds = store.held_out_folds(run_id, teacher)
     group = view["example_id"].map(folds).fillna(-1).astype(int).to_numpy()
@@ -95,6 +105,7 @@ def _slice_risk(store: Store, run_id: str, teacher: str, run: dict, view: pd.Dat
     crossfit = folds.nunique() > 1
     for option in options:
         rows = store.slice_rows(run_id, teacher, mode, GOLD, option.slice_by, option.column)
+        rows = rows[~rows["example_id"].isin(hidden)]
         rows_fold = rows["example_id"].map(folds).fillna(-1).astype(int).to_numpy()
         name = option.column or "teacher label"
         buckets = np.asarray(view["teacher_label"].fillna("(no label)") if option.slice_by == "teacher_label"

@@ -1,9 +1,13 @@
-"""Human review: verdicts, examples picked by hand for the queue, stored rankings and budget curves."""
+"""Human review: verdicts, examples picked by hand for the queue, stored rankings and budget curves (per fold and summarized)."""
 from __future__ import annotations
 
 import pandas as pd
 
 from core.store.database import Database, now
+
+# a budget curve's per-fold scores, as `budget_fold_scores` returns them
+BUDGET_FOLD_COLUMNS = ["strategy", "budget", "repeat", "fold", "n_checks", "n_pool", "n_test", "accuracy",
+                       "gold_accuracy"]
 
 
 class ReviewTables(Database):
@@ -53,13 +57,37 @@ class ReviewTables(Database):
         return [r[0] for r in self.rows("SELECT DISTINCT strategy FROM rankings WHERE run_id = ? AND teacher_name = ? "
                                         "ORDER BY 1", [run_id, teacher_name])]
 
+    def write_budget_folds(self, run_id: str, teacher_name: str, frame: pd.DataFrame,
+                           left_out: dict[str, str] | None = None) -> None:
+        """Replaces a teacher's per-fold budget scores (`BUDGET_FOLD_COLUMNS`) and the strategies left out of
+        them with why, in one transaction."""
+        reasons = pd.DataFrame({"strategy": list(left_out or {}), "reason": list((left_out or {}).values())})
+        with self.transaction():
+            for table in ("budget_fold_scores", "budget_left_out"):
+                self.execute(f"DELETE FROM {table} WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
+            self.insert_frame(frame[BUDGET_FOLD_COLUMNS], "INSERT INTO budget_fold_scores SELECT ?, ?, * FROM frame",
+                              [run_id, teacher_name])
+            if len(reasons):
+                self.insert_frame(reasons, "INSERT INTO budget_left_out SELECT ?, ?, strategy, reason FROM frame",
+                                  [run_id, teacher_name])
+
+    def budget_fold_scores(self, run_id: str, teacher_name: str) -> pd.DataFrame:
+        """Per strategy, budget, repeat and fold: checks made, training and test rows, the student's accuracy
+        (mean over seeds) and the gold-trained student's; empty (with those columns) when none are stored."""
+        return self.query(f"SELECT {', '.join(BUDGET_FOLD_COLUMNS)} FROM budget_fold_scores WHERE run_id = ? "
+                          "AND teacher_name = ? ORDER BY strategy, budget, repeat, fold", [run_id, teacher_name])
+
+    def budget_left_out(self, run_id: str, teacher_name: str) -> dict[str, str]:
+        """The strategies a budget curve could not measure, and why."""
+        return dict(self.rows("SELECT strategy, reason FROM budget_left_out WHERE run_id = ? AND teacher_name = ? "
+                              "ORDER BY 1", [run_id, teacher_name]))
+
     def write_budget_curve(self, run_id: str, teacher_name: str, summary: pd.DataFrame) -> None:
-        rows = summary.astype({"checks_to_half_gap": "Int64"})
+        """Replaces a teacher's budget summary (`summarize_budget`'s columns, matched by name)."""
         with self.transaction():
             self.execute("DELETE FROM budget_curves WHERE run_id = ? AND teacher_name = ?", [run_id, teacher_name])
-            self.insert_frame(rows, """INSERT INTO budget_curves SELECT ?, ?, strategy, budget, accuracy, lo, hi,
-                                       label_error, precision, n_seeds, n_test, gold_accuracy, checks_to_half_gap
-                                       FROM frame""", [run_id, teacher_name])
+            self.insert_frame(summary, "INSERT INTO budget_curves BY NAME SELECT ? AS run_id, ? AS teacher_name, * "
+                              "FROM frame", [run_id, teacher_name])
 
     def budget_curve(self, run_id: str, teacher_name: str) -> pd.DataFrame:
         return self.query("SELECT * EXCLUDE (run_id, teacher_name) FROM budget_curves WHERE run_id = ? "
