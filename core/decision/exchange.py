@@ -107,11 +107,13 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
             f"{n_teacher:,} {name} labels ({label_mode}) match {matched:,.0f} human labels on the curves averaged over "
             f"folds; no interval: in {missed} of {len(folds)} folds the curves do not meet within the sizes measured"))
     estimate = crossfit_interval(np.array(log_ratios), 1 / (per_repeat - 1) if per_repeat > 1 else 0.0)
-    value, lo, hi = (float(np.exp(x)) if np.isfinite(x) else None for x in (estimate.value, estimate.lo, estimate.hi))
-    return replace(base, value=value, lo=lo, hi=hi, human_labels=n_teacher * value if value else None, note=(
-        f"{n_teacher:,} {name} labels ({label_mode}) match about {n_teacher * (value or 0):,.0f} human labels "
-        f"(geometric mean of {len(folds)} per-fold ratios, linear in log size; 95% corrected resampled t interval "
-        "over folds on the log ratios)"))
+    ratio = float(np.exp(estimate.value))
+    lo, hi = (float(np.exp(x)) if np.isfinite(x) else None for x in (estimate.lo, estimate.hi))
+    interval = ("95% corrected resampled t interval over folds on the log ratios" if lo is not None
+                else "no interval from one fold")
+    return replace(base, value=ratio, lo=lo, hi=hi, human_labels=n_teacher * ratio, note=(
+        f"{n_teacher:,} {name} labels ({label_mode}) match about {n_teacher * ratio:,.0f} human labels "
+        f"(geometric mean of {len(folds)} per-fold ratios, linear in log size; {interval})"))
 
 
 def exchange_rates(fold_scores: pd.DataFrame) -> list[ExchangeRate]:
