@@ -109,11 +109,11 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
     estimate = crossfit_interval(np.array(log_ratios), 1 / (per_repeat - 1) if per_repeat > 1 else 0.0)
     ratio = float(np.exp(estimate.value))
     lo, hi = (float(np.exp(x)) if np.isfinite(x) else None for x in (estimate.lo, estimate.hi))
-    interval = ("95% corrected resampled t interval over folds on the log ratios" if lo is not None
-                else "no interval from one fold")
+    how = (f"geometric mean of {len(folds)} per-fold ratios, linear in log size; 95% corrected resampled t interval "
+           "over folds on the log ratios" if lo is not None
+           else "linear in log size on the run's one scored split: no interval, since folds are what it comes from")
     return replace(base, value=ratio, lo=lo, hi=hi, human_labels=n_teacher * ratio, note=(
-        f"{n_teacher:,} {name} labels ({label_mode}) match about {n_teacher * ratio:,.0f} human labels "
-        f"(geometric mean of {len(folds)} per-fold ratios, linear in log size; {interval})"))
+        f"{n_teacher:,} {name} labels ({label_mode}) match about {n_teacher * ratio:,.0f} human labels ({how})"))
 
 
 def exchange_rates(fold_scores: pd.DataFrame) -> list[ExchangeRate]:
