@@ -12,7 +12,7 @@ from core import cli, decide
 from core.datasets import demo_corpus
 from core.datasets.importing import import_dataset
 from core.datasets.reading import ColumnMapping, read_dataset
-from core.decision.costs import Costs, seconds_per_check
+from core.decision.costs import Costs, seconds_per_check, teacher_prices
 from core.decision.exchange import ABOVE, BELOW, exchange_rate, fold_accuracies, size_at_accuracy
 from core.decision.options import checks_options, choose_strategy, option_cost
 from core.errors import EXIT_INPUT, EXIT_USAGE
@@ -206,6 +206,21 @@ def test_seconds_per_check_come_from_gaps_between_one_reviewers_verdicts():
     assert timing.median_seconds == pytest.approx(11) and timing.n == 4  # 10, 12, 8, 14; not 0 s nor a 66-minute pause
     uploaded = pd.DataFrame({"reviewer": ["ann"] * 50, "created_at": [start] * 50})
     assert seconds_per_check(uploaded).median_seconds is None and "uploaded together" in seconds_per_check(uploaded).note
+
+
+def test_a_teachers_price_comes_from_a_setting_its_measured_calls_its_config_or_its_members_else_unknown():
+    measured = pd.DataFrame({"teacher_name": ["claude", "gpt", "sim", "zero", "crowd"], "n_labels": [1000] * 5,
+                             "input_tokens": [90_000, 0, 0, 0, 0], "output_tokens": [4_000, 0, 0, 0, 0],
+                             "cost_usd": [1.5, 0.0, 0.0, 0.0, 0.0]})
+    prices = teacher_prices(measured, {"gpt": 2.0, "claude": 9.0}, {"crowd": ["claude", "gpt", "sim"]},
+                            Costs(teacher_per_1000_labels={"sim": 0.5}))
+    assert prices["claude"].usd_per_label == pytest.approx(0.0015) and prices["claude"].source == "measured calls"
+    assert prices["gpt"].usd_per_label == pytest.approx(0.002) and prices["gpt"].source == "run config"
+    assert prices["sim"].usd_per_label == pytest.approx(0.0005) and prices["sim"].source == "setting"
+    assert prices["crowd"].usd_per_label == pytest.approx(0.004) and prices["crowd"].source == "members"
+    assert prices["zero"].usd_per_label is None and "price_per_1000_labels" in prices["zero"].note
+    unpriced_member = teacher_prices(measured, {}, {"crowd": ["zero", "claude", "gpt"]}, Costs())
+    assert unpriced_member["crowd"].usd_per_label is None
 
 
 def test_option_cost_is_unknown_only_when_teacher_labels_are_bought_at_an_unknown_price():

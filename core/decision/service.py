@@ -54,8 +54,9 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
         options += with_checks
         if choice is not None:
             notes.append(f"{teacher}: {choice.note}")
-    if not budget_folds:
-        notes.append("no options with human checks: this run has no per-fold budget curves")
+    if not any(option.n_checks for option in options):
+        notes.append("no options with human checks: no per-fold budget curves of this run were given "
+                     "(`python -m core budget --run RUN --teacher TEACHER` measures them)")
     if target is None:
         target, target_set = default_target(options), False
     elif not 0 < target < 1:
