@@ -229,6 +229,7 @@ def test_option_cost_is_unknown_only_when_teacher_labels_are_bought_at_an_unknow
     assert option_cost(500, 0, 0, None, costs) is None
 
 
+@pytest.mark.slow
 def test_the_decision_on_real_gpt4o_labels_of_global_warming_stance(tmp_path, capsys):
     path = shared_file("gwsd_gpt4o", "datasets", "global_warming", "global_warming.csv")
     db = tmp_path / "gwsd.duckdb"

@@ -68,7 +68,7 @@ class Decision:
             return f"No option this run measured reaches {self.target:.1%} accuracy with its interval above it{closest}."
         if self.cheapest.teacher is None:
             return (f"{goal}, the cheapest option is {option_words(self.cheapest)}, about {usd(self.cheapest.cost_usd)}; "
-                    f"no teacher option of known cost is cheaper and reaches it.")
+                    f"no teacher option of known cost reaches it for less.")
         if self.human is not None:
             human = (f"human labels alone need {self.human.n_human_labels:,} labels, about "
                      f"{usd(self.human.cost_usd)}")

@@ -55,8 +55,7 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
         if choice is not None:
             notes.append(f"{teacher}: {choice.note}")
     if not any(option.n_checks for option in options):
-        notes.append("no options with human checks: no per-fold budget curves of this run were given "
-                     "(`python -m core budget --run RUN --teacher TEACHER` measures them)")
+        notes.append("no option with human checks is priced: no per-fold budget scores of this run were given")
     if target is None:
         target, target_set = default_target(options), False
     elif not 0 < target < 1:
