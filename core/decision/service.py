@@ -32,7 +32,8 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
     budget table (strategy, budget, repeat, fold, n_checks, n_pool, n_test, accuracy), for the options with
     human checks; without it those options are left out, and said so."""
     run_id = store.find_run(run_id)
-    config = RunConfig.model_validate(store.run(run_id)["config"])
+    run = store.run(run_id)
+    config = RunConfig.model_validate(run["config"])
     curve = store.curve(run_id)
     if curve.empty:
         raise InputError(f"run {run_id} has no scored students yet, so there is nothing to decide; finish it first "
@@ -56,6 +57,8 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
             notes.append(f"{teacher}: {choice.note}")
     if not any(option.n_checks for option in options):
         notes.append("no option with human checks is priced: no per-fold budget scores of this run were given")
+    if target is None and not any(option.teacher is None for option in options):
+        raise InputError(f"run {run_id} has no human-label student to set a default target from; give --target")
     if target is None:
         target, target_set = default_target(options), False
     elif not 0 < target < 1:
@@ -67,8 +70,8 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
     if unpriced:
         notes.append(f"{len(unpriced)} option(s) of unknown cost also reach the target ({', '.join(unpriced[:3])}"
                      f"{', ...' if len(unpriced) > 3 else ''}); set their teachers' prices to compare them")
-    scheme = run_scheme_words(store, run_id)
-    return Decision(run_id, float(target), target_set, costs, prices,
-                    seconds_per_check(store.verdicts(store.run(run_id)["dataset_id"])), options, frontier(options),
-                    reaching, closest_to(options, target), cheapest_reaching([o for o in options if o.teacher is None], target),
-                    exchange_rates(fold_accuracies(store.fits(run_id))), scheme, int(np.nanmax(curve["n_folds"])), notes)
+    human = cheapest_reaching([option for option in options if option.teacher is None], target)
+    return Decision(run_id, float(target), target_set, costs, prices, seconds_per_check(store.verdicts(run["dataset_id"])),
+                    options, frontier(options), reaching, closest_to(options, target), human,
+                    exchange_rates(fold_accuracies(store.fits(run_id))), run_scheme_words(store, run_id),
+                    int(np.nanmax(curve["n_folds"])), notes)
