@@ -64,6 +64,9 @@ def test_the_json_has_the_documented_fields_and_costs_add_up(priced_run, capsys)
     assert modes == {("sim", "hard"), ("sim", "soft")}
     # the default target: the human-label student at the largest size minus one point
     assert out["target"] == pytest.approx(human[-1]["accuracy"]["value"] - 0.01)
+    assert cli.main(["decide", "--db", str(store.path), "--run", run_id, "--human-label-cost", "0.5",
+                     "--check-cost", "0.2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == out["sentence"]  # the text opens with the sentence
     assert {r["teacher"] for r in out["exchange_rates"]} == {"sim"}
     assert all(set(r["human_labels_per_teacher_label"]) == {"value", "lo", "hi"} for r in out["exchange_rates"])
 
