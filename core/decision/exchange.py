@@ -57,10 +57,14 @@ class ExchangeRate:
     note: str
 
     def to_dict(self) -> dict:
+        def rounded(x: float | None) -> float | None:
+            return None if x is None else round(x, 6)
+
         return {"teacher": self.teacher, "label_mode": self.label_mode,
-                "human_labels_per_teacher_label": {"value": self.value, "lo": self.lo, "hi": self.hi},
-                "teacher_labels": self.teacher_labels, "human_labels": self.human_labels,
-                "accuracy": self.accuracy, "n_folds": self.n_folds, "note": self.note}
+                "human_labels_per_teacher_label": {"value": rounded(self.value), "lo": rounded(self.lo),
+                                                   "hi": rounded(self.hi)},
+                "teacher_labels": self.teacher_labels, "human_labels": rounded(self.human_labels),
+                "accuracy": rounded(self.accuracy), "n_folds": self.n_folds, "note": self.note}
 
 
 def _curve(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
