@@ -29,6 +29,8 @@ _API = {
     # review
     "STRATEGIES": "core.review.strategies", "RankingInput": "core.review.strategies", "rank_pool": "core.review.ranking",
     "budget_curves": "core.review.budget",
+    # the decision
+    "decide": "core.decision.service", "Costs": "core.decision.costs", "Decision": "core.decision.decision",
     # whole runs
     "run_experiment": "core.pipeline", "apply_verdicts": "core.pipeline", "run_noise_experiment": "core.pipeline",
     "Store": "core.store",

@@ -19,6 +19,19 @@ def full_digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
+# What a run config may say that does not change its results: a teacher's price is read when a decision is
+# priced, so setting or changing it keeps the run (its id, its fits) and only records the new price.
+NOT_IDENTITY_TEACHER_FIELDS = ("price_per_1000_labels",)
+
+
+def run_config_digest(config: dict) -> str:
+    """The whole digest of a run config (a `RunConfig.model_dump()`, or one stored) without the fields that do not
+    change its results, so a config written before those fields existed keeps its digest."""
+    teachers = [{key: value for key, value in teacher.items() if key not in NOT_IDENTITY_TEACHER_FIELDS}
+                for teacher in config.get("teachers", [])]
+    return full_digest({**config, "teachers": teachers})
+
+
 def teacher_key(name: str, kind: str, config: dict) -> str:
     """A teacher's id: its name and a hash of its kind and config, so a changed prompt or model is a new
     teacher whose labels never mix with the old ones."""

@@ -13,14 +13,14 @@ CORE = ROOT / "core"
 
 # The flow a newcomer should see, earliest first. A module may import its own stage and earlier ones.
 STAGES = ["core.datasets", "core.teachers", "core.taxonomy", "core.slices", "core.students", "core.evaluation",
-          "core.review", "core.report", "core.pipeline", "core.demo", "core.cli", "core.__main__"]
+          "core.review", "core.decision", "core.report", "core.pipeline", "core.demo", "core.cli", "core.__main__"]
 FOUNDATION = {"core", "core.errors", "core.registry", "core.progress", "core.fingerprints", "core.paths", "core.files"}
 # Thin services: they load, call the pure functions of their stage and write. Nothing else opens the store.
 SERVICES = {"core.datasets.importing", "core.datasets.stored_embeddings", "core.teachers.service",
             "core.teachers.labeling", "core.teachers.call_cache", "core.taxonomy.propose", "core.slices.service",
             "core.evaluation.runs", "core.evaluation.service", "core.evaluation.report", "core.evaluation.noise_experiment",
             "core.review.ranking", "core.review.queue", "core.review.verdicts", "core.review.budget",
-            "core.review.map", "core.review.exchange", "core.report.service", "core.pipeline", "core.demo", "core.cli", "core.cli.commands"}
+            "core.review.map", "core.review.exchange", "core.decision.service", "core.report.service", "core.pipeline", "core.demo", "core.cli", "core.cli.commands"}
 
 
 def modules():

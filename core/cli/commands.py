@@ -291,6 +291,27 @@ def _report(args) -> int:
     return 0
 
 
+def _decide(args) -> int:
+    from core.decision.costs import Costs
+    from core.decision.service import decide
+    from core.store import Store
+
+    prices = {}
+    for name, value in args.teacher_price:
+        try:
+            prices[name] = float(value)
+        except ValueError:
+            raise UsageError(f"--teacher-price {name}={value}: {value!r} is not a number of USD per 1,000 labels") from None
+    for option, price in [("--human-label-cost", args.human_label_cost), ("--check-cost", args.check_cost),
+                          *((f"--teacher-price {name}", price) for name, price in prices.items())]:
+        if not price >= 0:
+            raise UsageError(f"{option} {price}: a price is 0 USD or more")
+    costs = Costs(human_label_usd=args.human_label_cost, human_check_usd=args.check_cost, teacher_per_1000_labels=prices)
+    decision = decide(Store(args.db, read_only=True), args.run, args.target, costs)
+    print(json.dumps(decision.to_dict(), indent=2) if args.format == "json" else decision.text())
+    return 0
+
+
 def _runs(args) -> int:
     from core.store import Store
 
@@ -327,6 +348,6 @@ def _frames(args) -> int:
 
 
 COMMANDS = {"demo": _demo, "taxonomy": _taxonomy, "import": _import, "slices": _slices,
-            "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget,
+            "noise-experiment": _noise_experiment, "run": _run, "map": _map, "runs": _runs, "budget": _budget, "decide": _decide,
             "export": _export, "import-verdicts": _import_verdicts, "apply-verdicts": _apply_verdicts,
             "report": _report, "frames": _frames}

@@ -9,7 +9,7 @@ from core.errors import InputError
 from core.paths import DEFAULT_DB
 
 DESCRIPTION = """Command line: `python -m core demo | taxonomy | import | slices | run | noise-experiment | map | runs | report |
-budget | export | import-verdicts | apply-verdicts | frames` (also installed as `pseudolens`).
+budget | decide | export | import-verdicts | apply-verdicts | frames` (also installed as `pseudolens`).
 
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
 or an output file that cannot be written (nothing was written); 4 database problem (busy, damaged, not a
@@ -150,6 +150,17 @@ def parser() -> argparse.ArgumentParser:
                         help="html: one self-contained page; pdf: that page printed by a local Chromium")
     report.add_argument("--out", type=Path, help="write to this file (html, pdf: required) instead of printing")
     report.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
+
+    decide = commands.add_parser("decide", parents=[common], help="the decision: which labels to buy to reach a target "
+                                 "accuracy, and what each option costs")
+    decide.add_argument("--run", required=True, help="a run id, or a run config's name (its latest finished run)")
+    decide.add_argument("--target", type=float, help="accuracy to reach, e.g. 0.74 (default: the human-label student "
+                        "at the largest size, minus one point)")
+    decide.add_argument("--human-label-cost", type=float, default=0.40, help="USD per human label (default: 0.40)")
+    decide.add_argument("--check-cost", type=float, default=0.15, help="USD per human check of a teacher label (default: 0.15)")
+    decide.add_argument("--teacher-price", action="append", default=[], type=_key_value, metavar="TEACHER=USD",
+                        help="a teacher's price per 1,000 labels, over its measured calls and its config (repeatable)")
+    decide.add_argument("--format", choices=["text", "json"], default="text")
 
     frames = commands.add_parser("frames", parents=[common], help="store what the dashboard's pages show first for "
                                  "finished runs without it (runs stored by an older pseudolens)")

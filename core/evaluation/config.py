@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.errors import ConfigError
 from core.evaluation.splits import EvaluationPlan, evaluation_plan, pool_and_test
 from core.files import read_text, yaml_problem
-from core.fingerprints import full_digest
+from core.fingerprints import run_config_digest
 from core.students import STUDENTS
 from core.teachers import TEACHERS
 
@@ -23,11 +23,14 @@ class Strict(BaseModel):
 class TeacherSpec(Strict):
     """A teacher of the run: a registered `kind` (see `core.teachers.TEACHERS`: each kind's parameters, typed,
     with descriptions) and its `params`, validated against that kind when the config is read. The raw
-    parameters are kept as written, so the run's id does not change when a default does."""
+    parameters are kept as written, so the run's id does not change when a default does. `price_per_1000_labels`
+    (USD) prices a teacher whose labels were not bought through measured calls (recorded, simulated, offline);
+    it is not part of the run's identity (`run_config_digest`), so setting it later keeps the run."""
 
     name: str
     kind: str
     params: dict = Field(default_factory=dict)
+    price_per_1000_labels: float | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _known_kind_and_params(self) -> "TeacherSpec":
@@ -128,7 +131,7 @@ class RunConfig(Strict):
         return teachers
 
     def fingerprint(self) -> str:
-        return full_digest(self.model_dump())
+        return run_config_digest(self.model_dump())
 
     def plan(self, examples) -> EvaluationPlan:
         """Which rows each round of students learns from and is scored on."""

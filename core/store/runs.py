@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.errors import NotFound
 from core.files import lock_is_held
-from core.fingerprints import full_digest
+from core.fingerprints import run_config_digest
 from core.paths import run_lock_path
 from core.store.database import Database, now
 
@@ -30,6 +30,8 @@ class RunTables(Database):
                 for teacher_name, teacher_id in teachers.items():
                     con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
                 return "new"
+            # the same identity: only what does not change results (a teacher's price) can differ; keep the latest
+            con.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config, sort_keys=True), run_id])
             if rows[0][0] != "finished":
                 con.execute("UPDATE runs SET status = 'running', error = NULL WHERE run_id = ?", [run_id])
             return rows[0][0]
@@ -48,7 +50,7 @@ class RunTables(Database):
                       (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
                        WHERE rt.run_id = r.run_id) AS teachers
                FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.created_at""")
-        gone = [status == "running" and not lock_is_held(run_lock_path(self.path, full_digest(json.loads(config))))
+        gone = [status == "running" and not lock_is_held(run_lock_path(self.path, run_config_digest(json.loads(config))))
                 for status, config in zip(runs["status"], runs["config"])]
         runs.loc[gone, "status"] = "interrupted"
         runs.loc[gone, "error"] = "its process ended before the run finished (killed?)"
