@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,22 @@ def most_pending(server: FakeLLMAPI) -> int:
     return most
 
 
+def hold_until_submitted(server: FakeLLMAPI, batches: int) -> None:
+    """Holds every batch until `batches` are submitted (or 20 s passed), so that a run which waits for one batch
+    before it submits the next is seen as one."""
+    def release():
+        deadline = time.monotonic() + 20
+        while len(server.batches) < batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.hold_from = None
+
+    server.hold_from = 0
+    threading.Thread(target=release, daemon=True).start()
+
+
 def test_a_small_request_limit_splits_23_calls_into_5_batches_pending_together(server, db):
     teacher = ClaudeTeacher("claude", base_url=server.url, batch_max_requests=5, cache=StoreCallCache(db), **BATCHED)
+    hold_until_submitted(server, 5)
     labels = label(teacher, TEXTS)
     assert [l.label for l in labels] == ["billing"] * 23
     assert batch_sizes(server) == [5, 5, 5, 5, 3] and teacher.batches_submitted == 5
@@ -75,6 +91,7 @@ def test_a_small_request_limit_splits_23_calls_into_5_batches_pending_together(s
 def test_batches_in_flight_bounds_the_batches_pending_at_once(server, db):
     teacher = ClaudeTeacher("claude", base_url=server.url, batch_max_requests=5, batches_in_flight=2,
                             cache=StoreCallCache(db), **BATCHED)
+    hold_until_submitted(server, 2)
     assert [l.label for l in label(teacher, TEXTS)] == ["billing"] * 23
     assert batch_sizes(server) == [5, 5, 5, 5, 3] and most_pending(server) == 2
     assert sorted(server.served.values()) == [1] * 23
@@ -101,6 +118,7 @@ def test_a_request_larger_than_a_batch_may_hold_is_said_and_nothing_is_submitted
     assert server.batches == {} and server.requests == []
 
 
+@pytest.mark.slow
 def test_a_run_killed_with_batches_pending_collects_the_same_batches_and_asks_nothing_twice(small_dataset, db):
     settings = {**BATCHED, "batch_max_requests": 5, "batches_in_flight": 2, "batch_poll_seconds": 0.05}
     with FakeLLMAPI() as server:
