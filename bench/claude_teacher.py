@@ -1,7 +1,8 @@
 """Labeling throughput of the Claude teacher with the real `anthropic` client (or the OpenAI-compatible one with
 the real `openai` client) against the local server of the tests, at 200 ms latency and 32 concurrent requests:
 the bound is 32 / 0.2 s = 160 labels/s. Then a rerun of the same texts, which must come from the call cache.
-Prints JSON.
+Prints JSON, with the machine's load averages (1, 5, 15 min) before and after: on a shared machine the share of
+the bound says as much about the neighbours as about the teacher.
 
     python bench/claude_teacher.py [--texts 10000] [--provider claude|openai_compatible]"""
 import argparse
@@ -29,6 +30,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--texts", type=int, default=10000)
 parser.add_argument("--provider", choices=["claude", "openai_compatible"], default="claude")
 args = parser.parse_args()
+load_before = os.getloadavg()
 os.environ.setdefault("ANTHROPIC_API_KEY", "sk-bench-local-server")
 # the server runs in its own process, as a real API would, so it does not share this process's GIL
 server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_llm_api.py"), os.environ.get("BENCH_LATENCY", "0.2")], stdout=subprocess.PIPE, text=True)
@@ -52,6 +54,8 @@ with tempfile.TemporaryDirectory() as folder:
         timings[attempt] = {"seconds": round(time.perf_counter() - started, 2), "api_calls": teacher.api_calls}
     rate = args.texts / timings["first"]["seconds"]
     server.kill()
+    load = {"load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()], "cores": os.cpu_count()}
     print(json.dumps({"benchmark": "claude_teacher", "provider": args.provider, "texts": args.texts, "latency_s": 0.2, "concurrency": 32,
                       "bound_labels_per_s": 160, "labels_per_s": round(rate, 1), "share_of_bound": round(rate / 160, 3),
-                      "target_share": 0.9, "cached_rerun_target_s": 5, **timings}, indent=2))
+                      "target_share": 0.9, "cached_rerun_target_s": 5, **timings, **load}, indent=2))
