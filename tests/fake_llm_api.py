@@ -12,7 +12,8 @@ not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text), 
 200: body_not_json (a cut-off JSON body), html (a gateway's HTML page), empty_object (`{}`). In a Message Batch, a 500
 fault makes that entry `errored`, empty_object a `succeeded` entry with an empty message, body_not_json a line cut
 off mid-JSON. Batches end after `batch_polls` retrieve calls, except those numbered `hold_from` or later (0 holds
-every batch) while it is set. `batch_events` lists ("submitted", id, body bytes) and ("results", id, 0) in order."""
+every batch) while it is set. `batch_faults` is consumed one per batch submission or status request: an HTTP status
+(429, 500, 529) answered instead. `batch_events` lists ("submitted", id, body bytes) and ("results", id, 0) in order."""
 from __future__ import annotations
 
 import json
@@ -62,6 +63,7 @@ class FakeLLMAPI:
         self.batch_polls = batch_polls
         self.hold_from: int | None = None
         self.batch_events: list[tuple[str, str, int]] = []
+        self.batch_faults: list[str] = []
         self.faults: list[str] = []
         self.requests: list[dict] = []  # direct calls (messages, chat completions)
         self.batches: dict[str, dict] = {}
@@ -178,6 +180,16 @@ class FakeLLMAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _batch_fault(self) -> bool:
+                """Answers with the next of `batch_faults`, if any is left."""
+                with fake.lock:
+                    fault = fake.batch_faults.pop(0) if fake.batch_faults else None
+                if fault is None:
+                    return False
+                self._send(int(fault), {"type": "error", "error": {"type": "api_error", "message": fault}},
+                           {"retry-after": "0"} if fault == "429" else {})
+                return True
+
             def do_GET(self):
                 parts = self.path.split("?")[0].strip("/").split("/")  # v1 messages batches ID [results]
                 if parts[:3] != ["v1", "messages", "batches"] or len(parts) < 4 or parts[3] not in fake.batches:
@@ -185,6 +197,8 @@ class FakeLLMAPI:
                 batch_id = parts[3]
                 if len(parts) == 5:
                     return self._send(200, fake.batch_results(batch_id), content_type="application/binary")
+                if self._batch_fault():
+                    return
                 with fake.lock:
                     fake.batches[batch_id]["polls"] += 1
                 self._send(200, fake.batch(batch_id))
@@ -194,6 +208,8 @@ class FakeLLMAPI:
                 request = json.loads(body)
                 path = self.path.split("?")[0].rstrip("/")
                 if path == "/v1/messages/batches":
+                    if self._batch_fault():
+                        return
                     with fake.lock:
                         number = len(fake.batches)
                         batch_id = f"msgbatch_{number:04d}"

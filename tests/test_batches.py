@@ -150,3 +150,21 @@ def test_a_run_killed_with_batches_pending_collects_the_same_batches_and_asks_no
         assert sorted(read_back) == sorted(server.batches)  # each batch read once
         assert sorted(server.served.values()) == [1] * 23 and server.requests == []
         assert store.open_llm_batches("claude") == []
+
+
+def test_a_failed_submission_or_status_request_is_retried_and_nothing_is_asked_twice(server, db):
+    server.batch_faults = ["529", "500", "429"]  # the first submission twice, then a status request
+    teacher = ClaudeTeacher("claude", base_url=server.url, batch_max_requests=5, cache=StoreCallCache(db), **BATCHED)
+    assert [l.label for l in label(teacher, TEXTS)] == ["billing"] * 23
+    # the failed submissions made no batch; the retried ones went out in whatever order they were retried
+    assert server.batch_faults == [] and sorted(batch_sizes(server)) == [3, 5, 5, 5, 5]
+    assert sorted(server.served.values()) == [1] * 23 and server.requests == []
+
+
+def test_an_earlier_batch_the_api_does_not_know_is_said_and_its_calls_are_asked(server, db, caplog):
+    teacher = ClaudeTeacher("claude", base_url=server.url, cache=StoreCallCache(db), **BATCHED)
+    keys = [teacher.key(teacher.labeling_request(text, LABELS), 0) for text in TEXTS[:3]]
+    db.add_llm_batch("claude", "msgbatch_deleted", keys)
+    assert [l.label for l in label(teacher, TEXTS[:3])] == ["billing"] * 3
+    assert "does not know Message Batch msgbatch_deleted" in caplog.text
+    assert len(server.requests) == 3 and server.batches == {} and db.open_llm_batches("claude") == []

@@ -176,8 +176,9 @@ Give your confidence that the label is correct, from 0 to 1."""
     async def _submit(self, cache: BatchCallCache, entries: dict[str, dict]) -> dict[str, dict]:
         """Submits one Message Batch, once one of `batches_in_flight` slots is free, and collects it."""
         async with self._batch_slots:
-            batch = await self._connect().messages.batches.create(
-                requests=cast("list[Request]", list(entries.values())))
+            client = self._connect()
+            batch = await self._retrying(
+                lambda: client.messages.batches.create(requests=cast("list[Request]", list(entries.values()))))
             # recorded before anything else is awaited: a process killed from here on collects it on restart
             cache.add_batch(self.kind, batch.id, list(entries))
             self.batches_submitted += 1
@@ -195,13 +196,25 @@ Give your confidence that the label is correct, from 0 to 1."""
     async def _collect(self, cache: BatchCallCache, batch_id: str) -> dict[str, dict]:
         """Waits for the batch to end, caches every succeeded answer (at the batch price), marks it ended."""
         client = self._connect()
+
+        async def status() -> str | None:
+            try:
+                return (await client.messages.batches.retrieve(batch_id)).processing_status
+            except anthropic.NotFoundError:
+                return None
+
         started = time.perf_counter()
-        while (await client.messages.batches.retrieve(batch_id)).processing_status != "ended":
+        while (processing := await self._retrying(status)) not in ("ended", None):
             await asyncio.sleep(self.batch_poll_seconds)
+        if processing is None:
+            log.warning("teacher %r: the API does not know Message Batch %s (deleted, or submitted with another "
+                        "key); its calls are asked directly", self.name, batch_id)
+            cache.end_batch(batch_id)
+            return {}
         latency = (time.perf_counter() - started) * 1000
         records: dict[str, dict] = {}
         try:
-            async for entry in await client.messages.batches.results(batch_id):
+            async for entry in await self._retrying(lambda: client.messages.batches.results(batch_id)):
                 if entry.result.type != "succeeded":
                     continue
                 try:
