@@ -78,7 +78,8 @@ def hold_until_submitted(server: FakeLLMAPI, batches: int) -> None:
 
 
 def test_a_small_request_limit_splits_23_calls_into_5_batches_pending_together(server, db):
-    teacher = ClaudeTeacher("claude", base_url=server.url, batch_max_requests=5, cache=StoreCallCache(db), **BATCHED)
+    teacher = ClaudeTeacher("claude", base_url=server.url, batch_max_requests=5, batches_in_flight=8,
+                            cache=StoreCallCache(db), **BATCHED)
     hold_until_submitted(server, 5)
     labels = label(teacher, TEXTS)
     assert [l.label for l in labels] == ["billing"] * 23
@@ -122,7 +123,7 @@ def test_a_request_larger_than_a_batch_may_hold_is_said_and_nothing_is_submitted
 def test_a_run_killed_with_batches_pending_collects_the_same_batches_and_asks_nothing_twice(small_dataset, db):
     settings = {**BATCHED, "batch_max_requests": 5, "batches_in_flight": 2, "batch_poll_seconds": 0.05}
     with FakeLLMAPI() as server:
-        # batches 0 and 1 are answered; 2 and 3 stay pending; the third label batch waits for a free slot
+        # label batches of 5 texts, two in flight: batches 0 and 1 are answered, 2 and 3 stay pending
         server.hold_from = 2
         child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
             from core.store import Store

@@ -63,7 +63,7 @@ Give your confidence that the label is correct, from 0 to 1."""
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
                  batch_max_requests: int = MAX_BATCH_REQUESTS, batch_max_bytes: int = MAX_BATCH_BYTES,
-                 batches_in_flight: int = 8, cache: CallCache | None = None, **params):
+                 batches_in_flight: int = 4, cache: CallCache | None = None, **params):
         """`batch_threshold`: send this many or more uncached calls as Message Batches (needs the store's cache,
         which remembers each batch); None asks every call directly. The calls are cut into batches of at most
         `batch_max_requests` requests and `batch_max_bytes` bytes; up to `batches_in_flight` are pending at once,
@@ -86,9 +86,9 @@ Give your confidence that the label is correct, from 0 to 1."""
         self.batches_in_flight = batches_in_flight
         self.batches_submitted = 0
         if batch_threshold is not None:
-            # enough texts per label batch to fill every batch slot: the labeling loop keeps two label batches
-            # in flight, so the second waits for slots and takes each one the first frees
-            self.labels_per_batch = max(1, batches_in_flight * batch_max_requests // self.k)
+            # the labeling loop keeps two label batches in flight: each brings half the batch slots' worth of
+            # calls, so together they fill every slot and no more requests wait in memory (about 3 KB each)
+            self.labels_per_batch = max(1, batches_in_flight * batch_max_requests // (2 * self.k))
 
     def _new_client(self) -> anthropic.AsyncAnthropic:
         if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
@@ -277,7 +277,7 @@ class ClaudeParams(LLMParams):
                                     description="requests per Message Batch (the API's limit is 100,000)")
     batch_max_bytes: int = Field(MAX_BATCH_BYTES, ge=1024, le=MAX_BATCH_BYTES,
                                  description="bytes of request body per Message Batch (the API's limit is 256 MB)")
-    batches_in_flight: int = Field(8, ge=1, description="Message Batches pending at once")
+    batches_in_flight: int = Field(4, ge=1, description="Message Batches pending at once")
 
 
 @TEACHERS.register("claude", params=ClaudeParams, simulated=False, llm=True, source="config",
