@@ -11,7 +11,9 @@ depend on what they sent. `faults` is a list consumed one per answer: 429 (retry
 not in the set), refusal, truncated (max_tokens), not_json (OpenAI: free text), and bodies that are not an answer at all, each with HTTP
 200: body_not_json (a cut-off JSON body), html (a gateway's HTML page), empty_object (`{}`). In a Message Batch, a 500
 fault makes that entry `errored`, empty_object a `succeeded` entry with an empty message, body_not_json a line cut
-off mid-JSON. Batches end after `batch_polls` retrieve calls unless `hold_batches`."""
+off mid-JSON. Batches end after `batch_polls` retrieve calls, except those numbered `hold_from` or later (0 holds
+every batch) while it is set. `batch_faults` is consumed one per batch submission or status request: an HTTP status
+(429, 500, 529) answered instead. `batch_events` lists ("submitted", id, body bytes) and ("results", id, 0) in order."""
 from __future__ import annotations
 
 import json
@@ -59,7 +61,9 @@ class FakeLLMAPI:
         self.latency = latency
         self.timeout_sleep = timeout_sleep
         self.batch_polls = batch_polls
-        self.hold_batches = False
+        self.hold_from: int | None = None
+        self.batch_events: list[tuple[str, str, int]] = []
+        self.batch_faults: list[str] = []
         self.faults: list[str] = []
         self.requests: list[dict] = []  # direct calls (messages, chat completions)
         self.batches: dict[str, dict] = {}
@@ -126,7 +130,8 @@ class FakeLLMAPI:
 
     def batch(self, batch_id: str) -> dict:
         entry = self.batches[batch_id]
-        ended = entry["polls"] >= self.batch_polls and not self.hold_batches
+        held = self.hold_from is not None and entry["number"] >= self.hold_from
+        ended = entry["polls"] >= self.batch_polls and not held
         n = len(entry["requests"])
         return {"id": batch_id, "type": "message_batch", "processing_status": "ended" if ended else "in_progress",
                 "request_counts": {"processing": 0 if ended else n, "succeeded": n if ended else 0, "errored": 0,
@@ -136,6 +141,8 @@ class FakeLLMAPI:
                 "results_url": f"{self.url}/v1/messages/batches/{batch_id}/results" if ended else None}
 
     def batch_results(self, batch_id: str) -> str:
+        with self.lock:
+            self.batch_events.append(("results", batch_id, 0))
         lines = []
         for item in self.batches[batch_id]["requests"]:
             fault = self._next_fault()
@@ -173,6 +180,16 @@ class FakeLLMAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _batch_fault(self) -> bool:
+                """Answers with the next of `batch_faults`, if any is left."""
+                with fake.lock:
+                    fault = fake.batch_faults.pop(0) if fake.batch_faults else None
+                if fault is None:
+                    return False
+                self._send(int(fault), {"type": "error", "error": {"type": "api_error", "message": fault}},
+                           {"retry-after": "0"} if fault == "429" else {})
+                return True
+
             def do_GET(self):
                 parts = self.path.split("?")[0].strip("/").split("/")  # v1 messages batches ID [results]
                 if parts[:3] != ["v1", "messages", "batches"] or len(parts) < 4 or parts[3] not in fake.batches:
@@ -180,17 +197,24 @@ class FakeLLMAPI:
                 batch_id = parts[3]
                 if len(parts) == 5:
                     return self._send(200, fake.batch_results(batch_id), content_type="application/binary")
+                if self._batch_fault():
+                    return
                 with fake.lock:
                     fake.batches[batch_id]["polls"] += 1
                 self._send(200, fake.batch(batch_id))
 
             def do_POST(self):
-                request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                body = self.rfile.read(int(self.headers["content-length"]))
+                request = json.loads(body)
                 path = self.path.split("?")[0].rstrip("/")
                 if path == "/v1/messages/batches":
+                    if self._batch_fault():
+                        return
                     with fake.lock:
-                        batch_id = f"msgbatch_{len(fake.batches):04d}"
-                        fake.batches[batch_id] = {"requests": request["requests"], "polls": 0}
+                        number = len(fake.batches)
+                        batch_id = f"msgbatch_{number:04d}"
+                        fake.batches[batch_id] = {"requests": request["requests"], "polls": 0, "number": number}
+                        fake.batch_events.append(("submitted", batch_id, len(body)))
                     return self._send(200, fake.batch(batch_id))
                 with fake.lock:
                     fake.requests.append(request)

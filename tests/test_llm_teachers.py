@@ -404,11 +404,11 @@ def test_a_dry_run_of_a_batched_run_is_priced_at_the_batch_discount(server, db):
 @pytest.mark.slow
 def test_a_pending_batch_survives_sigkill_and_is_collected_not_resubmitted(small_dataset, db):
     with FakeLLMAPI() as server:
-        server.hold_batches = True
+        server.hold_from = 0
         child = labeling_child(db, "claude", server.url, batch_threshold=100, batch_poll_seconds=0.05)
         kill_when(child, db, "SELECT count(*) FROM llm_batches", 1)
         assert len(server.batches) == 1 and counts(db)["labels"] == 0
-        server.hold_batches = False
+        server.hold_from = None
 
         store = Store(db.path)
         resumed = teacher(server, batch_threshold=100, batch_poll_seconds=0.01, cache=StoreCallCache(store))

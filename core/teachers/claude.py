@@ -1,8 +1,9 @@
 """Claude as a teacher, through the `anthropic` SDK: forced tool use so every answer is one label from the set
 (or an explicit abstain), and, for large runs, the Message Batches API (half the price, answers within a day).
 
-A batch is recorded in the store as soon as it is submitted, so a process that dies while it is pending finds
-it again on restart and collects it instead of asking again. The API key comes only from the environment
+The calls go out as several batches, cut by the API's limits (requests and bytes per batch), submitted and polled
+concurrently. Each batch is recorded in the store as soon as it is submitted, so a process that dies while it is
+pending finds it again on restart and collects it instead of asking again. The API key comes only from the environment
 (ANTHROPIC_API_KEY; the dashboard copies it there from Streamlit secrets)."""
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher
 from core.teachers.registry import TEACHERS, TeacherContext
 
 if TYPE_CHECKING:
-    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+    from anthropic.types.messages.batch_create_params import Request
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,10 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 # `prices` in its config rather than a cost we would have to guess.
 PRICES = {"claude-haiku-4-5": (1.0, 5.0), "claude-opus-4-1": (15.0, 75.0)}
 BATCH_DISCOUNT = 0.5
-MAX_BATCH_REQUESTS = 100_000  # the API's limit per batch
+# the API's documented limits per Message Batch: requests, and bytes of the request body (256 MB, counted as
+# 256,000,000 so that either reading of "MB" is respected); the settings default to them and may only lower them
+MAX_BATCH_REQUESTS = 100_000
+MAX_BATCH_BYTES = 256_000_000
 
 
 class BatchLedger(Protocol):
@@ -58,9 +62,12 @@ Give your confidence that the label is correct, from 0 to 1."""
 
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
-                 cache: CallCache | None = None, **params):
-        """`batch_threshold`: send this many or more uncached calls as one Message Batch (needs the store's
-        cache, which remembers the batch); None asks every call directly."""
+                 batch_max_requests: int = MAX_BATCH_REQUESTS, batch_max_bytes: int = MAX_BATCH_BYTES,
+                 batches_in_flight: int = 4, cache: CallCache | None = None, **params):
+        """`batch_threshold`: send this many or more uncached calls as Message Batches (needs the store's cache,
+        which remembers each batch); None asks every call directly. The calls are cut into batches of at most
+        `batch_max_requests` requests and `batch_max_bytes` bytes; up to `batches_in_flight` are pending at once,
+        each polled every `batch_poll_seconds`."""
         known = {**PRICES, **{m: tuple(p) for m, p in (prices or {}).items()}}
         if model not in known:
             raise ConfigError(f"no price known for model {model!r}: add params.prices = {{ \"{model}\" = "
@@ -74,9 +81,14 @@ Give your confidence that the label is correct, from 0 to 1."""
             self.batch_cache = cache
         self.batch_threshold = batch_threshold
         self.batch_poll_seconds = batch_poll_seconds
+        self.batch_max_requests = batch_max_requests
+        self.batch_max_bytes = batch_max_bytes
+        self.batches_in_flight = batches_in_flight
         self.batches_submitted = 0
-        if batch_threshold is not None:  # one Message Batch per run is the point: hand over everything at once
-            self.labels_per_batch = MAX_BATCH_REQUESTS // self.k
+        if batch_threshold is not None:
+            # the labeling loop keeps two label batches in flight: each brings half the batch slots' worth of
+            # calls, so together they fill every slot and no more requests wait in memory (about 3 KB each)
+            self.labels_per_batch = max(1, batches_in_flight * batch_max_requests // (2 * self.k))
 
     def _new_client(self) -> anthropic.AsyncAnthropic:
         if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
@@ -127,40 +139,82 @@ Give your confidence that the label is correct, from 0 to 1."""
 
     # -- the Message Batches path ---------------------------------------------------------------------
 
+    def _connect(self) -> anthropic.AsyncAnthropic:
+        if self.client is None:  # a new event loop: the batch slots and collections of the last one are gone
+            self._batch_slots = asyncio.Semaphore(self.batches_in_flight)
+            self._collecting: dict[str, asyncio.Future[dict[str, dict]]] = {}
+        return super()._connect()
+
     async def _answer(self, todo: dict[str, dict]) -> dict[str, dict]:
         cache = self.batch_cache
         if cache is None or self.batch_threshold is None or len(todo) < self.batch_threshold:
             return await super()._answer(todo)
-        client = self._connect()
-        records = await self._collect_open_batches(cache, set(todo))
-        rest = [key for key in todo if key not in records]
-        for start in range(0, len(rest), MAX_BATCH_REQUESTS):
-            chunk = rest[start:start + MAX_BATCH_REQUESTS]
-            batch = await client.messages.batches.create(
-                requests=[{"custom_id": key, "params": _batch_params(todo[key])} for key in chunk])
-            cache.add_batch(self.kind, batch.id, chunk)
-            self.batches_submitted += 1
-            records.update(await self._collect(cache, batch.id))
-        # requests the batch could not answer (errored, expired, canceled) are asked directly
+        self._connect()
+        # batches submitted before (by a process that was killed) are collected, never submitted again
+        earlier = [(batch_id, keys) for batch_id, keys in cache.open_batches(self.kind) if not todo.keys().isdisjoint(keys)]
+        submitted = {key for _, keys in earlier for key in keys}
+        rest = {key: request for key, request in todo.items() if key not in submitted}
+        chunks = split_batch(self.name, {key: batch_entry(key, request) for key, request in rest.items()},
+                             self.batch_max_requests, self.batch_max_bytes)
+        if earlier:
+            log.info("teacher %r: collecting %d Message Batch(es) submitted before (%d calls), submitting %d more",
+                     self.name, len(earlier), len(submitted), len(chunks))
+        tasks = [self._collection(cache, batch_id) for batch_id, _ in earlier]
+        tasks += [asyncio.ensure_future(self._submit(cache, chunk)) for chunk in chunks]
+        try:
+            answered = await asyncio.gather(*tasks)
+        except BaseException:
+            # a batch already submitted stays in the store and is collected by the next run
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        records = {key: record for batch in answered for key, record in batch.items() if key in todo}
+        # requests the batch could not answer (errored, expired, canceled, malformed) are asked directly
         return {**records, **await super()._answer({k: r for k, r in todo.items() if k not in records})}
 
-    async def _collect_open_batches(self, cache: BatchCallCache, wanted: set[str]) -> dict[str, dict]:
-        records: dict[str, dict] = {}
-        for batch_id, keys in cache.open_batches(self.kind):
-            if wanted.intersection(keys):
-                records.update(await self._collect(cache, batch_id))
-        return records
+    async def _submit(self, cache: BatchCallCache, entries: dict[str, dict]) -> dict[str, dict]:
+        """Submits one Message Batch, once one of `batches_in_flight` slots is free, and collects it."""
+        async with self._batch_slots:
+            client = self._connect()
+            batch = await self._retrying(
+                lambda: client.messages.batches.create(requests=cast("list[Request]", list(entries.values()))))
+            # recorded before anything else is awaited: a process killed from here on collects it on restart
+            cache.add_batch(self.kind, batch.id, list(entries))
+            self.batches_submitted += 1
+            log.info("teacher %r: submitted Message Batch %s (%d requests)", self.name, batch.id, len(entries))
+            return await self._collection(cache, batch.id)
+
+    def _collection(self, cache: BatchCallCache, batch_id: str) -> asyncio.Future[dict[str, dict]]:
+        """The one collection of `batch_id` in this event loop: two label batches in flight that both need an
+        earlier batch read its results once."""
+        if batch_id not in self._collecting:
+            collecting = self._collecting[batch_id] = asyncio.ensure_future(self._collect(cache, batch_id))
+            collecting.add_done_callback(lambda _: self._collecting.pop(batch_id, None))
+        return self._collecting[batch_id]
 
     async def _collect(self, cache: BatchCallCache, batch_id: str) -> dict[str, dict]:
         """Waits for the batch to end, caches every succeeded answer (at the batch price), marks it ended."""
         client = self._connect()
+
+        async def status() -> str | None:
+            try:
+                return (await client.messages.batches.retrieve(batch_id)).processing_status
+            except anthropic.NotFoundError:
+                return None
+
         started = time.perf_counter()
-        while (await client.messages.batches.retrieve(batch_id)).processing_status != "ended":
+        while (processing := await self._retrying(status)) not in ("ended", None):
             await asyncio.sleep(self.batch_poll_seconds)
+        if processing is None:
+            log.warning("teacher %r: the API does not know Message Batch %s (deleted, or submitted with another "
+                        "key); its calls are asked directly", self.name, batch_id)
+            cache.end_batch(batch_id)
+            return {}
         latency = (time.perf_counter() - started) * 1000
         records: dict[str, dict] = {}
         try:
-            async for entry in await client.messages.batches.results(batch_id):
+            async for entry in await self._retrying(lambda: client.messages.batches.results(batch_id)):
                 if entry.result.type != "succeeded":
                     continue
                 try:
@@ -176,24 +230,54 @@ Give your confidence that the label is correct, from 0 to 1."""
         except json.JSONDecodeError as exc:  # the answers read so far are kept; the rest are asked directly
             log.warning("teacher %r: batch %s's results stop being JSON after %d answers (%s); the calls not read "
                         "are asked directly", self.name, batch_id, len(records), exc.msg)
-        cache.flush()
+        await asyncio.to_thread(cache.flush)
         cache.end_batch(batch_id)
         return records
 
 
-def _batch_params(request: dict) -> MessageCreateParamsNonStreaming:
-    params = {key: value for key, value in request.items() if key != "extra_body"}
-    # structured_request builds exactly the keyword arguments of messages.create, only as a plain dict
-    return cast("MessageCreateParamsNonStreaming", {**params, **request.get("extra_body", {})})
+def batch_entry(key: str, request: dict) -> dict:
+    """One request of a Message Batch: the cache key as its custom id, and the keyword arguments of
+    messages.create (structured_request builds exactly those, only as a plain dict with `extra_body`)."""
+    params = {name: value for name, value in request.items() if name != "extra_body"}
+    return {"custom_id": key, "params": {**params, **request.get("extra_body", {})}}
 
+
+# the body is {"requests": [entry, entry, ...]}: 16 bytes around the entries and 2 between each two
+BODY_BYTES, SEPARATOR_BYTES = len('{"requests": []}'), len(", ")
+
+
+def split_batch(teacher: str, entries: dict[str, dict], max_requests: int, max_bytes: int) -> list[dict[str, dict]]:
+    """`entries` (by key) in order, cut into Message Batches of at most `max_requests` entries and `max_bytes`
+    bytes of request body. Sizes are of the entries as json.dumps writes them (ASCII, with spaces): never less
+    than the SDK sends, so a batch is never over the API's limit however the SDK encodes it."""
+    batches: list[dict[str, dict]] = []
+    current: dict[str, dict] = {}
+    size = BODY_BYTES
+    for key, entry in entries.items():
+        entry_bytes = len(json.dumps(entry)) + SEPARATOR_BYTES
+        if BODY_BYTES + entry_bytes > max_bytes:
+            raise TeacherError(f"teacher {teacher!r} (claude): one request is {entry_bytes:,} bytes, more than a "
+                               f"Message Batch may hold ({max_bytes:,} bytes, batch_max_bytes); shorten the text or "
+                               "the prompt, or raise batch_max_bytes (at most the API's 256 MB)")
+        if current and (len(current) == max_requests or size + entry_bytes > max_bytes):
+            batches.append(current)
+            current, size = {}, BODY_BYTES
+        current[key] = entry
+        size += entry_bytes
+    return [*batches, current] if current else batches
 
 class ClaudeParams(LLMParams):
     model: str = DEFAULT_MODEL
     prices: dict[str, tuple[float, float]] | None = Field(
         None, description="USD per million input and output tokens by model, for a model without a known price")
     base_url: str | None = None
-    batch_threshold: int | None = Field(None, ge=1, description="this many uncached calls or more go to a Message Batch")
+    batch_threshold: int | None = Field(None, ge=1, description="this many uncached calls or more go to Message Batches")
     batch_poll_seconds: float = Field(30.0, gt=0)
+    batch_max_requests: int = Field(MAX_BATCH_REQUESTS, ge=1, le=MAX_BATCH_REQUESTS,
+                                    description="requests per Message Batch (the API's limit is 100,000)")
+    batch_max_bytes: int = Field(MAX_BATCH_BYTES, ge=1024, le=MAX_BATCH_BYTES,
+                                 description="bytes of request body per Message Batch (the API's limit is 256 MB)")
+    batches_in_flight: int = Field(4, ge=1, description="Message Batches pending at once")
 
 
 @TEACHERS.register("claude", params=ClaudeParams, simulated=False, llm=True, source="config",

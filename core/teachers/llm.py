@@ -15,7 +15,7 @@ import random
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Generic, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import Any, Awaitable, Callable, Generic, Protocol, Sequence, TypeVar, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 from pydantic import Field
@@ -243,15 +243,21 @@ class LLMTeacher(Generic[ClientT]):
         self._connect()
         # what a request may count against a tokens-per-minute limit before its usage is known
         tokens = len(json.dumps(request)) // 4 + self.max_tokens
+        async def ask():
+            async with self._slots:  # held per attempt, not across a backoff sleep
+                if self._requests:
+                    await self._requests.acquire()
+                if self._tokens:
+                    await self._tokens.acquire(min(tokens, self._tokens.max_rate))
+                self.api_calls += 1
+                return self._well_formed(await self._send(request))
+        return await self._retrying(ask)
+
+    async def _retrying(self, ask: Callable[[], Awaitable[Any]]) -> Any:
+        """`ask()`, again on a retryable status, a transient error or a malformed answer, up to `max_retries` times."""
         for attempt in range(self.max_retries + 1):
             try:
-                async with self._slots:  # held per attempt, not across a backoff sleep
-                    if self._requests:
-                        await self._requests.acquire()
-                    if self._tokens:
-                        await self._tokens.acquire(min(tokens, self._tokens.max_rate))
-                    self.api_calls += 1
-                    return self._well_formed(await self._send(request))
+                return await ask()
             except json.JSONDecodeError as exc:  # the SDK read a 200 body that is not JSON
                 error = MalformedAnswer(f"a body that is not JSON ({exc.msg})", exc.doc)
             except MalformedAnswer as exc:
