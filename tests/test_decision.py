@@ -264,3 +264,24 @@ def test_the_decision_on_real_gpt4o_labels_of_global_warming_stance(tmp_path, ca
     assert "SIMULATED" not in out["sentence"] and out["n_folds"] == 3
     [rate] = out["exchange_rates"]
     assert rate["human_labels_per_teacher_label"]["value"] is not None or "never" in rate["note"]
+
+
+def test_decide_prices_the_checks_options_of_a_stored_budget_curve(priced_run, capsys):
+    """After `python -m core budget`, decide reads the stored per-fold curve itself: teacher labels plus B checks,
+    priced as the pool's teacher labels plus B checks, with the stored curve's interval."""
+    store, run_id = priced_run
+    assert cli.main(["budget", "--db", str(store.path), "--run", run_id, "--teacher", "sim", "--budgets", "0,20,40"]) == 0
+    capsys.readouterr()
+    assert cli.main(["decide", "--db", str(store.path), "--run", run_id, "--format", "json", "--check-cost", "0.2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    checked = [o for o in out["options"] if o["n_checks"]]
+    assert sorted(o["n_checks"] for o in checked) == [20, 40]
+    curve = store.budget_curve(run_id, "sim")
+    pool = store.budget_fold_scores(run_id, "sim")
+    for option in checked:
+        assert option["name"] == f"sim labels + {option['n_checks']} human checks"
+        assert option["n_teacher_labels"] == round(pool["n_pool"].mean())
+        assert option["cost_usd"] == pytest.approx(option["n_teacher_labels"] * 0.002 + option["n_checks"] * 0.2)
+        row = curve[(curve["strategy"] == option["strategy"]) & (curve["budget"] == option["n_checks"])].iloc[0]
+        assert option["accuracy"]["lo"] == pytest.approx(row["accuracy_lo"], abs=1e-6)
+        assert option["accuracy"]["lo"] < option["accuracy"]["value"] < option["accuracy"]["hi"]

@@ -110,11 +110,14 @@ def choose_strategy(fold_scores: pd.DataFrame) -> StrategyChoice:
 
 
 def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice | None, costs: Costs,
-                   simulated: bool = False) -> tuple[list[Option], StrategyChoice | None]:
+                   simulated: bool = False, summary: pd.DataFrame | None = None
+                   ) -> tuple[list[Option], StrategyChoice | None]:
     """An option per budget above 0 of one teacher's labels plus that many human checks, in the chosen
     strategy's order (`choose_strategy`). `fold_scores`: strategy, budget, repeat, fold, n_checks, n_pool,
     n_test, accuracy (per fold, averaged over seeds, on the fold's held-out rows). Accuracy: the mean over folds
-    with the corrected resampled t interval (test/train ratio 1 / (K - 1) for K folds per repeat)."""
+    with the corrected resampled t interval (test/train ratio 1 / (K - 1) for K folds per repeat), or, where
+    `summary` (the stored budget curve, `summarize_budget`'s columns) is given, its accuracy and interval: a fixed
+    split's one fold has no spread over folds, and its curve carries the bootstrap over seeds and test rows."""
     if fold_scores.empty or 0 not in set(fold_scores["budget"]):
         return [], None
     choice = choose_strategy(fold_scores)
@@ -125,10 +128,18 @@ def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice 
     for budget, rows in chosen[chosen["budget"] > 0].groupby("budget", sort=True):
         n_checks, n_pool = int(round(rows["n_checks"].mean())), int(round(rows["n_pool"].mean()))
         cost = option_cost(n_pool, 0, n_checks, price, costs)
+        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), ratio) if summary is None
+                    else _stored_accuracy(summary, choice.strategy, budget))
         options.append(Option(f"{teacher} labels + {n_checks:,} human checks", teacher, "hard", n_pool, 0, n_checks,
-                              crossfit_interval(rows["accuracy"].to_numpy(), ratio), cost, simulated, choice.strategy,
-                              price.note if cost is None and price else None))
+                              accuracy, cost, simulated, choice.strategy, price.note if cost is None and price else None))
     return options, choice
+
+
+def _stored_accuracy(summary: pd.DataFrame, strategy: str, budget: int) -> Estimate:
+    row = summary[(summary["strategy"] == strategy) & (summary["budget"] == budget)]
+    if row.empty:
+        return Estimate(float("nan"), float("nan"), float("nan"))
+    return Estimate(*(float(row[column].iloc[0]) for column in ("accuracy", "accuracy_lo", "accuracy_hi")))
 
 
 def default_target(options: list[Option]) -> float:

@@ -30,7 +30,8 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
     measured priced with `costs`, and the cheapest whose 95% interval's lower bound is above `target` (default:
     the human-label student at the largest size, minus one point). `budget_folds`: per teacher, its per-fold
     budget table (strategy, budget, repeat, fold, n_checks, n_pool, n_test, accuracy), for the options with
-    human checks; without it those options are left out, and said so."""
+    human checks; by default the budget curves stored for the run (`python -m core budget`), with their
+    intervals; a teacher without one has no checks options, and the notes say so."""
     run_id = store.find_run(run_id)
     run = store.run(run_id)
     config = RunConfig.model_validate(run["config"])
@@ -50,13 +51,18 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
                          f"named (its teachers: {', '.join(prices)})")
     options = curve_options(curve, prices, simulated, costs)
     notes = []
-    for teacher, fold_scores in (budget_folds or {}).items():
-        with_checks, choice = checks_options(fold_scores, teacher, prices.get(teacher), costs, simulated.get(teacher, False))
+    stored = budget_folds is None
+    if stored:
+        budget_folds = {name: store.budget_fold_scores(run_id, name) for name in prices}
+    for teacher, fold_scores in budget_folds.items():
+        with_checks, choice = checks_options(fold_scores, teacher, prices.get(teacher), costs, simulated.get(teacher, False),
+                                             store.budget_curve(run_id, teacher) if stored else None)
         options += with_checks
         if choice is not None:
             notes.append(f"{teacher}: {choice.note}")
     if not any(option.n_checks for option in options):
-        notes.append("no option with human checks is priced: no per-fold budget scores of this run were given")
+        notes.append("no option with human checks is priced: no budget curve of this run is stored; measure one "
+                     f"with `python -m core budget --run {run_id} --teacher NAME` (or the Budget page)")
     if target is None and not any(option.teacher is None for option in options):
         raise InputError(f"run {run_id} has no human-label student to set a default target from; give --target")
     if target is None:
