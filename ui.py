@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from core.decision.costs import Costs
 from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
 from core.evaluation.metrics import METRIC_NAMES
 from core.paths import DEFAULT_DB, derived_status_path
@@ -96,6 +97,7 @@ def cached_runs(db_version: float) -> pd.DataFrame:
 
 
 RUN_KEY, METRIC_KEY, NEXT_RUN_KEY = "run", "metric", "next-run"
+HUMAN_LABEL_KEY, CHECK_KEY = "human-label-usd", "check-usd"  # the decision's prices, kept across pages
 
 # pages/<file>.py -> its title in the sidebar, in the sidebar's order; the file name is the page's address
 PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices": "Slice error maps",
@@ -160,6 +162,14 @@ def sidebar_controls() -> None:
     st.session_state[METRIC_KEY] = metric()
     st.sidebar.radio("Metric", list(METRIC_NAMES), key=METRIC_KEY, format_func=METRIC_NAMES.get,
                      help="for the Overview, the learning curves and the report")
+    prices = costs()
+    st.session_state[HUMAN_LABEL_KEY], st.session_state[CHECK_KEY] = prices.human_label_usd, prices.human_check_usd
+    with st.sidebar.expander("Prices for the decision"):
+        st.number_input("A human label (USD)", min_value=0.0, step=0.05, format="%.2f", key=HUMAN_LABEL_KEY,
+                        help="what one person-written gold label costs you")
+        st.number_input("A human check of a teacher label (USD)", min_value=0.0, step=0.05, format="%.2f",
+                        key=CHECK_KEY, help="what one person confirming or correcting a teacher's label costs you")
+        st.caption("A teacher's price comes from its measured calls, or the run config's price_per_1000_labels.")
     with st.sidebar:
         background_steps()
 
@@ -203,6 +213,13 @@ def select_run(run_id: str) -> None:
 
 def metric() -> str:
     return st.session_state.get(METRIC_KEY, "accuracy")
+
+
+def costs() -> Costs:
+    """The human prices set in the sidebar (defaults: `Costs`' stated ones)."""
+    default = Costs()
+    return Costs(human_label_usd=st.session_state.get(HUMAN_LABEL_KEY, default.human_label_usd),
+                 human_check_usd=st.session_state.get(CHECK_KEY, default.human_check_usd))
 
 
 @st.cache_data(show_spinner=False)
@@ -293,17 +310,17 @@ def answer(sentence: str, tone: str, over: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _report(run_id: str, metric: str, db_version: float) -> str:
+def _report(run_id: str, metric: str, prices: Costs, db_version: float) -> str:
     from core.report.service import html_report
 
-    return html_report(reader(), run_id, metric)
+    return html_report(reader(), run_id, metric, prices)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _pdf(run_id: str, metric: str, db_version: float) -> bytes:
+def _pdf(run_id: str, metric: str, prices: Costs, db_version: float) -> bytes:
     from core.report.pdf import print_pdf
 
-    return print_pdf(_report(run_id, metric, db_version))
+    return print_pdf(_report(run_id, metric, prices, db_version))
 
 
 def report_button(run_id: str, metric: str) -> None:
@@ -312,7 +329,7 @@ def report_button(run_id: str, metric: str) -> None:
 
     html_column, pdf_column = st.columns([1, 1])
     html_column.download_button(
-        "Download the report (HTML)", lambda: _report(run_id, metric, version_key()), file_name=f"{run_id}-report.html",
+        "Download the report (HTML)", lambda: _report(run_id, metric, costs(), version_key()), file_name=f"{run_id}-report.html",
         mime="text/html", key="report", on_click="ignore", type="primary", icon=":material/description:",
         help="One HTML file with the answer, every chart (plotly embedded; opens offline), the slice findings, the "
              "spot-check budget, the config and data provenance.")
@@ -320,7 +337,7 @@ def report_button(run_id: str, metric: str) -> None:
         pdf_column.caption("A PDF is printed by Chromium, which is not installed here: print the HTML report from a browser.")
         return
     pdf_column.download_button(
-        "Download the report (PDF)", lambda: _pdf(run_id, metric, version_key()), file_name=f"{run_id}-report.pdf",
+        "Download the report (PDF)", lambda: _pdf(run_id, metric, costs(), version_key()), file_name=f"{run_id}-report.pdf",
         mime="application/pdf", key="report-pdf", on_click="ignore", icon=":material/picture_as_pdf:",
         help="The same report printed by a local headless Chromium (about 15 s; nothing is sent anywhere).")
 

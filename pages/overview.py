@@ -3,7 +3,8 @@ import streamlit as st
 
 import ui
 from core.report import charts, tables
-from core.report.words import gap_tone
+from core.errors import InputError
+from core.report.words import decision_basis, gap_tone
 
 ui.page("overview")
 st.title("Does training on teacher labels hurt the student?")
@@ -38,15 +39,50 @@ def load_teachers(run_id, db_version):
     return scores, overview, figures
 
 
+@st.cache_data(show_spinner=False)
+def load_decision(run_id, target, prices, db_version):
+    """The decision at these prices and this target (None: the default), with its frontier chart; or what stops it."""
+    from core.decision.service import decide
+
+    s = ui.reader()
+    try:
+        with s.reading():
+            decision = decide(s, run_id, target, prices)
+    except InputError as exc:
+        return None, None, str(exc)
+    figure = charts.decision_frontier(decision, ui.run_teacher_titles(run_id),
+                                      f"What each option costs and the accuracy it buys (run {run_id})")
+    return decision, figure, None
+
+
 report = load_report(run["run_id"], metric, ui.version_key())
 scores, overview, figures = load_teachers(run["run_id"], ui.version_key())
 costs = overview["costs"]
 st.text(f"Data set {run['dataset']} · run {run['name']} · student {config['student']['kind']} · sizes {config['sizes']} · "
         f"seeds {config['seeds']} · finished {run['finished_at']:%Y-%m-%d %H:%M}")
 
+decision_box = st.container()
+target_column, prices_column = st.columns([1, 3])
+target = target_column.number_input("Target accuracy, %", min_value=1.0, max_value=99.9, value=None, step=0.5,
+                                    format="%.1f", key="target", placeholder="default",
+                                    help="Empty: the student on human labels at the largest size, minus one point.")
+decision, frontier, problem = load_decision(run["run_id"], None if target is None else target / 100, ui.costs(),
+                                            ui.version_key())
+with decision_box:
+    if problem:
+        ui.plain_box(problem, "warning")
+    else:
+        ui.answer(decision.sentence(), "same", "The decision, priced")
+if decision is not None:
+    prices_column.caption(decision_basis(decision))
+    ui.show_figure(frontier, f"{run['run_id']}-decision")
+
 lines = tables.headlines_for(report, metric)
-for line in lines:
-    ui.answer(tables.say_aloud(line["sentence"])[0], gap_tone(line.get("gap")), tables.who(line))
+st.subheader(f"What each teacher's labels cost the student ({ui.METRIC_NAMES[metric]})")
+st.caption("Hard labels: the teacher's one label per text; soft labels: its probabilities over the labels. In "
+           "percentage points, with 95% intervals of the paired gap; details and every number below.")
+for sentence, tone in tables.teacher_lines(lines):
+    ui.plain_box(sentence, tone)
 for warning in report["warnings"]:
     ui.plain_box(warning, "warning")
 
@@ -58,6 +94,10 @@ if not rows.empty:
     st.caption("Left of the dotted line: the student on teacher labels is worse than the one on human labels. "
                "Red: worse beyond chance (the whole 95% interval is below zero); blue: better; grey: no difference shown.")
 ui.report_button(run["run_id"], metric)
+
+with st.expander("Each teacher and label mode in a sentence"):
+    for line in lines:
+        ui.answer(tables.say_aloud(line["sentence"])[0], gap_tone(line.get("gap")), tables.who(line))
 
 with st.expander("Statistics behind the sentences"):
     evaluation = report["evaluation"]

@@ -1,4 +1,5 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
+import base64
 import html
 import json
 import os
@@ -6,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -71,21 +73,50 @@ def app(dashboard_db, monkeypatch, tmp_path):
     return open_page
 
 
-def test_overview_opens_with_one_sentence_per_teacher_from_the_report(app, dashboard_db):
+def test_overview_opens_with_the_decision_then_one_line_per_teacher(app, dashboard_db):
+    from core.decision.costs import Costs
+    from core.decision.service import decide
+
     at = app("overview")
     boxes = [e.proto.body for e in at.get("html")]
     store = Store(dashboard_db[0], read_only=True)
+    assert html.escape(decide(store, dashboard_db[1]).sentence()) in boxes[0]  # the decision comes first
+    # then one line per teacher, hard and soft together, in points; the six sentences folded into an expander
+    lines = [box for box in boxes[1:] if "student on its labels minus on human labels" in box]
+    assert len(lines) == 2 and "sim (SIMULATED)" in lines[0] and "zs (offline model, not an LLM)" in lines[1]
+    assert all("hard labels" in line and "soft labels" in line and " points (" in line for line in lines)
     expected = [h for h in run_report(store, dashboard_db[1])["headlines"] if h.get("metric", "accuracy") == "accuracy"]
     said = [h["sentence"].partition(". ")[0] for h in expected]  # what is said aloud; the numbers are folded away
     assert expected and all(any(html.escape(s) in box for box in boxes) for s in said)
     assert {h["sentence"] for h in expected} <= {t.value for t in at.text}
-    assert any("sim (SIMULATED)" in box for box in boxes) and any("zs (offline model, not an LLM)" in box for box in boxes)
-    # the forest plot (its title wrapped onto lines that fit a printed page)
-    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"].replace("<br>", " ") for chart in at.get("plotly_chart")]
-    assert any("largest training size" in title for title in titles), titles
+    # the frontier and the forest plot in points (titles wrapped onto lines that fit a printed page)
+    charts = {json.loads(c.proto.spec)["layout"]["title"]["text"].replace("<br>", " "): json.loads(c.proto.spec)
+              for c in at.get("plotly_chart")}
+    assert any(title.startswith("What each option costs") for title in charts), list(charts)
+    forest = next(spec for title, spec in charts.items() if "largest training size" in title)
+    assert "points" in forest["layout"]["xaxis"]["title"]["text"]
+    gaps = forest["data"][0]["x"]  # plotly sends numbers as a typed array
+    gaps = np.frombuffer(base64.b64decode(gaps["bdata"]), dtype=gaps["dtype"]) if isinstance(gaps, dict) else np.array(gaps)
+    assert gaps.min() < -1  # the sim teacher costs a few points, drawn in points, not as a fraction
     teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
     assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
+
+
+def test_the_decision_follows_the_sidebar_prices_and_the_target(app, dashboard_db):
+    from core.decision.costs import Costs
+    from core.decision.service import decide
+
+    store = Store(dashboard_db[0], read_only=True)
+    at = app("overview")
+    at.sidebar.number_input(key="human-label-usd").set_value(1.25).run()
+    at.number_input(key="target").set_value(80.0).run()
+    expected = decide(store, dashboard_db[1], 0.80, Costs(human_label_usd=1.25)).sentence()
+    assert expected != decide(store, dashboard_db[1], 0.80).sentence()  # the price is in the sentence
+    assert html.escape(expected) in at.get("html")[0].proto.body
+    at.switch_page("pages/budget.py").run()
+    at.switch_page("pages/overview.py").run()
+    assert at.sidebar.number_input(key="human-label-usd").value == 1.25  # kept across pages like the run
 
 
 def test_the_metric_and_the_run_are_kept_across_pages(app, dashboard_db):
@@ -227,6 +258,10 @@ def test_the_html_report_is_self_contained_and_marks_simulated_teachers(dashboar
     page = html_report(Store(dashboard_db[0], read_only=True), dashboard_db[1])
     assert "<script src=" not in page and "<link" not in page  # plotly is inside the page; nothing is fetched
     assert page.count('class="chart"') >= 4 and "SIMULATED teachers in this run: sim" in page
+    from core.decision.service import decide
+
+    decision = html.escape(decide(Store(dashboard_db[0], read_only=True), dashboard_db[1]).sentence())
+    assert decision in page and page.index(decision) < page.index("The gap per teacher")  # it leads with the decision
 
 
 @pytest.mark.slow

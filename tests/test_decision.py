@@ -14,6 +14,7 @@ from core.datasets.importing import import_dataset
 from core.datasets.reading import ColumnMapping, read_dataset
 from core.decision.costs import Costs, seconds_per_check, teacher_prices
 from core.decision.exchange import ABOVE, BELOW, exchange_rate, fold_accuracies, size_at_accuracy
+from core.decision.decision import option_words
 from core.decision.options import checks_options, choose_strategy, option_cost
 from core.errors import EXIT_INPUT, EXIT_USAGE
 from core.evaluation.config import parse_config
@@ -78,7 +79,13 @@ def test_an_option_reaches_the_target_only_with_its_lower_bound_above_it(priced_
     assert decide(store, run_id, target=best.accuracy.lo - 1e-9).cheapest is not None
     at_bound = decide(store, run_id, target=best.accuracy.lo)
     assert at_bound.cheapest is None and at_bound.closest == best  # a lower bound equal to the target is not above it
-    assert at_bound.sentence().startswith(f"No option this run measured reaches {best.accuracy.lo:.1%}")
+    estimated = at_bound.cheapest_estimated()  # none is shown to reach it; the cheapest estimate that does is named
+    assert estimated is not None and estimated.accuracy.value >= best.accuracy.lo
+    assert all(o.cost_usd >= estimated.cost_usd for o in options
+               if o.cost_usd is not None and o.accuracy.value >= best.accuracy.lo)
+    said = at_bound.sentence()
+    assert said.startswith(f"No option this run measured") and f"{best.accuracy.lo:.1%} accuracy" in said
+    assert option_words(estimated) in said and option_words(best) in said
     assert best.name in json.dumps(at_bound.to_dict())
     # below every option's point estimate but above its lower bound: the point estimate alone never reaches it
     loose = decide(store, run_id, target=0.5)

@@ -163,3 +163,15 @@ def test_no_caption_or_sentence_uses_the_phrases_that_misname_what_was_measured(
     found = [(f.relative_to(ROOT), phrase) for f in files if f.exists()
              for phrase in FORBIDDEN if phrase in f.read_text(encoding="utf-8").lower()]
     assert found == []
+
+
+def test_a_teachers_line_says_every_label_mode_in_points_and_is_red_when_one_is_worse_beyond_chance():
+    from core.report.words import teacher_line
+
+    line, tone = teacher_line("gpt", "LLM", {"hard": {"value": -0.104, "lo": -0.132, "hi": -0.079},
+                                            "soft": {"value": -0.012, "lo": -0.026, "hi": 0.001}}, 3013)
+    assert line == ("gpt (LLM), student on its labels minus on human labels at 3,013 texts: hard labels \u221210.4 points "
+                    "(\u221213.2 to \u22127.9), worse; soft labels \u22121.2 points (\u22122.6 to +0.1), no difference shown.")
+    assert tone == "hurts"
+    assert teacher_line("gpt", "LLM", {"soft": {"value": 0.02, "lo": 0.01, "hi": 0.03}}, None)[1] == "helps"
+    assert teacher_line("gpt", "LLM", {"soft": {"value": 0.0, "lo": -0.01, "hi": 0.01}}, None)[1] == "same"

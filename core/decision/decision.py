@@ -65,7 +65,13 @@ class Decision:
             closest = (f"; the closest is {option_words(self.closest)} at {accuracy_words(self.closest)}, "
                        f"{'about ' if self.closest.cost_usd is not None else ''}{usd(self.closest.cost_usd)}"
                        if self.closest else "")
-            return f"No option this run measured reaches {self.target:.1%} accuracy with its interval above it{closest}."
+            estimated = self.cheapest_estimated()
+            if estimated is None or estimated is self.closest:
+                return f"No option this run measured reaches {self.target:.1%} accuracy with its interval above it{closest}."
+            # none is shown to reach the target; the cheapest whose estimate does is what a reader weighs next
+            return (f"No option this run measured is shown to reach {self.target:.1%} accuracy (none has its 95% "
+                    f"interval above it); the cheapest estimated to reach it is {option_words(estimated)} at "
+                    f"{accuracy_words(estimated)}, about {usd(estimated.cost_usd)}{closest.replace('; the closest is', '; the closest to being shown is')}.")
         if self.cheapest.teacher is None:
             return (f"{goal}, the cheapest option is {option_words(self.cheapest)}, about {usd(self.cheapest.cost_usd)}; "
                     f"no teacher option of known cost reaches it for less.")
@@ -77,6 +83,11 @@ class Decision:
             human = ("human labels alone do not reach it in the sizes measured"
                      + (f" ({largest.n_human_labels:,} labels give {accuracy_words(largest)})" if largest else ""))
         return f"{goal}, the cheapest option is {option_words(self.cheapest)}, about {usd(self.cheapest.cost_usd)}; {human}."
+
+    def cheapest_estimated(self) -> Option | None:
+        """The cheapest option of known cost whose point estimate (not its interval) is at or above the target."""
+        estimated = [o for o in self.options if o.cost_usd is not None and o.accuracy.value >= self.target]
+        return min(estimated, key=lambda o: (o.cost_usd, -o.accuracy.value)) if estimated else None
 
     def text(self) -> str:
         """What `python -m core decide` prints: the sentence, the prices, the options (frontier marked), the

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from core.decision.decision import Decision
 from core.evaluation.metrics import METRIC_NAMES
 from core.report.words import chart_text
 
@@ -45,6 +46,7 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
     human labels, with its 95% interval; left of zero, teacher labels cost the student. `rows`: `who`, `value`,
     `lo`, `hi`, `size`."""
     rows = rows.iloc[::-1]  # plotly draws the first category at the bottom; read top-down in the given order
+    rows = rows.assign(**{c: rows[c] * 100 for c in ("value", "lo", "hi")})  # points, as every sentence says them
     fig = go.Figure(go.Scatter(
         # names wrapped, so the plot keeps its width on a narrow (printed) page
         x=rows["value"], y=["<br>".join(chart_text(part) for part in textwrap.wrap(w, 34)) for w in rows["who"]],
@@ -54,13 +56,13 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> go.Figure:
         error_x=dict(type="data", symmetric=False, array=rows["hi"] - rows["value"],
                      arrayminus=rows["value"] - rows["lo"], thickness=2, width=6),
         customdata=np.stack([rows["lo"], rows["hi"], rows["size"]], axis=1),
-        hovertemplate="%{y}<br>gap %{x:+.3f} (95% CI %{customdata[0]:+.3f} to %{customdata[1]:+.3f})"
+        hovertemplate="%{y}<br>gap %{x:+.1f} points (95% CI %{customdata[0]:+.1f} to %{customdata[1]:+.1f})"
                       "<br>N = %{customdata[2]}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line=dict(color="black", dash="dot"))
     fig.update_layout(title=_title(title), height=140 + 64 * len(rows), margin=dict(r=30, t=60, b=80),
                       yaxis=dict(automargin=True),
-                      xaxis=dict(title=f"{METRIC_NAMES[metric]}: student on teacher labels minus<br>student on human "
-                                       "labels (95% CI)", zeroline=False, tickformat="+.2f", automargin=True))
+                      xaxis=dict(title=f"{METRIC_NAMES[metric]}, points: student on teacher labels minus<br>student "
+                                       "on human labels (95% CI)", zeroline=False, tickformat="+.1f", automargin=True))
     return fig
 
 
@@ -223,3 +225,50 @@ def _buckets(table: pd.DataFrame, with_n: bool = False) -> list[str]:
 def _error(table: pd.DataFrame, col: str) -> dict:
     return dict(type="data", symmetric=False, array=table[f"{col}_hi"] - table[col],
                 arrayminus=table[col] - table[f"{col}_lo"])
+
+
+def decision_frontier(decision: Decision, titles: dict[str, str], title: str) -> go.Figure:
+    """Every priced option of a decision: its total cost (log axis) against the student's accuracy with its 95%
+    interval, one colour per teacher (hollow: soft labels; diamonds: with human checks), human labels in black;
+    the frontier (the cheapest way to each accuracy) as a line, the target as a dashed line, the chosen option
+    ringed. Options of unknown cost have no place on the axis; the caption counts them."""
+    fig = go.Figure()
+    teachers = list(dict.fromkeys(o.teacher for o in decision.options if o.teacher is not None))
+    colours = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(teachers)}
+    groups: dict[tuple, list] = {}
+    for option in decision.options:
+        if option.cost_usd is not None and np.isfinite(option.accuracy.value):
+            kind = "checks" if option.n_checks else option.label_mode
+            groups.setdefault((option.teacher, kind), []).append(option)
+    for (teacher, kind), options in groups.items():
+        name = ("human labels only" if teacher is None else
+                f"{titles.get(teacher, teacher)} labels + human checks" if kind == "checks" else
+                f"{titles.get(teacher, teacher)} labels ({kind})")
+        colour = "#111111" if teacher is None else colours[teacher]
+        options = sorted(options, key=lambda o: o.cost_usd)
+        accuracy = np.array([[o.accuracy.value, o.accuracy.lo, o.accuracy.hi] for o in options]) * 100
+        fig.add_trace(go.Scatter(
+            x=[o.cost_usd for o in options], y=accuracy[:, 0], mode="markers", name=chart_text(name),
+            marker=dict(size=10, color="white" if kind == "soft" else colour, line=dict(color=colour, width=2),
+                        symbol="diamond" if kind == "checks" else "circle"),
+            error_y=dict(type="data", symmetric=False, array=np.nan_to_num(accuracy[:, 2] - accuracy[:, 0]),
+                         arrayminus=np.nan_to_num(accuracy[:, 0] - accuracy[:, 1]), thickness=1, width=3, color=colour),
+            text=[chart_text(o.name) for o in options],
+            hovertemplate="%{text}<br>$%{x:,.2f}<br>accuracy %{y:.1f}%<extra></extra>"))
+    if decision.frontier:
+        fig.add_trace(go.Scatter(x=[o.cost_usd for o in decision.frontier],
+                                 y=[o.accuracy.value * 100 for o in decision.frontier], mode="lines",
+                                 line=dict(color="#888888", dash="dot", shape="hv"),
+                                 name="frontier: cheapest for its accuracy", hoverinfo="skip"))
+    fig.add_hline(y=decision.target * 100, line=dict(color="#d62728", dash="dash"),
+                  annotation=dict(text=f"target {decision.target:.1%}", font=dict(size=14)),
+                  annotation_position="bottom right")
+    if decision.cheapest is not None:
+        chosen = decision.cheapest
+        fig.add_trace(go.Scatter(x=[chosen.cost_usd], y=[chosen.accuracy.value * 100], mode="markers",
+                                 marker=dict(size=24, color="rgba(0,0,0,0)", line=dict(color="#d62728", width=3)),
+                                 name=chart_text(f"cheapest reaching the target: {chosen.name}"), hoverinfo="skip"))
+    fig.update_layout(title=_title(title), height=560, legend=dict(font=dict(size=14)),
+                      xaxis=dict(title="total cost (USD, log scale)", type="log", tickprefix="$"),
+                      yaxis=dict(title="student accuracy, % (95% CI)", ticksuffix="%"))
+    return fig

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.decision.service import decide
+from core.decision.costs import Costs
 from core.errors import InputError
 from core.files import write_output
 from core.evaluation.report import run_report
@@ -15,7 +17,7 @@ from core.evaluation.slice_errors import MIN_CELL, structure_sentence
 from core.report import charts, tables
 from core.report.html import Section, Sentence, pretty, render
 from core.report.pdf import print_pdf
-from core.report.words import budget_scoring_words, gap_tone, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
+from core.report.words import budget_scoring_words, decision_basis, structure_found, structure_words, teacher_tags, teacher_titles, visible_slices
 from core.review.budget import budget_scheme_words, checks_sentence, with_check_intervals
 from core.store import Store
 from core.teachers.aggregate import reliability_table
@@ -43,23 +45,29 @@ def report_output(store: Store, run: str, fmt: str, metric: str, out: Path | Non
     return f"{fmt} report of run {run_id} written to {out}"
 
 
-def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
+def html_report(store: Store, run_id: str, metric: str = "accuracy", costs: Costs = Costs(),
+                target: float | None = None) -> str:
+    """The run's report as one HTML page: it leads with the decision at `costs` and `target` (None: the default),
+    then each teacher's gap in one line, then the details."""
     run = store.run(run_id)
     dataset = store.dataset(run["dataset_id"])
     teachers = store.run_teachers(run_id)
     tags, titles = teacher_tags(teachers), teacher_titles(teachers)
     report = run_report(store, run_id, metric)
     lines = tables.headlines_for(report, metric)
-    sentences = [Sentence(tables.say_aloud(h["sentence"])[0], gap_tone(h.get("gap")), tables.who(h)) for h in lines]
+    decision_section, sentences = _decision(store, run_id, costs, target, titles)
+    sentences += [Sentence(line, tone, f"What each teacher's labels cost the student ({charts.METRIC_NAMES[metric]})")
+                  for line, tone in tables.teacher_lines(lines)]
     simulated = list(teachers.loc[teachers["simulated"], "teacher_name"])
     note = (f"SIMULATED teachers in this run: {', '.join(simulated)}. They are noise models over the human labels, "
             "built for controlled experiments; their numbers say nothing about any LLM." if simulated else None)
 
-    sections = [Section("The gap per teacher", figures=[charts.gap_forest(
+    sections = [decision_section, Section("The gap per teacher", figures=[charts.gap_forest(
         tables.forest_rows(lines), metric, "What training on teacher labels costs the student")]
         if any(h.get("gap") for h in lines) else [],
         paragraphs=["Each row: the student trained on the teacher's labels minus the student trained on human labels, "
-                    "at the largest training size, with its paired 95% interval. The sentences with their numbers:",
+                    "at the largest training size, with its paired 95% interval, in percentage points. Each teacher "
+                    "and label mode in a sentence, with its numbers:",
                     *[h["sentence"] for h in lines]],
         tables=[tables.statistics(lines)])]
     sections.append(Section("Teachers", tables=[tables.teachers_at_a_glance(store.teacher_scores(run_id),
@@ -89,6 +97,26 @@ def html_report(store: Store, run_id: str, metric: str = "accuracy") -> str:
     return render(f"pseudolens report: {run['name']} on {dataset.name}",
                   f"run {run_id} · {_when(run)} · metric {charts.METRIC_NAMES[metric]}",
                   sentences, list(report["warnings"]), note, sections)
+
+
+def _decision(store: Store, run_id: str, costs: Costs, target: float | None,
+              titles: dict[str, str]) -> tuple[Section, list[Sentence]]:
+    """The report's first section and sentence: the decision, its frontier chart, what it rests on, and the
+    options on the frontier; or, where it cannot be made, why."""
+    try:
+        decision = decide(store, run_id, target, costs)
+    except InputError as exc:
+        return Section("The decision", paragraphs=[f"No decision: {exc}"]), []
+    frontier = pd.DataFrame([{"option": o.name, "cost (USD)": round(o.cost_usd or 0, 2),
+                              "accuracy [95% CI]": f"{o.accuracy.value:.1%} [{o.accuracy.lo:.1%}, {o.accuracy.hi:.1%}]",
+                              "reaches the target": "yes" if o.reaches(decision.target) else ""}
+                             for o in decision.frontier])
+    section = Section("The decision", paragraphs=[decision.sentence(), decision_basis(decision),
+                                                  "The options on the frontier (no other option is both cheaper and "
+                                                  "more accurate), cheapest first:"],
+                      figures=[charts.decision_frontier(decision, titles, "What each option costs and the accuracy it buys")],
+                      tables=[frontier])
+    return section, [Sentence(decision.sentence(), "same", "The decision, priced")]
 
 
 def aggregate_reliability(store: Store, run_id: str) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.report.words import LABEL_MODES, teacher_tags
+from core.report.words import LABEL_MODES, teacher_line, teacher_tags
 from core.review.budget import half_gap_words
 
 
@@ -27,9 +27,21 @@ def who(headline: dict) -> str:
     return f"{headline['teacher']} ({headline['teacher_tag']}) · {LABEL_MODES.get(mode, f'{mode} labels')}"
 
 
+def teacher_lines(headlines: list[dict]) -> list[tuple[str, str]]:
+    """One (line, tone) per teacher, hard and soft together in points (`words.teacher_line`), in the headlines'
+    order; a teacher without a gap to the human-label student (no gold arm) has no line."""
+    by_teacher: dict[str, list[dict]] = {}
+    for h in headlines:
+        if h.get("gap"):
+            by_teacher.setdefault(h["teacher"], []).append(h)
+    return [teacher_line(teacher, group[0]["teacher_tag"], {h["label_mode"]: h["gap"] for h in group},
+                         max(h["size"] for h in group)) for teacher, group in by_teacher.items()]
+
+
 def forest_rows(headlines: list[dict]) -> pd.DataFrame:
     """One row per headline with a gap to the human-label student: `who`, `value`, `lo`, `hi`, `size`."""
-    return pd.DataFrame([{"who": who(h), "size": h["size"], **h["gap"]} for h in headlines if h.get("gap")],
+    return pd.DataFrame([{"who": f"{h['teacher']} ({h['teacher_tag']}) · {h['label_mode']}", "size": h["size"], **h["gap"]}
+                         for h in headlines if h.get("gap")],
                         columns=["who", "value", "lo", "hi", "size"])
 
 

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
+from core.decision.decision import Decision
 from core.evaluation.slice_errors import structure_findings
 from core.teachers.registry import teacher_tag
 
@@ -32,6 +33,26 @@ def gap_tone(gap: dict | None) -> str:
     if not gap:
         return "same"
     return "hurts" if gap["hi"] < 0 else "helps" if gap["lo"] > 0 else "same"
+
+
+def signed_points(value: float) -> str:
+    """A change in a score (a fraction) in percentage points, signed, with a true minus: "−1.2", "+0.4"."""
+    return f"{value * 100:+.1f}".replace("-", "\u2212")
+
+
+def teacher_line(teacher: str, tag: str, gaps: dict[str, dict], size: int | None) -> tuple[str, str]:
+    """One compact line per teacher, every label mode together, in points: its line and its tone ("hurts" when
+    some mode's gap is below 0 beyond chance, "helps" when one is above and none below, else "same").
+    `gaps`: label mode -> paired gap {value, lo, hi} of the student on its labels minus the human-label one."""
+    parts, tones = [], []
+    for mode, gap in gaps.items():
+        tones.append(gap_tone(gap))
+        verdict = {"hurts": "worse", "helps": "better", "same": "no difference shown"}[tones[-1]]
+        parts.append(f"{mode} labels {signed_points(gap['value'])} points "
+                     f"({signed_points(gap['lo'])} to {signed_points(gap['hi'])}), {verdict}")
+    tone = "hurts" if "hurts" in tones else "helps" if "helps" in tones else "same"
+    at = f" at {size:,} texts" if size else ""
+    return f"{teacher} ({tag}), student on its labels minus on human labels{at}: {'; '.join(parts)}.", tone
 
 
 def budget_scoring_words(scheme: str) -> str:
@@ -86,3 +107,15 @@ def structure_found(table: pd.DataFrame) -> bool:
     teacher's slices where the table carries that."""
     found = structure_findings(table)
     return not math.isnan(found.p) and found.structured
+
+
+def decision_basis(decision: Decision) -> str:
+    """What a decision rests on, under its sentence: the target and where it comes from, every price and its
+    source, how the intervals were computed, and what the decision could not price."""
+    target = "as set" if decision.target_set else "default: the student on human labels at the largest size, minus one point"
+    prices = "; ".join(f"{name}: {price.note}" for name, price in decision.prices.items())
+    return " ".join([
+        f"Target {decision.target:.1%} accuracy ({target}); an option reaches it when its 95% interval's lower bound is "
+        "above it.", f"Prices: a human label ${decision.costs.human_label_usd:.2f}, a human check "
+        f"${decision.costs.human_check_usd:.2f} ({decision.check_timing.note}); {prices}.",
+        f"Intervals: {decision.scheme}.", *(f"{note[0].upper()}{note[1:]}." for note in decision.notes)])
