@@ -109,7 +109,7 @@ def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfi
     from core.report.service import html_report
 
     page = re.sub(r"<script.*?</script>", "", html_report(db, crossfit_run), flags=re.S).lower()
-    assert "cross-fitting: 4 folds x 2 repeats" in page and "first cross-fitting fold" in page
+    assert "cross-fitting: 4 folds x 2 repeats" in page and "in every fold and repeat of the run" in page
     assert [phrase for phrase in ("test set", "test examples only", "two-level bootstrap") if phrase in page] == []
 
 

@@ -52,9 +52,9 @@ def decide(store: Store, run_id: str, target: float | None = None, costs: Costs 
     options = curve_options(curve, prices, simulated, costs)
     notes = []
     stored = budget_folds is None
-    if stored:
-        budget_folds = {name: store.budget_fold_scores(run_id, name) for name in prices}
-    for teacher, fold_scores in budget_folds.items():
+    per_teacher = ({name: store.budget_fold_scores(run_id, name) for name in prices} if budget_folds is None
+                   else budget_folds)
+    for teacher, fold_scores in per_teacher.items():
         with_checks, choice = checks_options(fold_scores, teacher, prices.get(teacher), costs, simulated.get(teacher, False),
                                              store.budget_curve(run_id, teacher) if stored else None)
         options += with_checks
