@@ -111,7 +111,7 @@ def _decision(store: Store, run_id: str, costs: Costs, target: float | None,
                               "accuracy [95% CI]": f"{o.accuracy.value:.1%} [{o.accuracy.lo:.1%}, {o.accuracy.hi:.1%}]",
                               "reaches the target": "yes" if o.reaches(decision.target) else ""}
                              for o in decision.frontier])
-    section = Section("The decision", paragraphs=[decision.sentence(), decision_basis(decision),
+    section = Section("The decision", paragraphs=[decision_basis(decision),
                                                   "The options on the frontier (no other option is both cheaper and "
                                                   "more accurate), cheapest first:"],
                       figures=[charts.decision_frontier(decision, titles, "What each option costs and the accuracy it buys")],
