@@ -32,9 +32,9 @@ def store_with_data(path, corpus) -> Store:
     return store
 
 
-@pytest.fixture
-def corpus(tmp_path):
-    path = tmp_path / "corpus.csv"
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "corpus.csv"
     demo_corpus.generate(n=400, seed=5).to_csv(path, index=False)
     return path
 
@@ -56,14 +56,16 @@ def assert_same_numbers(mine: dict, serial: dict) -> None:
         pd.testing.assert_frame_equal(mine[name], frame, check_exact=True, obj=name)
 
 
-def serial_run(tmp_path, corpus):
-    store = store_with_data(tmp_path / "serial.duckdb", corpus)
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory, corpus):
+    """The run in its own process (n_jobs = 1): its id, its numbers and its record of where the fits ran."""
+    store = store_with_data(tmp_path_factory.mktemp("serial") / "serial.duckdb", corpus)
     run_id = run_experiment(store, parse_config({**RAW, "compute": {"n_jobs": 1}}))
     return run_id, outcome(store, run_id), store.run(run_id)["compute"]
 
 
-def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_where(tmp_path, corpus):
-    run_id, serial, serial_record = serial_run(tmp_path, corpus)
+def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_where(tmp_path, corpus, serial):
+    run_id, serial, serial_record = serial
     store = store_with_data(tmp_path / "local.duckdb", corpus)
     assert run_experiment(store, parse_config({**RAW, "compute": {"n_jobs": 2}})) == run_id  # not the run's identity
     assert_same_numbers(outcome(store, run_id), serial)
@@ -74,10 +76,11 @@ def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_whe
     assert store.run(run_id)["compute"] == {"backend": "loky n_jobs=2", "tasks": n_fits + views} and views >= 5
 
 
-def test_a_run_sent_to_a_dask_cluster_gives_the_serial_numbers_and_is_recorded(tmp_path, corpus, capsys):
+@pytest.mark.slow  # about 21 s on 2 shared cores: a cluster of two worker processes starts and stops
+def test_a_run_sent_to_a_dask_cluster_gives_the_serial_numbers_and_is_recorded(tmp_path, corpus, serial, capsys):
     from distributed import LocalCluster
 
-    run_id, serial, serial_record = serial_run(tmp_path, corpus)
+    run_id, serial, serial_record = serial
     db = tmp_path / "cluster.duckdb"
     store_with_data(db, corpus)
     config = tmp_path / "run.yaml"
