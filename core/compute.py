@@ -7,7 +7,7 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from core.errors import ComputeError
 
@@ -48,7 +48,7 @@ class Dispatch:
             self.n_jobs = cpu_count() if training_rows >= LOCAL_PROCESSES_FROM_ROWS else 1
         self.backend = "serial" if self.n_jobs == 1 else f"loky n_jobs={self.n_jobs}"
 
-    def map(self, function: Callable, calls: Iterable[tuple]) -> Iterator:
+    def map(self, function: Callable, calls: Iterable[tuple]) -> Generator:
         """`function(*call)` for every call, results in the calls' order, each as soon as it and those before it
         are done. Large arrays passed as the same object to many calls travel once: loky memory-maps them, the
         dask backend scatters them to the workers (an argument that is a tuple travels with its task)."""
