@@ -76,7 +76,6 @@ def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_whe
     assert store.run(run_id)["compute"] == {"backend": "loky n_jobs=2", "tasks": n_fits + views} and views >= 5
 
 
-@pytest.mark.slow  # about 21 s on 2 shared cores: a cluster of two worker processes starts and stops
 def test_a_run_sent_to_a_dask_cluster_gives_the_serial_numbers_and_is_recorded(tmp_path, corpus, serial, capsys):
     from distributed import LocalCluster
 
