@@ -9,6 +9,7 @@ EXIT_USAGE = 2  # as argparse exits on a bad option
 EXIT_INPUT = 3
 EXIT_DATABASE = 4
 EXIT_TEACHER = 5
+EXIT_COMPUTE = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -68,3 +69,9 @@ class TeacherError(PseudolensError):
     """A teacher cannot label: a missing API key, a rejected request, retries used up."""
 
     exit_code = EXIT_TEACHER
+
+
+class ComputeError(PseudolensError):
+    """The Dask cluster a run was sent to cannot take its fits: no scheduler at the address, or no worker."""
+
+    exit_code = EXIT_COMPUTE

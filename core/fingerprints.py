@@ -22,14 +22,18 @@ def full_digest(value) -> str:
 # What a run config may say that does not change its results: a teacher's price is read when a decision is
 # priced, so setting or changing it keeps the run (its id, its fits) and only records the new price.
 NOT_IDENTITY_TEACHER_FIELDS = ("price_per_1000_labels",)
+# Where a run's fits run (`[compute]`: this process, local processes or a Dask cluster) gives the same numbers.
+NOT_IDENTITY_FIELDS = ("compute",)
 
 
 def run_config_digest(config: dict) -> str:
     """The whole digest of a run config (a `RunConfig.model_dump()`, or one stored) without the fields that do not
-    change its results, so a config written before those fields existed keeps its digest."""
+    change its results (a teacher's price, where the fits run), so a config written before those fields existed
+    keeps its digest."""
     teachers = [{key: value for key, value in teacher.items() if key not in NOT_IDENTITY_TEACHER_FIELDS}
                 for teacher in config.get("teachers", [])]
-    return full_digest({**config, "teachers": teachers})
+    kept = {key: value for key, value in config.items() if key not in NOT_IDENTITY_FIELDS}
+    return full_digest({**kept, "teachers": teachers})
 
 
 def teacher_key(name: str, kind: str, config: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from core.compute import Dispatch, dispatching, scheduler_address
 from core.datasets.stored_embeddings import stored_encoder
 from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig
@@ -43,15 +44,20 @@ def label_mode_warnings(store: Store, config: RunConfig, dataset) -> list[str]:
     return messages
 
 
-def run_experiment(store: Store, config: RunConfig, progress: Progress | None = None) -> str:
+def run_experiment(store: Store, config: RunConfig, progress: Progress | None = None,
+                   scheduler: str | None = None) -> str:
     """Runs (or resumes, or finds finished) the experiment of `config`; returns its run id. The run holds its
     lock file (`run_lock_path`) throughout, so a second start of the same config on the same database is
-    refused, and a run left 'running' by a killed process is told apart from one in progress."""
-    with held_lock(run_lock_path(store.path, config.fingerprint()), f"run {config.name!r} on {store.path}"):
-        return _run_experiment(store, config, progress)
+    refused, and a run left 'running' by a killed process is told apart from one in progress. Its fits run on
+    the Dask cluster at `scheduler` (else PSEUDOLENS_SCHEDULER, else the config's `[compute] scheduler`: see
+    `core.compute.scheduler_address`), connected before anything is written, or else on this machine."""
+    n_jobs = None if config.compute.n_jobs == "auto" else config.compute.n_jobs
+    with dispatching(scheduler_address(scheduler, config.compute.scheduler), n_jobs) as dispatch, \
+            held_lock(run_lock_path(store.path, config.fingerprint()), f"run {config.name!r} on {store.path}"):
+        return _run_experiment(store, config, progress, dispatch)
 
 
-def _run_experiment(store: Store, config: RunConfig, progress: Progress | None) -> str:
+def _run_experiment(store: Store, config: RunConfig, progress: Progress | None, dispatch: Dispatch) -> str:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     dataset = store.dataset(config.dataset)
@@ -70,7 +76,7 @@ def _run_experiment(store: Store, config: RunConfig, progress: Progress | None) 
     plan = keep_plan(store, run_id, scored_examples, plan)
     try:
         warnings += evaluate_run(store, run_id, config, dataset, scored_examples, plan, teacher_ids, encode, timings,
-                                 progress)
+                                 dispatch, progress)
         ranking_started = time.perf_counter()
         for name in teacher_ids:
             rank_pool(store, run_id, name)
@@ -79,10 +85,11 @@ def _run_experiment(store: Store, config: RunConfig, progress: Progress | None) 
         store_page_frames(store, run_id)  # so the dashboard's first visits read them instead of aggregating
         timings["page_frames"] = round(time.perf_counter() - page_frames_started, 3)
     except BaseException as exc:
-        store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}")
+        store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}",
+                         compute=dispatch.record())
         raise
     timings["total"] = round(time.perf_counter() - started, 3)
-    store.finish_run(run_id, "finished", timings, warnings=warnings)
+    store.finish_run(run_id, "finished", timings, warnings=warnings, compute=dispatch.record())
     return run_id
 
 

@@ -14,7 +14,8 @@ CORE = ROOT / "core"
 # The flow a newcomer should see, earliest first. A module may import its own stage and earlier ones.
 STAGES = ["core.datasets", "core.teachers", "core.taxonomy", "core.slices", "core.students", "core.evaluation",
           "core.review", "core.decision", "core.report", "core.pipeline", "core.demo", "core.cli", "core.__main__"]
-FOUNDATION = {"core", "core.errors", "core.registry", "core.progress", "core.fingerprints", "core.paths", "core.files"}
+FOUNDATION = {"core", "core.errors", "core.registry", "core.progress", "core.fingerprints", "core.paths", "core.files",
+              "core.compute"}
 # Thin services: they load, call the pure functions of their stage and write. Nothing else opens the store.
 SERVICES = {"core.datasets.importing", "core.datasets.stored_embeddings", "core.teachers.service",
             "core.teachers.labeling", "core.teachers.call_cache", "core.taxonomy.propose", "core.slices.service",

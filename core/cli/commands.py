@@ -176,9 +176,12 @@ def _run(args) -> int:
         estimate = dry_run(store, config)
         print(estimate.to_string(index=False) if len(estimate) else "no LLM teacher in this config: labeling costs nothing")
         return 0
-    run_id = run_experiment(store, config, progress=TqdmProgress())  # holds the run's lock file while it runs
+    # holds the run's lock file while it runs
+    run_id = run_experiment(store, config, progress=TqdmProgress(), scheduler=args.scheduler)
     run = store.run(run_id)
     print(f"run {run_id}: {run['status']} (timings: {json.dumps(run['timings'])})")
+    if run["compute"]:
+        print(f"  {_compute_words(run['compute'])}")
     _print_headlines(store, run_id)
     return 0
 
@@ -326,11 +329,19 @@ def _runs(args) -> int:
     for run in runs.itertuples():
         print(f"{run.run_id}  [{run.status}]  data set {run.dataset!r}  teachers: {run.teachers}  "
               f"code {run.code_version}  started {run.created_at:%Y-%m-%d %H:%M}")
+        if isinstance(run.compute, str):
+            print(f"  {_compute_words(json.loads(run.compute))}")
         if run.status == "finished":
             _print_headlines(store, run.run_id)
         elif run.error:
             print(f"  stopped by {run.error}; rerun the same config to resume")
     return 0
+
+
+def _compute_words(compute: dict) -> str:
+    """Where a run's fits ran, from its record."""
+    where = {"serial": "in this process"}.get(compute["backend"], f"on {compute['backend']}")
+    return f"fits ran {where}: {compute['tasks']} tasks"
 
 
 def _frames(args) -> int:

@@ -14,7 +14,8 @@ budget | decide | export | import-verdicts | apply-verdicts | frames` (also inst
 Exit codes: 0 success; 2 usage error; 3 invalid data, label file, config or a name not in the database
 or an output file that cannot be written (nothing was written); 4 database problem (busy, damaged, not a
 pseudolens file, newer schema, missing, or a file or folder that may not be written); 5 a teacher
-cannot label (missing API key, rejected request, retries used up); 130 interrupted (finished work is kept)."""
+cannot label (missing API key, rejected request, retries used up); 6 the Dask scheduler given to `run
+--scheduler` cannot be reached or has no worker (nothing was written); 130 interrupted (finished work is kept)."""
 
 
 # core.review.strategies.STRATEGIES' names, here so `--help` imports nothing heavy (a test keeps them equal)
@@ -114,6 +115,9 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="run an experiment from a TOML or YAML config (resumes an interrupted one)")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--dry-run", action="store_true", help="only estimate the LLM calls, tokens and cost; call nothing")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="send the student fits to the Dask cluster whose scheduler "
+                     "is at ADDRESS, e.g. tcp://HOST:8786 (default: $PSEUDOLENS_SCHEDULER, else the config's "
+                     "[compute] scheduler, else this machine)")
 
     map_ = commands.add_parser("map", parents=[common], help="compute the disagreement map (UMAP, clusters) of runs; about a minute, once")
     map_.add_argument("--run", action="append", default=[], metavar="RUN", help="a run id or a run config's name "

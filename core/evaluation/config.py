@@ -94,6 +94,23 @@ class EvaluationSpec(Strict):
     seed: int = Field(0, ge=0)
 
 
+class ComputeSpec(Strict):
+    """Where the run's student fits run; never its numbers (not part of the run's identity, `run_config_digest`).
+    `scheduler`: a Dask distributed scheduler's address (tcp://HOST:8786), used unless `--scheduler` or
+    PSEUDOLENS_SCHEDULER says another. `n_jobs`: local processes when there is none; "auto" uses every core when
+    the fits train on at least `core.compute.LOCAL_PROCESSES_FROM_ROWS` rows in all, else this process."""
+
+    scheduler: str | None = None
+    n_jobs: Union[int, Literal["auto"]] = Field("auto")
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _at_least_one(cls, n_jobs):
+        if n_jobs != "auto" and n_jobs < 1:
+            raise ValueError(f"n_jobs is a number of processes >= 1 or \"auto\", got {n_jobs}")
+        return n_jobs
+
+
 class RunConfig(Strict):
     name: str
     dataset: str
@@ -104,6 +121,7 @@ class RunConfig(Strict):
     test: TestSpec = TestSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     bootstrap: int = Field(1000, ge=100, le=100_000)  # 1e8 resamples would ask for 49 GiB
+    compute: ComputeSpec = ComputeSpec()
 
     @field_validator("sizes")
     @classmethod

@@ -4,7 +4,9 @@ predictions every example gets. Pure functions over arrays and frames."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from core.errors import InputError
+from core.evaluation.metrics import accuracy_and_macro_f1
 from core.evaluation.splits import EvaluationPlan
 from core.students import Student
 
@@ -144,12 +147,26 @@ def fit_plan(arms: list[Arm], plan: EvaluationPlan, requested_sizes) -> FitPlan:
     return FitPlan(arms, sizes, largest, paired, weighted)
 
 
-def fit_arm(student: Student, X, arm: Arm, draw: Draw, label_names: list[str]):
-    """A fresh copy of the student's classifier trained on the drawn rows of the arm's labels."""
+def fit_rows(arm: Arm, draw: Draw, label_names: list[str]) -> tuple:
+    """What one fit trains on, as one tuple (`score_fit`'s `rows`): the drawn rows, their labels (names, or
+    probability rows for soft labels) and weights."""
     targets = arm.targets[draw.rows]
-    if targets.ndim == 1:
-        targets = np.asarray(label_names)[targets]
-    return clone(student.classifier).fit(X[draw.rows], targets, sample_weight=draw.weights)
+    return draw.rows, np.asarray(label_names)[targets] if targets.ndim == 1 else targets, draw.weights
+
+
+def score_fit(classifier, X, held_out: np.ndarray, truth: np.ndarray, rows: tuple) -> dict:
+    """One fit, a pure function of its arguments wherever it runs (this process, a local worker process, a Dask
+    worker): a fresh copy of `classifier` trained on `rows` (`fit_rows`) of `X`, scored against `truth` (class
+    indices) on the `held_out` rows. `X`, `held_out` and `truth` are a fold's, shared by its fits."""
+    started = time.perf_counter()
+    train, targets, weights = rows
+    fitted = clone(classifier).fit(X[train], targets, sample_weight=weights)
+    proba = fitted.predict_proba(X[held_out])
+    predicted = proba.argmax(axis=1)
+    accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, proba.shape[1])
+    return {"n_train": len(train), "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(fitted.n_iter_)),
+            "converged": fitted.converged_, "seconds": time.perf_counter() - started, "predicted": predicted,
+            "confidence": proba.max(axis=1)}
 
 
 def fit_labels(student: Student, X, labels: np.ndarray):
@@ -158,22 +175,33 @@ def fit_labels(student: Student, X, labels: np.ndarray):
     return clone(student.classifier).fit(X[usable], labels[usable].astype(str))
 
 
+def predict_fit(classifier, X, rows: tuple) -> np.ndarray:
+    """A fresh copy of `classifier` trained on rows `train` of `X` with `labels`, and its probabilities on rows
+    `predict`: `rows` is (train, labels, predict). Pure, so it runs as a task anywhere (`student_views`)."""
+    train, labels, predict = rows
+    return clone(classifier).fit(X[train], labels).predict_proba(X[predict])
+
+
 def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: pd.Series, label_names: list[str],
-                  held_out: np.ndarray, folds: int = 5) -> pd.DataFrame:
+                  held_out: np.ndarray, map_calls: Callable[[Callable, Iterable[tuple]], Iterable], folds: int = 5
+                  ) -> pd.DataFrame:
     """What a student trained on this teacher's labels predicts for every example, never having trained on
     it: out-of-fold where the teacher gave a label, from a model of all of them elsewhere: on unlabeled rows
     and on the `held_out` rows of a fixed test split (role "test"; empty when cross-fitting, where every row
-    may teach). The spot-check queue, its rankings and the map read these."""
+    may teach). The spot-check queue, its rankings and the map read these. Each fit is a `predict_fit` task of
+    `map_calls` (`core.compute.Dispatch.map`, or the builtin `map` in this process)."""
     labels = teacher_labels.reindex(example_ids).to_numpy()
     is_held_out = np.isin(np.arange(len(labels)), held_out)
     trainable = np.flatnonzero([isinstance(label, str) for label in labels] & ~is_held_out)
-    proba = np.zeros((len(labels), len(label_names)))
-    for train, held in KFold(min(folds, len(trainable)), shuffle=True, random_state=0).split(trainable):
-        proba[trainable[held]] = fit_labels(student, X[trainable[train]], labels[trainable[train]]).predict_proba(
-            X[trainable[held]])
+    parts = [(trainable[train], trainable[held])
+             for train, held in KFold(min(folds, len(trainable)), shuffle=True, random_state=0).split(trainable)]
     rest = np.setdiff1d(np.arange(len(labels)), trainable)
     if len(rest):
-        proba[rest] = fit_labels(student, X[trainable], labels[trainable]).predict_proba(X[rest])
+        parts.append((trainable, rest))
+    proba = np.zeros((len(labels), len(label_names)))
+    calls = [(student.classifier, X, (train, labels[train].astype(str), predict)) for train, predict in parts]
+    for (_, predict), predicted in zip(parts, map_calls(predict_fit, calls)):
+        proba[predict] = predicted
     return pd.DataFrame({
         "example_id": example_ids.to_numpy(),
         "role": np.where(is_held_out, "test", "train"),

@@ -8,16 +8,17 @@ numbers an uninterrupted run gives."""
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from core.evaluation.config import RunConfig
-from core.evaluation.fitting import (Arm, Draw, fit_arm, fit_plan, gold_arm, label_indices,
-                                     student_views, teacher_arms)
-from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
-from core.evaluation.splits import EvaluationPlan, Fold, fold_assignments, plan_from_assignments
+from core.compute import Dispatch
+from core.evaluation.fitting import fit_plan, fit_rows, gold_arm, label_indices, score_fit, student_views, teacher_arms
+from core.evaluation.metrics import Bootstrap
+from core.evaluation.splits import EvaluationPlan, fold_assignments, plan_from_assignments
 from core.evaluation.summary import Scoring, summarize
 from core.fingerprints import full_digest
 from core.progress import Progress
@@ -110,28 +111,11 @@ class FitWriter:
         self.fits, self.predictions, self.since = [], [], time.perf_counter()
 
 
-def _fit_one(writer: FitWriter, run_id: str, student: Student, X, examples: pd.DataFrame, fold: Fold, arm: Arm,
-             size: int, seed: int, draw: Draw, label_names: list[str]) -> None:
-    started = time.perf_counter()
-    classifier = fit_arm(student, X, arm, draw, label_names)
-    proba = classifier.predict_proba(X[fold.held_out])
-    predicted = proba.argmax(axis=1)
-    truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
-    accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, len(label_names))
-    writer.add(
-        {"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size, "seed": seed,
-         "repeat": fold.repeat, "fold": fold.fold, "n_train": len(draw.rows), "n_test": len(fold.held_out),
-         "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(classifier.n_iter_)),
-         "converged": classifier.converged_, "seconds": time.perf_counter() - started},
-        pd.DataFrame({"example_id": examples["example_id"].iloc[fold.held_out].to_numpy(),
-                      "predicted": np.asarray(label_names)[predicted], "confidence": proba.max(axis=1)}))
-
-
 def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetInfo, examples: pd.DataFrame,
-                 plan: EvaluationPlan, teacher_ids: dict[str, str], encode, timings: dict,
+                 plan: EvaluationPlan, teacher_ids: dict[str, str], encode, timings: dict, dispatch: Dispatch,
                  progress: Progress | None = None) -> list[str]:
-    """Fits (skipping those already stored), every example's held-out prediction, and the run's summary.
-    Returns warnings for the run's page: fits that did not converge."""
+    """Fits (skipping those already stored; each a task of `dispatch`), every example's held-out prediction, and
+    the run's summary. Returns warnings for the run's page: fits that did not converge."""
     label_names = dataset.label_set.names
     student = make_student(config.student.kind, classes=label_names, C=config.student.C, encode=encode)
     labels = {name: store.teacher_labels(key, dataset.dataset_id).set_index("example_id")
@@ -143,19 +127,34 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     done = store.finished_fits(run_id)
     todo = [(fold, arm, size, seed) for fold, arm, size, seed in fits.fits(plan, config.seeds)
             if (arm.trained_on, arm.label_mode, size, seed, fold.repeat, fold.fold) not in done]
+    dispatch.size_for(sum(size for _, _, size, _ in todo))
     timings["featurize"], started = 0.0, time.perf_counter()
-    writer = FitWriter(store)
     X, featurized_for = None, None
-    try:
-        for step, (fold, arm, size, seed) in enumerate(todo, start=1):
-            if featurized_for is not fold:  # fits come fold by fold: each fold's features are built once
+
+    def fit_calls():
+        """`score_fit`'s arguments per fit, fold by fold: each fold's features are built once, here, and its
+        features, held-out rows and their truth are the same objects in all its fits (sent once per worker)."""
+        nonlocal X, featurized_for
+        for fold, arm, size, seed in todo:
+            if featurized_for is not fold:
                 featurizing = time.perf_counter()
                 X, featurized_for = fold_features(student, examples["text"], fold.train), fold
+                truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
                 timings["featurize"] += time.perf_counter() - featurizing
-            _fit_one(writer, run_id, student, X, examples, fold, arm, size, seed, fits.draw(arm, fold, size, seed),
-                     label_names)
-            if progress:
-                progress("training students", step, len(todo))
+            yield (student.classifier, X, fold.held_out, truth,
+                   fit_rows(arm, fits.draw(arm, fold, size, seed), label_names))
+
+    writer = FitWriter(store)
+    try:
+        with closing(dispatch.map(score_fit, fit_calls())) as scores:
+            for step, ((fold, arm, size, seed), score) in enumerate(zip(todo, scores), start=1):
+                predicted, confidence = score.pop("predicted"), score.pop("confidence")
+                writer.add({"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size,
+                            "seed": seed, "repeat": fold.repeat, "fold": fold.fold, "n_test": len(fold.held_out), **score},
+                           pd.DataFrame({"example_id": examples["example_id"].iloc[fold.held_out].to_numpy(),
+                                         "predicted": np.asarray(label_names)[predicted], "confidence": confidence}))
+                if progress:
+                    progress("training students", step, len(todo))
     finally:
         writer.flush()
     timings["featurize"] = round(timings["featurize"], 3)
@@ -173,7 +172,7 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
             fold_features(student, examples["text"], views_train))
     for name in missing:
         store.write_example_predictions(run_id, name, student_views(
-            student, X, examples["example_id"], labels[name]["label"], label_names, held_out))
+            student, X, examples["example_id"], labels[name]["label"], label_names, held_out, dispatch.map))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

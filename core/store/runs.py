@@ -25,7 +25,8 @@ class RunTables(Database):
         with self.transaction() as con:
             rows = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchall()
             if not rows:
-                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, NULL, NULL, NULL)",
+                con.execute("INSERT INTO runs (run_id, name, dataset_id, config, code_version, status, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, 'running', ?)",
                             [run_id, name, dataset_id, json.dumps(config, sort_keys=True), code_version, now()])
                 for teacher_name, teacher_id in teachers.items():
                     con.execute("INSERT INTO run_teachers VALUES (?, ?, ?)", [run_id, teacher_name, teacher_id])
@@ -37,16 +38,18 @@ class RunTables(Database):
             return rows[0][0]
 
     def finish_run(self, run_id: str, status: str, timings: dict | None = None, error: str | None = None,
-                   warnings: list[str] | None = None) -> None:
-        self.execute("UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ?, warnings = ? WHERE run_id = ?",
-                     [status, error, json.dumps(timings or {}), now(), json.dumps(warnings or []), run_id])
+                   warnings: list[str] | None = None, compute: dict | None = None) -> None:
+        """`compute`: where the fits ran and how many tasks went there (`core.compute.Dispatch.record`)."""
+        self.execute("UPDATE runs SET status = ?, error = ?, timings = ?, finished_at = ?, warnings = ?, compute = ? "
+                     "WHERE run_id = ?", [status, error, json.dumps(timings or {}), now(), json.dumps(warnings or []),
+                                          json.dumps(compute) if compute else None, run_id])
 
     def runs(self) -> pd.DataFrame:
         """Every run; one stored as 'running' whose process is gone (killed: its lock file is free) is
         'interrupted', as a run stopped any other way is, and resumes when its config runs again."""
         runs = self.query(
             """SELECT r.run_id, r.name, d.name AS dataset, r.dataset_id, r.status, r.created_at, r.finished_at, r.code_version,
-                      r.config, r.timings, r.error,
+                      r.config, r.timings, r.error, r.compute,
                       (SELECT string_agg(teacher_name, ', ' ORDER BY teacher_name) FROM run_teachers rt
                        WHERE rt.run_id = r.run_id) AS teachers
                FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.created_at""")
@@ -66,6 +69,7 @@ class RunTables(Database):
         record["timings"] = json.loads(record["timings"]) if record["timings"] else {}
         record["warnings"] = json.loads(record["warnings"]) if record["warnings"] else []
         record["evaluation_plan"] = json.loads(record["evaluation_plan"]) if record["evaluation_plan"] else None
+        record["compute"] = json.loads(record["compute"]) if record["compute"] else None
         return record
 
     def write_run_folds(self, run_id: str, plan: dict, assignments: pd.DataFrame) -> None:
