@@ -3,6 +3,8 @@ LocalCluster of worker processes on 127.0.0.1), with the same numbers for the sa
 record says where and how many tasks; a scheduler that cannot be reached is one sentence and nothing written."""
 import hashlib
 import socket
+import sys
+import types
 
 import pandas as pd
 import pytest
@@ -62,6 +64,14 @@ def serial(tmp_path_factory, corpus):
     store = store_with_data(tmp_path_factory.mktemp("serial") / "serial.duckdb", corpus)
     run_id = run_experiment(store, parse_config({**RAW, "compute": {"n_jobs": 1}}))
     return run_id, outcome(store, run_id), store.run(run_id)["compute"]
+
+
+@pytest.fixture(autouse=True)
+def plain_main(monkeypatch):
+    """Worker processes are spawned, and a spawned process first runs the parent's __main__ file again. An AppTest
+    earlier in the same pytest process leaves Streamlit's app.py as __main__ (its script runner installs it), which
+    cannot run outside a session; this file's processes start from a __main__ without a file, as in a CLI run."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_where(tmp_path, corpus, serial):
