@@ -79,10 +79,12 @@ def _run_experiment(store: Store, config: RunConfig, progress: Progress | None, 
                                  dispatch, progress)
         ranking_started = time.perf_counter()
         for name in teacher_ids:
-            rank_pool(store, run_id, name)
+            with store.session():
+                rank_pool(store, run_id, name)
         timings["rankings"] = round(time.perf_counter() - ranking_started, 3)
         page_frames_started = time.perf_counter()
-        store_page_frames(store, run_id)  # so the dashboard's first visits read them instead of aggregating
+        with store.session():
+            store_page_frames(store, run_id)  # so the dashboard's first visits read them instead of aggregating
         timings["page_frames"] = round(time.perf_counter() - page_frames_started, 3)
     except BaseException as exc:
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}",

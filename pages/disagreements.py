@@ -23,7 +23,7 @@ NO_CLUSTER = "#e3e3e3"
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, db_version):
     s = ui.reader()
-    with s.reading():
+    with s.session():
         return map_points(s, run_id, teacher), s.cluster_terms(run_id, teacher)
 
 

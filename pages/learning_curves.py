@@ -14,7 +14,7 @@ metric = ui.metric()
 @st.cache_data(show_spinner=False)
 def load(run_id, db_version):
     s = ui.reader()
-    with s.reading():
+    with s.session():
         return s.curve(run_id), s.teacher_scores(run_id)
 
 

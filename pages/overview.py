@@ -18,7 +18,7 @@ def load_report(run_id, metric, db_version):
     from core.evaluation.report import run_report
 
     s = ui.reader()
-    with s.reading():
+    with s.session():
         return run_report(s, run_id, metric)
 
 
@@ -28,7 +28,7 @@ def load_teachers(run_id, db_version):
     from core.evaluation.service import teacher_overview
 
     s = ui.reader()
-    with s.reading():
+    with s.session():
         overview, scores = teacher_overview(s, run_id), s.teacher_scores(run_id)
     titles = ui.run_teacher_titles(run_id)
     figures = {"labels": charts.label_distribution(overview["labels"], overview["gold"], titles,
@@ -46,7 +46,7 @@ def load_decision(run_id, target, prices, db_version):
 
     s = ui.reader()
     try:
-        with s.reading():
+        with s.session():
             decision = decide(s, run_id, target, prices)
     except InputError as exc:
         return None, None, str(exc)

@@ -45,7 +45,7 @@ if not any(o.slice_by == "stored" for o in options):
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, mode, title, db_version):
     s = ui.reader()
-    with s.reading():
+    with s.session():
         chosen = next(o for o in slice_options(s, s.run(run_id)["dataset_id"]) if o.title == title)
         return slice_table(s, run_id, teacher, mode, chosen)
 

@@ -37,7 +37,7 @@ if (!window.leaveBoxOnEnter) {
 def choices(run_id, dataset_id, teacher, db_version):
     """What the filters offer; aggregates over every example, so computed once per database version."""
     s = ui.reader()
-    with s.reading():
+    with s.session():
         slices = {o.title: o for o in queue_filters(visible_slices(slice_options(s, dataset_id)))}
         return queue_strategies(s, run_id, teacher), list(s.cluster_terms(run_id, teacher)["cluster"]), slices
 
@@ -63,7 +63,7 @@ with st.expander("Filter by slice or cluster"):
 @st.cache_data(show_spinner=False)
 def load(run_id, teacher, strategy, clusters, slice_title, values, include_reviewed, db_version):
     s = ui.reader()
-    with s.reading():
+    with s.session():
         option = slices.get(slice_title)
         by_column = option is not None and option.slice_by == "column" and values
         queue = spot_check_queue(s, run_id, teacher, strategy, clusters=clusters,

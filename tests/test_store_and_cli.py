@@ -74,14 +74,14 @@ def test_a_page_frame_stored_by_another_code_version_is_not_read_even_with_the_s
     assert store.page_frame("r1", "overview/costs") is None and store.page_frame_names("r1") == []
 
 
-def test_reads_inside_reading_share_one_connection_and_writes_inside_still_commit(tmp_path, monkeypatch):
+def test_reads_and_writes_inside_a_session_share_one_connection_and_still_commit(tmp_path, monkeypatch):
     import pandas as pd
 
     store = Store(tmp_path / "one.duckdb")
     opened = []
     real_open = type(store)._open
     monkeypatch.setattr(type(store), "_open", lambda self, read_only: opened.append(1) or real_open(self, read_only))
-    with store.reading():
+    with store.session():
         store.runs(), store.datasets(), store.page_frame_names("r1")
         store.write_page_frames("r1", {"overview/costs": pd.DataFrame({"cost_usd": [2.0]})})
     assert len(opened) == 1

@@ -182,8 +182,9 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     held = {(f.repeat, f.fold): np.sort(examples["example_id"].iloc[f.held_out].to_numpy()) for f in plan.folds}
     scoring = Scoring(plan.scheme, plan.n_folds, list(held), held, truth, len(label_names),
                       Bootstrap(len(held[(0, 0)]), config.bootstrap, seed=0) if plan.scheme == "split" else None)
-    stored_fits = store.fits(run_id)
-    store.write_summary(run_id, summarize(scoring, label_names, labels, store.predictions(run_id), stored_fits))
+    with store.session():
+        stored_fits = store.fits(run_id)
+        store.write_summary(run_id, summarize(scoring, label_names, labels, store.predictions(run_id), stored_fits))
     timings["summary"] = round(time.perf_counter() - started, 3)
     unconverged = int((~stored_fits["converged"]).sum())
     warnings = [f"{unconverged} of {len(stored_fits)} student fits stopped at the iteration limit before converging; "

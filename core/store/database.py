@@ -197,7 +197,7 @@ class Database:
     def connect(self, read_only: bool | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for reads: the open transaction's on this thread, else a short-lived one (read-only when
         asked, else in the store's mode)."""
-        active = getattr(self._local, "con", None) or getattr(self._local, "reading", None)
+        active = getattr(self._local, "con", None) or getattr(self._local, "session", None)
         if active is not None:
             yield active
             return
@@ -213,19 +213,21 @@ class Database:
                 con.close()
 
     @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Reads inside share one connection on this thread (a page's load): opening the file costs about 50 ms
-        at a million examples, which a page paid once per query. Wrap reads only, not work on what they return:
-        while it is open, other threads of this process and a writer in another process wait."""
-        if getattr(self._local, "con", None) is not None or getattr(self._local, "reading", None) is not None:
+    def session(self) -> Iterator[None]:
+        """Queries and transactions inside share one connection on this thread, in the store's mode: a run's
+        stages after its fits read and write in many small steps, and a page's load reads in many: opening and
+        closing the file for each (25-50 ms) cost a small run more than its fits, and a page at a million examples
+        more than its queries. Other threads of this process and every other process
+        wait until it closes, so wrap a stage of seconds, not a whole run."""
+        if getattr(self._local, "con", None) is not None or getattr(self._local, "session", None) is not None:
             yield
             return
         with self.connect() as con:
-            self._local.reading = con
+            self._local.session = con
             try:
                 yield
             finally:
-                self._local.reading = None
+                self._local.session = None
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
