@@ -80,7 +80,7 @@ def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_whe
     assert run_experiment(store, parse_config({**RAW, "compute": {"n_jobs": 2}})) == run_id  # not the run's identity
     assert_same_numbers(outcome(store, run_id), serial)
     n_fits = len(serial["fits"])
-    # every fit and the 5 out-of-fold fits and one of the rest per teacher's views (its unlabeled rows)
+    # every fit, and per teacher the views: 5 out-of-fold fits, and one for its unlabeled rows when cross-fitting
     views = store.run(run_id)["compute"]["tasks"] - n_fits
     assert serial_record == {"backend": "serial", "tasks": n_fits + views}
     assert store.run(run_id)["compute"] == {"backend": "loky n_jobs=2", "tasks": n_fits + views} and views >= 5

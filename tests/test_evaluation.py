@@ -105,6 +105,40 @@ def test_the_teacher_over_all_gold_rows_counts_the_pool_too_in_a_split_run(db, s
     assert f"over all {len(examples)} gold rows" in line.sentence() and "one fixed test split" in line.sentence()
 
 
+def test_a_split_runs_student_views_come_from_its_fits_and_never_from_a_rows_own_label(db, small_dataset):
+    from core.compute import Dispatch
+    from core.evaluation.fitting import student_views
+    from core.evaluation.runs import fold_features, run_plan
+    from core.students import make_student
+
+    run_id = run_experiment(db, parse_config({
+        "name": "views", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"depth_error": 0.3, "seed": 2}}]}))
+    views = db.query("SELECT example_id, role, predicted, confidence FROM example_predictions WHERE run_id = ?",
+                     [run_id]).set_index("example_id")
+    fits = db.predictions(run_id, "sim", "hard")
+    plain = fits[fits["seed"] == -1].set_index("example_id")
+    test = views[views["role"] == "test"]
+    # the test rows' views are the run's own plain fit of the teacher's labels on every training row, not a refit:
+    # its only tasks beyond the fits are the 5 out-of-fold ones
+    assert len(test) == len(plain) > 0
+    assert db.run(run_id)["compute"]["tasks"] == len(db.fits(run_id)) + 5
+    pd.testing.assert_series_equal(test["predicted"], plain.loc[test.index, "predicted"], check_names=False)
+    np.testing.assert_allclose(test["confidence"], plain.loc[test.index, "confidence"])
+    # the training rows' views are out of fold, started from that fit: what out-of-fold fits from scratch give,
+    # within the solver's tolerance
+    examples, plan = run_plan(db, run_id)
+    teacher = db.run_teachers(run_id)["teacher_id"].iloc[0]
+    labels = db.teacher_labels(teacher, small_dataset.dataset_id).set_index("example_id")["label"]
+    student = make_student(classes=demo_corpus.LABELS)
+    X = fold_features(student, examples["text"], plan.folds[0].train)
+    cold = student_views(student, X, examples["example_id"], labels, demo_corpus.LABELS, plan.folds[0].train,
+                         plan.folds[0].held_out, Dispatch(1).map).set_index("example_id")
+    train = views[views["role"] == "train"].index
+    assert (cold.loc[train, "predicted"] == views.loc[train, "predicted"]).mean() > 0.98
+    assert np.abs(cold.loc[train, "confidence"] - views.loc[train, "confidence"]).max() < 0.05
+
+
 def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfit_run):
     from core.report.service import html_report
 

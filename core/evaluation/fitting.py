@@ -154,10 +154,11 @@ def fit_rows(arm: Arm, draw: Draw, label_names: list[str]) -> tuple:
     return draw.rows, np.asarray(label_names)[targets] if targets.ndim == 1 else targets, draw.weights
 
 
-def score_fit(classifier, X, held_out: np.ndarray, truth: np.ndarray, rows: tuple) -> dict:
+def score_fit(classifier, X, held_out: np.ndarray, truth: np.ndarray, rows: tuple, keep_model: bool = False) -> dict:
     """One fit, a pure function of its arguments wherever it runs (this process, a local worker process, a Dask
     worker): a fresh copy of `classifier` trained on `rows` (`fit_rows`) of `X`, scored against `truth` (class
-    indices) on the `held_out` rows. `X`, `held_out` and `truth` are a fold's, shared by its fits."""
+    indices) on the `held_out` rows. `X`, `held_out` and `truth` are a fold's, shared by its fits. With
+    `keep_model`, the fitted classifier comes back too (as "model"), for the student views to start from."""
     started = time.perf_counter()
     train, targets, weights = rows
     fitted = clone(classifier).fit(X[train], targets, sample_weight=weights)
@@ -166,7 +167,7 @@ def score_fit(classifier, X, held_out: np.ndarray, truth: np.ndarray, rows: tupl
     accuracy, macro_f1 = accuracy_and_macro_f1(truth, predicted, proba.shape[1])
     return {"n_train": len(train), "accuracy": accuracy, "macro_f1": macro_f1, "n_iter": int(np.max(fitted.n_iter_)),
             "converged": fitted.converged_, "seconds": time.perf_counter() - started, "predicted": predicted,
-            "confidence": proba.max(axis=1)}
+            "confidence": proba.max(axis=1), **({"model": fitted} if keep_model else {})}
 
 
 def fit_labels(student: Student, X, labels: np.ndarray):
@@ -183,23 +184,30 @@ def predict_fit(classifier, X, rows: tuple) -> np.ndarray:
 
 
 def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: pd.Series, label_names: list[str],
-                  held_out: np.ndarray, map_calls: Callable[[Callable, Iterable[tuple]], Iterable], folds: int = 5
-                  ) -> pd.DataFrame:
+                  train_rows: np.ndarray, held_out: np.ndarray, map_calls: Callable[[Callable, Iterable[tuple]], Iterable],
+                  fitted=None, folds: int = 5) -> pd.DataFrame:
     """What a student trained on this teacher's labels predicts for every example, never having trained on
-    it: out-of-fold where the teacher gave a label, from a model of all of them elsewhere: on unlabeled rows
-    and on the `held_out` rows of a fixed test split (role "test"; empty when cross-fitting, where every row
-    may teach). The spot-check queue, its rankings and the map read these. Each fit is a `predict_fit` task of
-    `map_calls` (`core.compute.Dispatch.map`, or the builtin `map` in this process)."""
+    it: out-of-fold where the teacher gave a label on one of the `train_rows`, from a model of all of those
+    elsewhere: on unlabeled rows and on the `held_out` rows of a fixed test split (role "test"; empty when
+    cross-fitting, where every row may teach). The spot-check queue, its rankings and the map read these. Each
+    fit is a `predict_fit` task of `map_calls` (`core.compute.Dispatch.map`).
+
+    `fitted`: the run's own fit of this teacher's hard labels on exactly those rows, where it made one on these
+    features (a fixed split's plain fit at "all"). It is the model of all of them, so it predicts the other
+    rows without a new fit, and the out-of-fold fits start from its coefficients."""
     labels = teacher_labels.reindex(example_ids).to_numpy()
     is_held_out = np.isin(np.arange(len(labels)), held_out)
-    trainable = np.flatnonzero([isinstance(label, str) for label in labels] & ~is_held_out)
+    trainable = np.intersect1d(np.flatnonzero([isinstance(label, str) for label in labels]), train_rows)
     parts = [(trainable[train], trainable[held])
              for train, held in KFold(min(folds, len(trainable)), shuffle=True, random_state=0).split(trainable)]
     rest = np.setdiff1d(np.arange(len(labels)), trainable)
-    if len(rest):
-        parts.append((trainable, rest))
     proba = np.zeros((len(labels), len(label_names)))
-    calls = [(student.classifier, X, (train, labels[train].astype(str), predict)) for train, predict in parts]
+    if len(rest) and fitted is not None:
+        proba[rest] = fitted.predict_proba(X[rest])
+    elif len(rest):
+        parts.append((trainable, rest))
+    classifier = student.classifier if fitted is None else clone(student.classifier).set_params(start=fitted.solution())
+    calls = [(classifier, X, (train, labels[train].astype(str), predict)) for train, predict in parts]
     for (_, predict), predicted in zip(parts, map_calls(predict_fit, calls)):
         proba[predict] = predicted
     return pd.DataFrame({

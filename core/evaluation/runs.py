@@ -12,11 +12,21 @@ from contextlib import closing
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from core.evaluation.config import RunConfig
 from core.compute import Dispatch
-from core.evaluation.fitting import fit_plan, fit_rows, gold_arm, label_indices, score_fit, student_views, teacher_arms
+from core.evaluation.fitting import (
+    PLAIN_SEED,
+    fit_plan,
+    fit_rows,
+    gold_arm,
+    label_indices,
+    score_fit,
+    student_views,
+    teacher_arms,
+)
 from core.evaluation.metrics import Bootstrap
 from core.evaluation.splits import EvaluationPlan, fold_assignments, plan_from_assignments
 from core.evaluation.summary import Scoring, summarize
@@ -83,8 +93,17 @@ def featurize(config: RunConfig, label_names: list[str], texts: pd.Series, encod
 
 
 def fold_features(student: Student, texts: pd.Series, train: np.ndarray):
-    """Every text featurized by a fresh copy of `student`'s featurizer fitted on the texts at positions `train`."""
-    return clone(student.featurizer).fit(texts.iloc[train]).transform(texts)
+    """Every text featurized by a fresh copy of `student`'s featurizer fitted on the texts at positions `train`.
+    The training texts' rows come from the fit itself (`fit_transform`), so each text is read once: reading the
+    training texts again to transform them took a third of a 50,000-text run's featurizing."""
+    featurizer = clone(student.featurizer)
+    fitted_rows = featurizer.fit_transform(texts.iloc[train])
+    rest = np.setdiff1d(np.arange(len(texts)), train)
+    if not len(rest):
+        return fitted_rows[np.argsort(train)]
+    stacked = featurizer.transform(texts.iloc[rest])
+    stacked = sp.vstack([fitted_rows, stacked], format="csr") if sp.issparse(fitted_rows) else np.vstack([fitted_rows, stacked])
+    return stacked[np.argsort(np.concatenate([train, rest]))]
 
 
 class FitWriter:
@@ -128,6 +147,17 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     todo = [(fold, arm, size, seed) for fold, arm, size, seed in fits.fits(plan, config.seeds)
             if (arm.trained_on, arm.label_mode, size, seed, fold.repeat, fold.fold) not in done]
     dispatch.size_for(sum(size for _, _, size, _ in todo))
+    done_views = store.example_prediction_teachers(run_id)
+    # The views (for rankings and the map, never scored) train on every row but a fixed test split's, so their
+    # featurizer is fitted on those rows: a split's training rows (its one fold's features), or every text when
+    # cross-fitting. In a split run, each teacher's plain fit at "all" is the views' model of all their rows.
+    views_train = plan.folds[0].train if plan.scheme == "split" else np.arange(len(examples))
+    view_starts: dict[str, object] = {}
+
+    def keeps_model(arm, size: int, seed: int) -> bool:
+        return (plan.scheme == "split" and arm.trained_on in labels and arm.trained_on not in done_views
+                and arm.label_mode == "hard" and seed == PLAIN_SEED and size == fits.largest[(arm.trained_on, "hard")])
+
     timings["featurize"], started = 0.0, time.perf_counter()
     X, featurized_for = None, None
 
@@ -142,13 +172,15 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
                 truth = label_indices(examples["gold"].iloc[fold.held_out], label_names)
                 timings["featurize"] += time.perf_counter() - featurizing
             yield (student.classifier, X, fold.held_out, truth,
-                   fit_rows(arm, fits.draw(arm, fold, size, seed), label_names))
+                   fit_rows(arm, fits.draw(arm, fold, size, seed), label_names), keeps_model(arm, size, seed))
 
     writer = FitWriter(store)
     try:
         with closing(dispatch.map(score_fit, fit_calls())) as scores:
             for step, ((fold, arm, size, seed), score) in enumerate(zip(todo, scores), start=1):
                 predicted, confidence = score.pop("predicted"), score.pop("confidence")
+                if "model" in score:
+                    view_starts[arm.trained_on] = score.pop("model")
                 writer.add({"run_id": run_id, "trained_on": arm.trained_on, "label_mode": arm.label_mode, "size": size,
                             "seed": seed, "repeat": fold.repeat, "fold": fold.fold, "n_test": len(fold.held_out), **score},
                            pd.DataFrame({"example_id": examples["example_id"].iloc[fold.held_out].to_numpy(),
@@ -161,10 +193,6 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     timings["fits"] = round(time.perf_counter() - started - timings["featurize"], 3)
 
     started = time.perf_counter()
-    done_views = store.example_prediction_teachers(run_id)
-    # The views (for rankings and the map, never scored) train on every row but a fixed test split's, so their
-    # featurizer is fitted on those rows: a split's training rows, or every text when cross-fitting.
-    views_train = plan.folds[0].train if plan.scheme == "split" else np.arange(len(examples))
     held_out = plan.folds[0].held_out if plan.scheme == "split" else np.array([], dtype=int)
     missing = [name for name in labels if name not in done_views]
     if missing:
@@ -172,7 +200,8 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
             fold_features(student, examples["text"], views_train))
     for name in missing:
         store.write_example_predictions(run_id, name, student_views(
-            student, X, examples["example_id"], labels[name]["label"], label_names, held_out, dispatch.map))
+            student, X, examples["example_id"], labels[name]["label"], label_names, views_train, held_out,
+            dispatch.map, fitted=view_starts.get(name)))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

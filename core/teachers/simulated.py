@@ -70,6 +70,14 @@ def _number(value) -> float:
         return 0.0
 
 
+def _records(frame: pd.DataFrame) -> dict[str, dict]:
+    """Each row as a dict by index, missing values as None (a missing depth is no depth, not NaN): column by
+    column, since pandas' row-wise `to_dict("index")` over Arrow-backed columns took most of a 50,000-row
+    teacher's start (60,000 rows: 1.6 s, here 0.6 s)."""
+    columns = {name: frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in frame.columns}
+    return dict(zip(frame.index, (dict(zip(columns, values)) for values in zip(*columns.values()))))
+
+
 class SimulatedTeacher:
     kind = "simulated"
     simulated = True
@@ -79,7 +87,7 @@ class SimulatedTeacher:
         `ambiguous`, `alt_label`, `false_premise`, `negation`, `distractor_label` (and the slice column) exist."""
         self.name = name
         self.noise = noise
-        self.truth = truth.to_dict("index")
+        self.truth = _records(truth)
         self.label_set = label_set
         structured = [self._systematic(row)[0] for row in self.truth.values() if isinstance(row.get("gold"), str)]
         self.structured_error_rate = sum(p + (1 - p) * (1 - noise.base_accuracy) for p in structured) / max(len(structured), 1)
