@@ -288,6 +288,7 @@ def test_sigkill_mid_run_loses_no_finished_label_and_repeats_no_cached_call(tmp_
         before = counts(db)
         assert 80 <= before["labels"] < 600 and before["cached"] >= before["labels"]
         served_before = sum(server.served.values())
+        server.latency = 0.0  # the latency only spaced out the calls for the kill to land among them
 
         store = Store(db.path)
         cache = StoreCallCache(store)  # merges the killed process's journal: answers its writer had not stored
@@ -348,6 +349,7 @@ def test_sigkill_at_any_moment_asks_again_at_most_the_calls_in_flight(tmp_path, 
             child = labeling_child(db, "claude", server.url, concurrency=CONCURRENCY)
             kill_when(child, db, "SELECT count(*) FROM llm_calls", {"early": 5, "mid": 300, "late": 450}[moment])
         server.faults = []
+        server.latency = 0.0  # the latency only spaced out the calls for the kill to land among them
         answered_before = sum(server.served.values())
         assert answered_before < 600 or moment == "training"
 

@@ -33,8 +33,9 @@ class Arm:
 
 def label_indices(labels, label_names: list[str]) -> np.ndarray:
     """Each label's index in the label set; -1 for no label or one outside the set."""
-    index = {name: i for i, name in enumerate(label_names)}
-    return np.array([index.get(label, -1) if isinstance(label, str) else -1 for label in labels], dtype=int)
+    values = np.asarray(labels, dtype=object)
+    values = np.where([isinstance(label, str) for label in values], values, None)
+    return pd.Categorical(values, categories=list(label_names)).codes.astype(int)
 
 
 def gold_arm(examples: pd.DataFrame, label_names: list[str]) -> Arm:

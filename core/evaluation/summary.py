@@ -91,10 +91,14 @@ def class_rates(true: np.ndarray, predicted: np.ndarray, n_classes: int, counts=
     is_true = (true[:, None] == classes).astype(float)
     said = (predicted[:, :, None] == classes).mean(axis=0)
     hits = said * is_true
+    # one product over the three indicators, in the counts' own float32 (an upcast copy of a 1000 x 12,500
+    # count matrix per call was most of a 50,000-text run's summary)
     weights = counts if counts is not None else np.ones((1, len(true)))
+    totals = (weights @ np.hstack([hits, is_true, said]).astype(weights.dtype)).astype(float)
+    hit, truly, told = totals[:, :n_classes], totals[:, n_classes:2 * n_classes], totals[:, 2 * n_classes:]
     with np.errstate(invalid="ignore", divide="ignore"):
-        recall = (weights @ hits) / (weights @ is_true)
-        precision = (weights @ hits) / (weights @ said)
+        recall = hit / truly
+        precision = hit / told
     return (recall, precision) if counts is not None else (recall[0], precision[0])
 
 
@@ -120,9 +124,9 @@ def arm_scores(group: pd.DataFrame, fits: pd.DataFrame, scoring: Scoring, label_
             said = label_indices(plain_rows.set_index("example_id")["predicted"].reindex(ids), label_names)
             plain_scores["accuracy"][position], plain_scores["macro_f1"][position] = accuracy_and_macro_f1(true, said, k)
             plain_scores["recall"][position], plain_scores["precision"][position] = class_rates(true, said[None, :], k)
-        seeds = sorted(rows["seed"].unique())
-        predicted = np.stack([label_indices(rows[rows["seed"] == s].set_index("example_id")["predicted"].reindex(ids),
-                                            label_names) for s in seeds])
+        by_seed = rows.pivot(index="example_id", columns="seed", values="predicted").reindex(ids)
+        seeds = sorted(by_seed.columns)
+        predicted = np.stack([label_indices(by_seed[s], label_names) for s in seeds])
         scores = np.array([accuracy_and_macro_f1(true, p, k) for p in predicted])
         per_fold["accuracy"][position], per_fold["macro_f1"][position] = scores.mean(axis=0)
         recall[position], precision[position] = class_rates(true, predicted, k)
