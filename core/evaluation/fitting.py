@@ -33,8 +33,7 @@ class Arm:
 
 def label_indices(labels, label_names: list[str]) -> np.ndarray:
     """Each label's index in the label set; -1 for no label or one outside the set."""
-    values = np.asarray(labels, dtype=object)
-    values = np.where([isinstance(label, str) for label in values], values, None)
+    values = [label if isinstance(label, str) else None for label in labels]
     return pd.Categorical(values, categories=list(label_names)).codes.astype(int)
 
 

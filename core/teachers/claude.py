@@ -14,7 +14,6 @@ import os
 import time
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
-import anthropic
 from pydantic import Field
 
 from core.errors import ConfigError, TeacherError
@@ -22,6 +21,7 @@ from core.teachers.llm import LABEL_TOOL, TASK, CallCache, LLMParams, LLMTeacher
 from core.teachers.registry import TEACHERS, TeacherContext
 
 if TYPE_CHECKING:
+    import anthropic
     from anthropic.types.messages.batch_create_params import Request
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,23 @@ class BatchCallCache(CallCache, BatchLedger, Protocol):
     """A call cache that also remembers submitted batches, which the Message Batches path needs."""
 
 
-class ClaudeTeacher(LLMTeacher[anthropic.AsyncAnthropic]):
+class ClaudeTeacher(LLMTeacher["anthropic.AsyncAnthropic"]):
     kind = "claude"
     default_template = TASK + f"""Answer only by calling the tool `{LABEL_TOOL}`. If no label fits, or you cannot tell, use ABSTAIN and say why.
 Give your confidence that the label is correct, from 0 to 1."""
-    status_error = anthropic.APIStatusError
-    transient_errors = (anthropic.APITimeoutError, anthropic.APIConnectionError)
     key_env = "ANTHROPIC_API_KEY"
+
+    @property
+    def status_error(self) -> type[Exception]:
+        import anthropic
+
+        return anthropic.APIStatusError
+
+    @property
+    def transient_errors(self) -> tuple[type[Exception], ...]:
+        import anthropic
+
+        return (anthropic.APITimeoutError, anthropic.APIConnectionError)
 
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
@@ -91,6 +101,8 @@ Give your confidence that the label is correct, from 0 to 1."""
             self.labels_per_batch = max(1, batches_in_flight * batch_max_requests // (2 * self.k))
 
     def _new_client(self) -> anthropic.AsyncAnthropic:
+        import anthropic
+
         if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
             raise TeacherError(f"teacher {self.name!r} (claude): no API key; set ANTHROPIC_API_KEY in the environment "
                                "(or in .streamlit/secrets.toml for the dashboard)")
@@ -195,6 +207,8 @@ Give your confidence that the label is correct, from 0 to 1."""
 
     async def _collect(self, cache: BatchCallCache, batch_id: str) -> dict[str, dict]:
         """Waits for the batch to end, caches every succeeded answer (at the batch price), marks it ended."""
+        import anthropic
+
         client = self._connect()
 
         async def status() -> str | None:

@@ -136,8 +136,16 @@ class LLMTeacher(Generic[ClientT]):
     simulated = False
     kind: str
     default_template: str
-    status_error: type[Exception]
-    transient_errors: tuple[type[Exception], ...]
+
+    # properties, so a subclass imports its SDK when a teacher first calls it: importing `anthropic` and
+    # `openai` took about 4.5 s of every CLI command's and dashboard server's start, for runs that ask no LLM
+    @property
+    def status_error(self) -> type[Exception]:
+        raise NotImplementedError
+
+    @property
+    def transient_errors(self) -> tuple[type[Exception], ...]:
+        raise NotImplementedError
 
     key_env: str  # the environment variable whose value is sent as the API key
 

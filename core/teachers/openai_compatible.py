@@ -10,19 +10,33 @@ from __future__ import annotations
 import json
 import os
 
-import openai
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from core.teachers.llm import TASK, CallCache, LLMParams, LLMTeacher, llm_arguments
 from core.teachers.registry import TEACHERS, TeacherContext
 
+if TYPE_CHECKING:
+    import openai
 
-class OpenAICompatibleTeacher(LLMTeacher[openai.AsyncOpenAI]):
+
+class OpenAICompatibleTeacher(LLMTeacher["openai.AsyncOpenAI"]):
     kind = "openai_compatible"
     default_template = TASK + """Answer only with a JSON object with the fields label, confidence and reason. If no label fits,
 or you cannot tell, use the label ABSTAIN and say why. Give your confidence that the label is correct, from 0 to 1."""
-    status_error = openai.APIStatusError
-    transient_errors = (openai.APITimeoutError, openai.APIConnectionError)
+
+    @property
+    def status_error(self) -> type[Exception]:
+        import openai
+
+        return openai.APIStatusError
+
+    @property
+    def transient_errors(self) -> tuple[type[Exception], ...]:
+        import openai
+
+        return (openai.APITimeoutError, openai.APIConnectionError)
 
     def __init__(self, name: str, model: str, base_url: str, prices: tuple[float, float] | list[float] = (0.0, 0.0),
                  api_key_env: str = "OPENAI_API_KEY", cache: CallCache | None = None, **params):
@@ -31,6 +45,8 @@ or you cannot tell, use the label ABSTAIN and say why. Give your confidence that
         super().__init__(name, model, prices=(price_in, price_out), base_url=base_url, cache=cache, **params)
 
     def _new_client(self) -> openai.AsyncOpenAI:
+        import openai
+
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.key_env) or "not-needed",
                                   max_retries=0, timeout=self.timeout)
 
