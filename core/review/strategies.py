@@ -166,6 +166,7 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                  "outside the example's fold, or on the test split)")
 def slice_risk(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     risk = data.slice_risk.set_index("example_id").reindex(data.examples["example_id"])
+    risk_value, risk_where = risk["risk"].to_numpy(), risk["where"].to_numpy(dtype=object)
     return _ranked(data, risk["risk"].to_numpy(), [w or "no risky slice" for w in risk["where"]])
 
 
@@ -276,6 +277,7 @@ def combined_reasons(data: RankingInput, percentiles: dict[str, np.ndarray], see
     spread = (data.ranked("self_disagreement", seed).set_index("example_id")["score"]
               .reindex(data.examples["example_id"]).to_numpy() if "self_disagreement" in percentiles else None)
     risk = data.slice_risk.set_index("example_id").reindex(data.examples["example_id"])
+    risk_value, risk_where = risk["risk"].to_numpy(), risk["where"].to_numpy(dtype=object)
     for i in range(n):
         if teacher[i] < 0:
             said[i].insert(0, "the teacher gave no valid label")
@@ -284,8 +286,8 @@ def combined_reasons(data: RankingInput, percentiles: dict[str, np.ndarray], see
                            else f"the teacher was unsure (confidence {confidence[i]:.2f})")
         if spread is not None and percentiles["self_disagreement"][i] >= STANDS_OUT:
             said[i].append(f"the teacher's own answers were split (entropy {spread[i]:.2f}, 1 = uniform)")
-        if "slice_risk" in percentiles and percentiles["slice_risk"][i] >= STANDS_OUT and risk["risk"].iloc[i] > 0:
-            said[i].append(f"it sits where the teacher errs often ({risk['where'].iloc[i]})")
+        if "slice_risk" in percentiles and percentiles["slice_risk"][i] >= STANDS_OUT and risk_value[i] > 0:
+            said[i].append(f"it sits where the teacher errs often ({risk_where[i]})")
     return ["; ".join(([f"{' and '.join(who for who, _ in c)} "
                         f"{'disagree' if len(c) > 1 or c[0][1] else 'disagrees'} with the teacher"] if c else []) + w)
             or "no single signal stands out: it is here on several weaker ones" for c, w in zip(critics, said)]
