@@ -3,7 +3,7 @@
     python scripts/serve.py [streamlit run options, e.g. --server.port 8502]
 
 Streamlit imports a page's modules when a request first needs them; on a fresh server that made the first page
-wait 7-16 s (the anthropic and openai SDKs behind the teacher registry, plotly, scikit-learn, duckdb). Here every
+wait 7-16 s (plotly, scikit-learn, duckdb; the LLM SDKs are imported only when a teacher calls one). Here every
 module the pages import at their top, and the Overview's report, are imported before the server starts, so once
 the server answers its health check no page waits for an import. `streamlit run app.py` works as well, with that
 wait on its first pages."""
