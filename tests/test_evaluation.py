@@ -139,6 +139,23 @@ def test_a_split_runs_student_views_come_from_its_fits_and_never_from_a_rows_own
     assert np.abs(cold.loc[train, "confidence"] - views.loc[train, "confidence"]).max() < 0.05
 
 
+def test_macro_f1_at_all_is_each_repeats_pooled_f1_not_a_mean_of_fold_f1s(db, crossfit_run):
+    from sklearn.metrics import f1_score
+
+    examples = db.examples(db.run(crossfit_run)["dataset_id"]).set_index("example_id")
+    predictions = db.predictions(crossfit_run, "gold", "hard")
+    plain = predictions[(predictions["seed"] == -1) & (predictions["size"] == predictions["size"].max())]
+    pooled = [f1_score(examples.loc[rows["example_id"], "gold"], rows["predicted"], labels=demo_corpus.LABELS,
+                       average="macro") for _, rows in plain.groupby("repeat")]
+    per_fold = [f1_score(examples.loc[rows["example_id"], "gold"], rows["predicted"], labels=demo_corpus.LABELS,
+                         average="macro") for _, rows in plain.groupby(["repeat", "fold"])]
+    curve = db.curve(crossfit_run)
+    point = curve[(curve.trained_on == "gold") & (curve.metric == "macro_f1")].sort_values("size").iloc[-1]
+    assert point["mean"] == pytest.approx(np.mean(pooled), abs=1e-12)
+    assert abs(np.mean(per_fold) - np.mean(pooled)) > 1e-6  # the two differ on these 100-row folds
+    assert point["lo"] < point["mean"] < point["hi"]
+
+
 def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfit_run):
     from core.report.service import html_report
 

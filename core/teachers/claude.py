@@ -58,17 +58,6 @@ class ClaudeTeacher(LLMTeacher["anthropic.AsyncAnthropic"]):
 Give your confidence that the label is correct, from 0 to 1."""
     key_env = "ANTHROPIC_API_KEY"
 
-    @property
-    def status_error(self) -> type[Exception]:
-        import anthropic
-
-        return anthropic.APIStatusError
-
-    @property
-    def transient_errors(self) -> tuple[type[Exception], ...]:
-        import anthropic
-
-        return (anthropic.APITimeoutError, anthropic.APIConnectionError)
 
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
@@ -78,6 +67,10 @@ Give your confidence that the label is correct, from 0 to 1."""
         which remembers each batch); None asks every call directly. The calls are cut into batches of at most
         `batch_max_requests` requests and `batch_max_bytes` bytes; up to `batches_in_flight` are pending at once,
         each polled every `batch_poll_seconds`."""
+        import anthropic
+
+        self.status_error = anthropic.APIStatusError
+        self.transient_errors = (anthropic.APITimeoutError, anthropic.APIConnectionError)
         known = {**PRICES, **{m: tuple(p) for m, p in (prices or {}).items()}}
         if model not in known:
             raise ConfigError(f"no price known for model {model!r}: add params.prices = {{ \"{model}\" = "

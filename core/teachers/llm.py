@@ -129,23 +129,15 @@ def llm_arguments(params: LLMParams) -> dict:
 
 
 class LLMTeacher(Generic[ClientT]):
-    """Base of the chat-model teachers, over the provider's SDK client. Subclasses set `kind`,
-    `default_template`, `status_error` (which must be a `StatusError`), `transient_errors` and implement the
-    provider hooks below."""
+    """Base of the chat-model teachers, over the provider's SDK client. Subclasses set `kind`, `default_template`,
+    and in `__init__`, importing their SDK only there (at the top it cost every command and dashboard start about
+    4.5 s), `status_error` (a `StatusError`) and `transient_errors`; and implement the provider hooks below."""
 
     simulated = False
     kind: str
     default_template: str
-
-    # properties, so a subclass imports its SDK when a teacher first calls it: importing `anthropic` and
-    # `openai` took about 4.5 s of every CLI command's and dashboard server's start, for runs that ask no LLM
-    @property
-    def status_error(self) -> type[Exception]:
-        raise NotImplementedError
-
-    @property
-    def transient_errors(self) -> tuple[type[Exception], ...]:
-        raise NotImplementedError
+    status_error: type[Exception]
+    transient_errors: tuple[type[Exception], ...]
 
     key_env: str  # the environment variable whose value is sent as the API key
 

@@ -26,20 +26,12 @@ class OpenAICompatibleTeacher(LLMTeacher["openai.AsyncOpenAI"]):
     default_template = TASK + """Answer only with a JSON object with the fields label, confidence and reason. If no label fits,
 or you cannot tell, use the label ABSTAIN and say why. Give your confidence that the label is correct, from 0 to 1."""
 
-    @property
-    def status_error(self) -> type[Exception]:
-        import openai
-
-        return openai.APIStatusError
-
-    @property
-    def transient_errors(self) -> tuple[type[Exception], ...]:
-        import openai
-
-        return (openai.APITimeoutError, openai.APIConnectionError)
-
     def __init__(self, name: str, model: str, base_url: str, prices: tuple[float, float] | list[float] = (0.0, 0.0),
                  api_key_env: str = "OPENAI_API_KEY", cache: CallCache | None = None, **params):
+        import openai
+
+        self.status_error = openai.APIStatusError
+        self.transient_errors = (openai.APITimeoutError, openai.APIConnectionError)
         price_in, price_out = prices
         self.key_env = api_key_env  # before the base class's outbound guard reads it
         super().__init__(name, model, prices=(price_in, price_out), base_url=base_url, cache=cache, **params)
