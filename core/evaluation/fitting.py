@@ -184,8 +184,9 @@ def predict_fit(classifier, X, rows: tuple) -> np.ndarray:
 
 
 def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: pd.Series, label_names: list[str],
-                  train_rows: np.ndarray, held_out: np.ndarray, map_calls: Callable[[Callable, Iterable[tuple]], Iterable],
-                  fitted=None, folds: int = 5) -> pd.DataFrame:
+                  train_rows: np.ndarray, held_out: np.ndarray,
+                  map_calls: Callable[[Callable, Iterable[tuple]], Iterable], fitted=None, folds: int = 5
+                  ) -> pd.DataFrame:
     """What a student trained on this teacher's labels predicts for every example, never having trained on
     it: out-of-fold where the teacher gave a label on one of the `train_rows`, from a model of all of those
     elsewhere: on unlabeled rows and on the `held_out` rows of a fixed test split (role "test"; empty when

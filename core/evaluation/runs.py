@@ -101,8 +101,8 @@ def fold_features(student: Student, texts: pd.Series, train: np.ndarray):
     rest = np.setdiff1d(np.arange(len(texts)), train)
     if not len(rest):
         return fitted_rows[np.argsort(train)]
-    stacked = featurizer.transform(texts.iloc[rest])
-    stacked = sp.vstack([fitted_rows, stacked], format="csr") if sp.issparse(fitted_rows) else np.vstack([fitted_rows, stacked])
+    parts = [fitted_rows, featurizer.transform(texts.iloc[rest])]
+    stacked = sp.vstack(parts, format="csr") if sp.issparse(fitted_rows) else np.vstack(parts)
     return stacked[np.argsort(np.concatenate([train, rest]))]
 
 

@@ -26,9 +26,9 @@ def ranking_input(store: Store, run_id: str, teacher: str) -> RankingInput:
     label_names = store.dataset(run["dataset_id"]).label_set.names
     view = store.example_view(run_id, teacher, where=ExampleFilter(role="train")).sort_values("example_id")
     view = view.reset_index(drop=True)
+    parsed = (json.loads(p) if isinstance(p, str) else None for p in view["teacher_probs"])  # each answer once
     teacher_probs = np.array([[probs.get(n, 0.0) for n in label_names] if isinstance(probs, dict)
-                              else [np.nan] * len(label_names)
-                              for probs in (json.loads(p) if isinstance(p, str) else None for p in view["teacher_probs"])])
+                              else [np.nan] * len(label_names) for probs in parsed])
     student_probs = np.array([np.asarray(p, dtype=float) for p in view["student_probs"]]).reshape(len(view), len(label_names))
     return RankingInput(view[["example_id", "teacher_label", "teacher_confidence", "cluster"]], teacher_probs,
                         student_probs, label_names, _slice_risk(store, run_id, teacher, run, view, label_names),
@@ -136,7 +136,8 @@ def _bucket_risk(rows: pd.DataFrame, buckets: np.ndarray, n_slices: int, name: s
     distinct, position = np.unique(buckets.astype(str), return_inverse=True)  # a few buckets, many examples
     reasons = [f"{name} = {b}: teacher wrong {sizes[b][0]:.0%} of n={sizes[b][1]} {source} (shrunk to {rate[b]:.0%})"
                if b in sizes else f"{name} = {b}: none among the {source}" for b in distinct]
-    return (np.array([rate.get(b, overall) for b in distinct])[position], list(np.asarray(reasons, dtype=object)[position]))
+    risks = np.array([rate.get(b, overall) for b in distinct])
+    return risks[position], list(np.asarray(reasons, dtype=object)[position])
 
 
 def strategy_status(data: RankingInput) -> dict:
