@@ -285,6 +285,7 @@ def test_a_config_path_that_is_not_a_file_is_named(where, db, tmp_path, capsys):
 
 @pytest.mark.parametrize("fault, words", [("missing key", ["ANTHROPIC_API_KEY"]), ("401", ["key", "401"]),
                                           ("400", ["rejected", "400"]), ("retries", ["retries", "rerun"])])
+@pytest.mark.slow
 def test_a_teacher_that_cannot_label_stops_the_run_with_what_to_do(fault, words, db, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     if fault == "missing key":
@@ -300,6 +301,7 @@ def test_a_teacher_that_cannot_label_stops_the_run_with_what_to_do(fault, words,
         assert word in said, (word, said)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["body_not_json", "html", "empty_object"])
 def test_a_malformed_api_answer_is_asked_again_then_invalid_and_the_run_finishes(fault, db, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
@@ -421,6 +423,7 @@ def shared_tmp():
     shutil.rmtree(folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["folder", "file"])
 @pytest.mark.parametrize("command", ["import", "import-verdicts", "slices", "map", "budget", "taxonomy", "run"])
 def test_a_read_only_database_or_folder_is_named_and_exits_4(what, command, base_db, shared_tmp):
@@ -453,6 +456,7 @@ def test_a_database_in_a_missing_folder_or_a_mistyped_path_is_named_and_nothing_
     assert not where.exists() and not where.parent.exists() or not list(where.parent.glob("mistyped*"))
 
 
+@pytest.mark.slow
 def test_an_output_file_that_cannot_be_written_is_exit_3(db, shared_tmp, capsys):
     tmp_path = shared_tmp
     shutil.copy(db, tmp_path / "case.duckdb")
@@ -486,6 +490,7 @@ def test_export_to_a_missing_folder_is_named_before_any_work(out, db, tmp_path, 
     assert code == EXIT_INPUT and str(target) in said
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["run", "teacher"])
 def test_export_of_an_unknown_run_or_teacher_is_named_and_writes_no_file(who, db, tmp_path, capsys):
     path = tmp_path / "c.toml"
@@ -537,6 +542,7 @@ def test_a_second_run_of_a_running_config_says_it_is_already_running(db, tmp_pat
 
 # -- the same through real processes ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["empty file", "invalid TOML", "damaged database"])
 def test_real_processes_exit_with_the_documented_code_and_no_traceback(case, db, tmp_path):
     if case == "empty file":

@@ -74,6 +74,7 @@ def plain_main(monkeypatch):
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
+@pytest.mark.slow
 def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_where(tmp_path, corpus, serial):
     run_id, serial, serial_record = serial
     store = store_with_data(tmp_path / "local.duckdb", corpus)
@@ -86,6 +87,7 @@ def test_fits_in_local_processes_give_the_serial_numbers_and_the_record_says_whe
     assert store.run(run_id)["compute"] == {"backend": "loky n_jobs=2", "tasks": n_fits + views} and views >= 5
 
 
+@pytest.mark.slow
 def test_a_run_sent_to_a_dask_cluster_gives_the_serial_numbers_and_is_recorded(tmp_path, corpus, serial, capsys):
     from distributed import LocalCluster
 

@@ -26,6 +26,9 @@ from core.store import Store
 
 from conftest import locked_by_another_process
 
+# AppTest sessions and a demo-like database per module: the whole file is in the full run, not the quick one
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check", "budget", "taxonomy", "runs"]
 

@@ -18,6 +18,9 @@ from core.store import Store
 from fake_llm_api import FakeLLMAPI
 from test_bad_inputs import GOOD_CSV
 
+# AppTest sessions and a demo-like database per module: the whole file is in the full run, not the quick one
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -43,6 +43,7 @@ def priced_run(tmp_path_factory):
     return store, run_experiment(store, config(teachers=[{**TEACHER, "price_per_1000_labels": 2.0}]))
 
 
+@pytest.mark.slow
 def test_the_json_has_the_documented_fields_and_costs_add_up(priced_run, capsys):
     store, run_id = priced_run
     assert cli.main(["decide", "--db", str(store.path), "--run", run_id, "--format", "json",
@@ -273,6 +274,7 @@ def test_the_decision_on_real_gpt4o_labels_of_global_warming_stance(tmp_path, ca
     assert rate["human_labels_per_teacher_label"]["value"] is not None or "never" in rate["note"]
 
 
+@pytest.mark.slow
 def test_decide_prices_the_checks_options_of_a_stored_budget_curve(priced_run, capsys):
     """After `python -m core budget`, decide reads the stored per-fold curve itself: teacher labels plus B checks,
     priced as the pool's teacher labels plus B checks, with the stored curve's interval."""

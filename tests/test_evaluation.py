@@ -40,6 +40,7 @@ def crossfit_run(db, tmp_path):
     return run_experiment(db, crossfit_config())
 
 
+@pytest.mark.slow
 def test_cross_fitting_scores_every_gold_row_exactly_once_per_repeat(db, crossfit_run):
     gold_ids = set(db.examples(db.run(crossfit_run)["dataset_id"])["example_id"])
     predictions = db.predictions(crossfit_run)
@@ -51,6 +52,7 @@ def test_cross_fitting_scores_every_gold_row_exactly_once_per_repeat(db, crossfi
     assert line.gap.lo < line.gap.value < line.gap.hi and "cross-fitting: 4 folds x 2 repeats" in line.sentence()
 
 
+@pytest.mark.slow
 def test_seeds_change_the_fit_at_every_size_all_included(db, crossfit_run):
     predictions = db.predictions(crossfit_run, "gold", "hard")
     largest = predictions[predictions["size"] == predictions["size"].max()]
@@ -58,6 +60,7 @@ def test_seeds_change_the_fit_at_every_size_all_included(db, crossfit_run):
     assert (by_seed[0] != by_seed[1]).mean() > 0.5  # Bayesian-bootstrap weights, not three identical fits
 
 
+@pytest.mark.slow
 def test_arms_of_different_sizes_still_compare_with_the_gold_trained_student(db, tmp_path):
     corpus = demo_corpus.generate(n=500, seed=6)
     corpus.loc[:99, "label"] = ""  # 100 texts only the teacher labels
@@ -74,6 +77,7 @@ def test_arms_of_different_sizes_still_compare_with_the_gold_trained_student(db,
     assert line.n_invalid == 1 and line.n_all_gold == 400
 
 
+@pytest.mark.slow
 def test_equal_accuracy_with_different_errors_is_said(db, tmp_path):
     path = tmp_path / "cf.csv"
     demo_corpus.generate(n=600, seed=7).to_csv(path, index=False)
@@ -156,6 +160,7 @@ def test_macro_f1_at_all_is_each_repeats_pooled_f1_not_a_mean_of_fold_f1s(db, cr
     assert point["lo"] < point["mean"] < point["hi"]
 
 
+@pytest.mark.slow
 def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfit_run):
     from core.report.service import html_report
 
@@ -164,6 +169,7 @@ def test_a_cross_fitted_report_names_its_scheme_and_never_a_test_set(db, crossfi
     assert [phrase for phrase in ("test set", "test examples only", "two-level bootstrap") if phrase in page] == []
 
 
+@pytest.mark.slow
 def test_the_report_is_json_with_the_documented_fields(db, crossfit_run, capsys):
     assert cli.main(["report", "--db", str(db.path), "--run", "cf", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -256,6 +262,7 @@ def recorded_teachers_dataset(db, tmp_path):
     import_dataset(db, read_dataset(path, mapping, demo_corpus.LABEL_SET), "two")
 
 
+@pytest.mark.slow
 def test_a_teachers_headline_does_not_depend_on_which_other_teachers_are_in_the_run(db, tmp_path):
     recorded_teachers_dataset(db, tmp_path)
     lines = {}

@@ -30,6 +30,7 @@ def config(name="small", **overrides):
     return parse_config(raw)
 
 
+@pytest.mark.slow
 def test_stored_metrics_are_what_sklearn_computes_from_the_stored_predictions(db, small_dataset):
     run_id = run_experiment(db, config())
     examples = db.examples(small_dataset.dataset_id).set_index("example_id")
@@ -181,6 +182,7 @@ def test_a_config_error_names_the_field():
     assert "seeds" in message and "teachers.0.name" in message
 
 
+@pytest.mark.slow
 def test_calibration_shows_confidently_wrong_structured_errors(db, small_dataset):
     from core.evaluation.service import calibration
 

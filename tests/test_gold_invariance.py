@@ -3,6 +3,7 @@ disagreement map built: change the gold labels a row's own ranking must not see 
 order, its reasons and the map its clusters."""
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -67,6 +68,7 @@ def _assert_same_order(before: dict, after: dict, rows: set) -> None:
         assert old[kept].equals(new[kept]), f"{name} gives those rows other reasons"
 
 
+@pytest.mark.slow
 def test_a_split_runs_rankings_never_read_the_pools_gold(db, small_dataset):
     """A fixed test split: the pool's gold labels (every ranked row's) are permuted, then blanked; every
     strategy's whole order stays."""
@@ -90,6 +92,7 @@ def _map_colours(db, run_id) -> pd.DataFrame:
     return map_points(db, run_id, "sim").set_index("example_id").sort_index()[["agreement", "pattern"]]
 
 
+@pytest.mark.slow
 def test_a_crossfit_runs_rankings_of_a_fold_never_read_that_folds_gold(db, small_dataset):
     """Cross-fitting: every gold row is ranked. Permute, then blank, the gold labels of one fold's rows: those
     rows keep their order and reasons under every strategy (their slice rates come from other folds' gold)."""

@@ -94,6 +94,7 @@ def test_instructions_inside_a_text_stay_data(server, provider):
     assert "not instructions" in system
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("fault", ["429", "500", "529", "reset", "timeout"])
 def test_transient_failures_are_retried(server, provider, fault):
@@ -129,6 +130,7 @@ def test_a_malformed_answer_after_every_retry_is_invalid_with_its_body_kept_and_
     assert store.scalar("SELECT count(*) FROM llm_calls") == 2  # the answered call is kept, the invalid one too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("fault", ["500", "529"])
 def test_a_failure_without_retry_after_is_not_said_to_be_a_request_to_wait(server, provider, fault, caplog):
@@ -219,6 +221,7 @@ def test_a_model_without_a_known_price_must_be_given_one():
         ClaudeTeacher("claude")
 
 
+@pytest.mark.slow
 def test_a_run_with_claude_never_stores_the_api_key(server, tmp_path, small_dataset, db):
     config = parse_config({"name": "llm", "dataset": "small", "sizes": [100, "all"], "seeds": [0, 1, 2], "bootstrap": 200,
                            "student": {"label_modes": ["hard", "soft"]},
@@ -232,6 +235,7 @@ def test_a_run_with_claude_never_stores_the_api_key(server, tmp_path, small_data
     assert SECRET.encode() not in Path(db.path).read_bytes()
 
 
+@pytest.mark.slow
 def test_few_shot_examples_come_from_the_training_pool_never_the_test_split(server, small_dataset, db):
     config = parse_config({"name": "few", "dataset": "small", "sizes": ["all"], "seeds": [0, 1, 2], "bootstrap": 200,
                            "teachers": [{"name": "claude", "kind": "claude",

@@ -49,6 +49,7 @@ def simulated(db, dataset, name, **noise):
     return teacher
 
 
+@pytest.mark.slow
 def test_slices_are_stored_in_one_shape_and_recomputed_only_when_their_inputs_change(db, small_dataset):
     dataset_id = small_dataset.dataset_id
     simulated(db, small_dataset, "sim")
@@ -119,6 +120,7 @@ def structured_run(tmp_path_factory):
     return store, run_experiment(store, config)
 
 
+@pytest.mark.slow
 def test_parsed_depth_shows_the_structured_teachers_error_and_not_the_uniform_ones(structured_run):
     store, run_id = structured_run
     option = SliceOption("clause_depth (syntax)", "stored", "clause_depth")
@@ -176,6 +178,7 @@ def test_frames_stores_again_what_older_code_stored_for_the_pages(structured_run
     assert "every finished run has its page frames" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured_run):
     store, _ = structured_run
     dataset = store.dataset("demo")
@@ -203,6 +206,7 @@ def test_the_noise_experiment_concentrates_the_same_rate_in_one_slice(structured
     assert "the concentrated-noise student is not shown to be below the uniform-noise one" in verdict.sentence
 
 
+@pytest.mark.slow
 def test_the_demos_noise_experiment_supports_the_claim_on_paired_intervals_that_exclude_zero(tmp_path):
     """The demo's own experiment (scripts/start: negation=yes at rate 0.3 on the shipped corpus, default sizes)."""
     from pathlib import Path
@@ -242,6 +246,7 @@ def test_llm_judges_flag_through_the_cached_teacher_and_never_guess_an_invalid_a
         assert again.api_calls == 0 and list(rerun.buckets) == list(result.buckets)  # a refusal is a cached answer too
 
 
+@pytest.mark.slow
 def test_cli_computes_slices_once_and_reports_buckets(db, small_dataset, capsys, tmp_path):
     training = tmp_path / "premises.csv"
     examples = db.examples(small_dataset.dataset_id)

@@ -69,6 +69,7 @@ def test_model_based_strategies_find_wrong_teacher_labels_better_than_chance(db,
     assert precision["low_confidence"] < precision["disagreement"]
 
 
+@pytest.mark.slow
 def test_budget_curves_buy_accuracy_and_are_stored(db, run):
     summary = budget_curves(db, run, "sim", strategies=("random", "disagreement"), budgets=(0, 40, 120))
     stored, folds = db.budget_curve(run, "sim"), db.budget_fold_scores(run, "sim")
@@ -98,6 +99,7 @@ def crossfit_run(db, small_dataset):
         "teachers": [CROSSFIT_TEACHER]}))
 
 
+@pytest.mark.slow
 def test_budget_curves_cover_every_fold_and_repeat_with_the_corrected_interval(db, crossfit_run):
     summary = budget_curves(db, crossfit_run, "sim", strategies=("random", "disagreement", "slice_risk"),
                             budgets=(0, 30, 90), seeds=(0, 1))
@@ -119,6 +121,7 @@ def test_budget_curves_cover_every_fold_and_repeat_with_the_corrected_interval(d
     assert db.budget_left_out(crossfit_run, "sim") == {}
 
 
+@pytest.mark.slow
 def test_no_fold_is_ranked_with_its_own_held_out_gold(db, small_dataset, crossfit_run):
     """Permute the gold labels of one fold's held-out rows: the rankings of that fold's pool stay the same for
     every strategy, although the same permutation moves today's slice risks (which read every other fold's gold)."""
@@ -147,6 +150,7 @@ def test_no_fold_is_ranked_with_its_own_held_out_gold(db, small_dataset, crossfi
     assert orders(hide=False)["slice_risk"] != shown_before["slice_risk"]  # the permutation is not vacuous
 
 
+@pytest.mark.slow
 def test_queue_follows_the_stored_ranking_and_picked_examples_come_first(db, run, small_dataset):
     queue = spot_check_queue(db, run, "sim", "cleanlab", limit=20)
     expected = STRATEGIES["cleanlab"](ranking_input(db, run, "sim"), 0)
@@ -156,6 +160,7 @@ def test_queue_follows_the_stored_ranking_and_picked_examples_come_first(db, run
     assert spot_check_queue(db, run, "sim", "cleanlab", limit=1)["reason"].iloc[0] == "picked on the map (sim)"
 
 
+@pytest.mark.slow
 def test_the_stored_queue_head_gives_the_full_reads_queue_after_verdicts_and_picks(db, run, small_dataset, monkeypatch):
     """The queue's head is stored when the run finishes; verdicts and picks made later are applied when it is read,
     and a request deeper than the head reads everything."""
@@ -191,6 +196,7 @@ def _label_studio_annotations(tasks, answers):
     return out
 
 
+@pytest.mark.slow
 def test_label_studio_round_trip_without_duplicates(db, run, small_dataset, tmp_path):
     queue = spot_check_queue(db, run, "sim", "disagreement", limit=10)
     tasks = exchange.to_label_studio(queue, "sim")
@@ -214,6 +220,7 @@ def test_label_studio_round_trip_without_duplicates(db, run, small_dataset, tmp_
     assert verdicts.loc[queue["example_id"].iloc[1], "verdict"] == "ambiguous"
 
 
+@pytest.mark.slow
 def test_argilla_and_csv_round_trips(db, run, small_dataset, tmp_path):
     queue = spot_check_queue(db, run, "sim", "combined", limit=5)
     records = exchange.to_argilla(queue, "sim")
@@ -234,6 +241,7 @@ def test_argilla_and_csv_round_trips(db, run, small_dataset, tmp_path):
     assert len(db.verdicts(small_dataset.dataset_id)) == 3
 
 
+@pytest.mark.slow
 def test_a_malformed_import_names_the_row_and_changes_nothing(db, run, small_dataset, tmp_path):
     queue = spot_check_queue(db, run, "sim", "disagreement", limit=3)
     tasks = exchange.to_label_studio(queue, "sim")

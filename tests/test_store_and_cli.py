@@ -118,6 +118,7 @@ def test_reading_a_missing_database_says_how_to_make_one(tmp_path):
         Store(tmp_path / "absent.duckdb", read_only=True)
 
 
+@pytest.mark.slow
 def test_a_database_held_by_another_process_is_reported_busy(tmp_path):
     path = tmp_path / "busy.duckdb"
     Store(path)
