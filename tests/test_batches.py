@@ -52,7 +52,9 @@ def label(teacher: ClaudeTeacher, texts: list[str]):
 
 
 def batch_sizes(server: FakeLLMAPI) -> list[int]:
-    return [len(batch["requests"]) for batch in server.batches.values()]
+    """The requests per batch the server received, largest first: batches are submitted concurrently, so the
+    order they arrive in is not fixed (a 3-request batch arrived fourth once in the full suite)."""
+    return sorted((len(batch["requests"]) for batch in server.batches.values()), reverse=True)
 
 
 def most_pending(server: FakeLLMAPI) -> int:

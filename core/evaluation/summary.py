@@ -8,8 +8,10 @@ the interval its seed variance: the interval is the seeds' one moved to sit arou
 
 Cross-fitted runs estimate each statistic per fold (averaged over seeds) and give the corrected resampled t
 interval over folds, so the interval covers which texts were trained on, the seeds and the scored rows; the
-paired statistics (gaps) are differences on the same held-out rows of the same fold. A fixed test split has
-one fold: its intervals are a two-level bootstrap over seeds and test rows, and cover that one split only."""
+paired statistics (gaps) are differences on the same held-out rows of the same fold. Macro-F1 is not a mean
+over rows, so its point estimate is each repeat's F1 over all its held-out predictions at once, averaged over
+repeats (the interval moved to it). A fixed test split has one fold: its intervals are a two-level bootstrap
+over seeds and test rows, and cover that one split only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
