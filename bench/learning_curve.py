@@ -11,9 +11,11 @@ import json
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
-from pathlib import Path
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.datasets import demo_corpus  # noqa: E402
@@ -25,21 +27,26 @@ from core.datasets.importing import import_dataset  # noqa: E402
 from core.store import Store  # noqa: E402
 from core.evaluation.fitting import fit_plan, gold_arm, teacher_arms  # noqa: E402
 from core.evaluation.runs import run_plan  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+from core.students import make_student  # noqa: E402
 
 
 def bare_loop(store: Store, run_id: str, seeds: list[int], sizes) -> dict:
-    """The run's fits as a plain loop: TF-IDF on the training texts, then each fit and its test predictions."""
+    """The run's fits as a plain loop: TF-IDF on the training texts, then each fit and its test predictions. The
+    vectorizer and the solver settings are the run's student's own (a TfidfVectorizer and the settings its
+    logistic regression passes to sklearn's), so only the loop around them differs."""
     examples, plan = run_plan(store, run_id)
-    names = store.dataset(store.run(run_id)["dataset_id"]).label_set.names
-    labels = store.teacher_labels(store.run_teachers(run_id)["teacher_id"].iloc[0],
-                                  store.run(run_id)["dataset_id"]).set_index("example_id")
-    arms = [gold_arm(examples, names), *teacher_arms("sim", labels, examples["example_id"], names, ["hard"])]
+    dataset_id = store.run(run_id)["dataset_id"]
+    names = store.dataset(dataset_id).label_set.names
+    [teacher] = store.run_teachers(run_id).itertuples()
+    labels = store.teacher_labels(teacher.teacher_id, dataset_id).set_index("example_id")
+    arms = [gold_arm(examples, names),
+            *teacher_arms(teacher.teacher_name, labels, examples["example_id"], names, ["hard"])]
     fits = fit_plan(arms, plan, sizes)
     [fold] = plan.folds
+    student = make_student(classes=names)
+    settings = {name: getattr(student.classifier, name) for name in ("C", "tol", "max_iter")}
     started = time.perf_counter()
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)
+    vectorizer = clone(student.featurizer)
     X_train = vectorizer.fit_transform(examples["text"].iloc[fold.train])
     X_test = vectorizer.transform(examples["text"].iloc[fold.held_out])
     featurized = time.perf_counter()
@@ -48,13 +55,14 @@ def bare_loop(store: Store, run_id: str, seeds: list[int], sizes) -> dict:
     position[fold.train] = np.arange(len(fold.train))
     for fold, arm, size, seed in fits.fits(plan, seeds):
         draw = fits.draw(arm, fold, size, seed)
-        LogisticRegression(C=10.0, tol=1e-4, max_iter=200, solver="newton-cg").fit(
+        LogisticRegression(**settings, solver="newton-cg").fit(
             X_train[position[draw.rows]], np.asarray(names)[arm.targets[draw.rows]],
             sample_weight=draw.weights).predict_proba(X_test)
         count += 1
     done = time.perf_counter()
     return {"fits": count, "seconds": round(done - started, 1), "featurize_seconds": round(featurized - started, 1),
             "fits_seconds": round(done - featurized, 1)}
+
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--train", type=int, default=50000)

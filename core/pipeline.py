@@ -79,12 +79,10 @@ def _run_experiment(store: Store, config: RunConfig, progress: Progress | None, 
                                  dispatch, progress)
         ranking_started = time.perf_counter()
         for name in teacher_ids:
-            with store.session():
-                rank_pool(store, run_id, name)
+            rank_pool(store, run_id, name)
         timings["rankings"] = round(time.perf_counter() - ranking_started, 3)
         page_frames_started = time.perf_counter()
-        with store.session():
-            store_page_frames(store, run_id)  # so the dashboard's first visits read them instead of aggregating
+        store_page_frames(store, run_id)  # so the dashboard's first visits read them instead of aggregating
         timings["page_frames"] = round(time.perf_counter() - page_frames_started, 3)
     except BaseException as exc:
         store.finish_run(run_id, "interrupted", timings, error=f"{type(exc).__name__}: {exc}",
@@ -141,13 +139,14 @@ def compute_dataset_slices(store: Store, dataset_id: str, slicers, progress: Pro
 def store_page_frames(store: Store, run_id: str) -> None:
     """What a run stores for the dashboard's first visits when it finishes: the overview, every slice table,
     each strategy's queue head and, once the map is built, its sample. Called again (`python -m core frames`)
-    for runs whose frames are missing or were written by older code (`FRAME_SHAPE`)."""
-    store_teacher_overview(store, run_id)
-    store_slice_tables(store, run_id)
-    for teacher in store.run_teachers(run_id)["teacher_name"]:
-        store_queue_heads(store, run_id, teacher)
-        if store.has_clusters(run_id):
-            store_map_points(store, run_id, teacher)
+    for runs whose frames are missing or were written by older code (`FRAME_SHAPE`). One connection throughout."""
+    with store.session():
+        store_teacher_overview(store, run_id)
+        store_slice_tables(store, run_id)
+        for teacher in store.run_teachers(run_id)["teacher_name"]:
+            store_queue_heads(store, run_id, teacher)
+            if store.has_clusters(run_id):
+                store_map_points(store, run_id, teacher)
 
 
 def runs_without_page_frames(store: Store) -> list[str]:

@@ -150,8 +150,9 @@ def strategy_status(data: RankingInput) -> dict:
 
 def rank_pool(store: Store, run_id: str, teacher: str) -> dict:
     """Stores the ranking of every strategy that can run on this teacher's pool, for the spot-check queue; returns
-    `strategy_status` (why the others were left out, which coincide)."""
-    data = ranking_input(store, run_id, teacher)
-    status = strategy_status(data)
-    store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in status["runnable"]})
+    `strategy_status` (why the others were left out, which coincide). Its reads and write share one connection."""
+    with store.session():
+        data = ranking_input(store, run_id, teacher)
+        status = strategy_status(data)
+        store.write_rankings(run_id, teacher, {name: data.ranked(name) for name in status["runnable"]})
     return status

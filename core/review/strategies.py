@@ -166,7 +166,6 @@ def cleanlab_quality(data: RankingInput, seed: int = 0) -> pd.DataFrame:
                                  "outside the example's fold, or on the test split)")
 def slice_risk(data: RankingInput, seed: int = 0) -> pd.DataFrame:
     risk = data.slice_risk.set_index("example_id").reindex(data.examples["example_id"])
-    risk_value, risk_where = risk["risk"].to_numpy(), risk["where"].to_numpy(dtype=object)
     return _ranked(data, risk["risk"].to_numpy(), [w or "no risky slice" for w in risk["where"]])
 
 

@@ -217,8 +217,8 @@ class Database:
         """Queries and transactions inside share one connection on this thread, in the store's mode: a run's
         stages after its fits read and write in many small steps, and a page's load reads in many: opening and
         closing the file for each (25-50 ms) cost a small run more than its fits, and a page at a million examples
-        more than its queries. Other threads of this process and every other process
-        wait until it closes, so wrap a stage of seconds, not a whole run."""
+        more than its queries. Other threads of this process and every other process wait until it closes, so
+        wrap a stage of seconds, not a whole run."""
         if getattr(self._local, "con", None) is not None or getattr(self._local, "session", None) is not None:
             yield
             return

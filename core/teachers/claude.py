@@ -58,7 +58,6 @@ class ClaudeTeacher(LLMTeacher["anthropic.AsyncAnthropic"]):
 Give your confidence that the label is correct, from 0 to 1."""
     key_env = "ANTHROPIC_API_KEY"
 
-
     def __init__(self, name: str, model: str = DEFAULT_MODEL, prices: dict | None = None,
                  batch_threshold: int | None = None, batch_poll_seconds: float = 30.0,
                  batch_max_requests: int = MAX_BATCH_REQUESTS, batch_max_bytes: int = MAX_BATCH_BYTES,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-
 from typing import TYPE_CHECKING
 
 from pydantic import Field
