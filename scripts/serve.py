@@ -4,9 +4,9 @@
 
 Streamlit imports a page's modules when a request first needs them; on a fresh server that made the first page
 wait 7-16 s (plotly, scikit-learn, duckdb; the LLM SDKs are imported only when a teacher calls one). Here every
-module the pages import at their top, and the Overview's report, are imported before the server starts, so once
-the server answers its health check no page waits for an import. `streamlit run app.py` works as well, with that
-wait on its first pages."""
+module the pages import at their top, and the Overview's report, are imported, and then every page is run once
+headless (`warm_pages`), before the server starts, so once the server answers its health check no page waits
+for an import or a first query. `streamlit run app.py` works as well, with that wait on its first pages."""
 from __future__ import annotations
 
 import ast
@@ -47,11 +47,51 @@ def _is_module(name: str) -> bool:
         return False
 
 
+def _below_error(record) -> bool:
+    return record.levelno >= 40  # logging.ERROR
+
+
+def warm_pages() -> None:
+    """Every page run once, headless, through Streamlit's own test runner (`AppTest`), before the server starts:
+    Streamlit's first-run work (its component registry, page config, plotly templates) and the pages' cached
+    queries of the database as it is now are then done when the first browser asks, so that request draws as fast
+    as a later one. It only reads: a page writes nothing until someone clicks. A page that cannot run now (say,
+    while ./scripts/start's background steps hold the database) is named and runs on its first visit instead."""
+    import logging
+
+    from streamlit.testing.v1 import AppTest
+
+    # outside a server Streamlit warns that its caches live in memory and that there is no script context: both
+    # are what warming wants, not news for the person who started the dashboard (the server's own are kept)
+    quiet = [logging.getLogger(name) for name in ("streamlit.runtime.caching.cache_data_api",
+                                                   "streamlit.runtime.scriptrunner_utils.script_run_context")]
+    for logger in quiet:  # a filter, not a level: Streamlit resets its loggers' levels when it reads its config
+        logger.addFilter(_below_error)
+    try:
+        from ui import PAGES  # its cached queries too, made here outside a server, are kept in memory
+
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for file in PAGES:
+            try:
+                app.switch_page(f"pages/{file}.py").run()
+                failed = app.exception[0].value if app.exception else None  # AppTest keeps a page's own errors
+            except Exception as error:  # noqa: BLE001 - the page runs again on its first visit, showing its error
+                failed = str(error)
+            if failed:
+                print(f"pseudolens: the {file} page was not run ahead ({failed}); it runs on its first visit", flush=True)
+    finally:
+        for logger in quiet:
+            logger.removeFilter(_below_error)
+
+
 def main() -> int:
     started = time.perf_counter()
     for name in page_imports():
         importlib.import_module(name)
     print(f"pseudolens: the pages' modules imported in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    warm_pages()
+    print(f"pseudolens: every page run once in {time.perf_counter() - started:.1f} s", flush=True)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]

@@ -76,6 +76,22 @@ def app(dashboard_db, monkeypatch, tmp_path):
     return open_page
 
 
+def test_the_servers_warm_up_runs_every_page_and_leaves_the_database_as_it_was(dashboard_db, monkeypatch, tmp_path,
+                                                                             capsys):
+    """scripts/serve.py runs every page once before the server answers (so a fresh server's first request is as
+    fast as a later one): each page must run cleanly there, and reading must not change a byte of the database."""
+    copy = tmp_path / "warm.duckdb"
+    shutil.copy(dashboard_db[0], copy)
+    monkeypatch.setenv("PSEUDOLENS_DB", str(copy))
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    before = copy.read_bytes()
+    import serve
+
+    serve.warm_pages()
+    assert "not run ahead" not in capsys.readouterr().out
+    assert copy.read_bytes() == before
+
+
 def test_overview_opens_with_the_decision_then_one_line_per_teacher(app, dashboard_db):
     from core.decision.costs import Costs
     from core.decision.service import decide
