@@ -4,10 +4,11 @@ default folds and repeats), and count how often the 95% interval of a gap (stude
 on gold labels) covers the true gap, for three gaps: accuracy at "all" (the headline), accuracy at a small training
 size (`--small`, both students on the same texts), and macro-F1 at "all". The true gaps are measured directly:
 students trained as a run trains them (features fitted on the training texts only; at "all" the plain fit on every
-training text, at the small size a random subsample) on many fresh training sets of a fold's size, scored on a
-large independent sample.
+training text, at the small size a random subsample) on many fresh training sets of a fold's size, each scored on
+its own fresh independent sample, so the truth's Monte Carlo SE covers the test sample's error too (one fixed
+sample, as before, put an error of about 0.002 beside the truth that no SE counted).
 
-    python bench/coverage.py [--datasets 100] [--n 500] [--small 100] [--truth-replicates 100] [--test 20000]
+    python bench/coverage.py [--datasets 100] [--n 500] [--small 100] [--truth-replicates 300] [--test 2000]
 
 Prints JSON per gap: coverage with its Wilson 95% interval, the mean interval width, the true gap with its Monte
 Carlo standard error, the mean estimate, and the bias with its Monte Carlo standard error (the estimates' spread
@@ -67,13 +68,14 @@ def _scores(model, X_test, truth) -> dict[str, float]:
 def true_gaps(n: int, small: int, replicates: int, test_size: int) -> dict[str, tuple[float, float]]:
     """Per gap, E[score(teacher-trained) - score(gold-trained)] and its Monte Carlo standard error, for students
     trained like a run's arms: a fold's share of n texts, the featurizer fitted on those training texts only, at
-    "all" the plain fit on every one of them, at `small` a random subsample of them (the same for both arms)."""
-    test = demo_corpus.generate(test_size, seed=10_000)
-    truth = test["label"].to_numpy()
+    "all" the plain fit on every one of them, at `small` a random subsample of them (the same for both arms);
+    each replicate scored on its own fresh sample of `test_size` texts."""
     n_train = n * (FOLDS - 1) // FOLDS
     gaps: dict[str, list[float]] = {gap: [] for gap in GAPS}
     for replicate in range(replicates):
         frame = demo_corpus.generate(n, seed=20_000 + replicate)
+        test = demo_corpus.generate(test_size, seed=100_000 + replicate)
+        truth = test["label"].to_numpy()
         taught = teacher_labels(frame)
         rng = np.random.default_rng(replicate)
         rows = rng.choice(n, n_train, replace=False)
@@ -138,8 +140,8 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=100)
     parser.add_argument("--n", type=int, default=500, help="texts per data set, all gold-labeled")
     parser.add_argument("--small", type=int, default=100, help="the small training size whose gap is checked too")
-    parser.add_argument("--truth-replicates", type=int, default=100)
-    parser.add_argument("--test", type=int, default=20000, help="size of the independent sample the truth is scored on")
+    parser.add_argument("--truth-replicates", type=int, default=300)
+    parser.add_argument("--test", type=int, default=2000, help="texts of each truth replicate's own independent sample")
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop starting new data sets after this many minutes (the table says how many ran)")
     args = parser.parse_args()

@@ -4,7 +4,7 @@ pseudolens run (5 folds x 2 repeats, 3 seeds, TF-IDF student, hard labels, sizes
 a recorded teacher priced at an assumed $1.00 per 1,000 labels and human labels at $0.40. Then, within one
 repeat, every split of its 5 folds into 3 selection folds and 2 evaluation folds (10 per repeat, 20 per data
 set): the options (human labels or the LLM's labels, at each size) are priced and scored on the selection folds
-only (mean and corrected resampled t interval over those folds, as `decide` computes them), the target is set
+only (mean and cross-validation t interval over those folds, as `decide` computes them), the target is set
 there as `decide` sets its default (the human-label student at the largest size minus one point), and the
 cheapest option whose interval's lower bound is above the target is chosen (`core.decision.options`). The
 chosen option is then scored on the evaluation folds, whose test rows the choice never saw: does its accuracy
@@ -74,11 +74,11 @@ def run(name: str, frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
 
 
 def curve_on(folds: pd.DataFrame) -> pd.DataFrame:
-    """The learning curve `Store.curve` would hold if the run had only these folds: mean and corrected resampled t
-    interval over them (test/train ratio 1 / (K - 1) for K folds per repeat)."""
+    """The learning curve `Store.curve` would hold if the run had only these folds: mean and cross-validation t
+    interval over them (`crossfit_interval`, K folds per repeat)."""
     rows = []
     for (trained_on, mode, size), group in folds.groupby(["trained_on", "label_mode", "size"]):
-        estimate = crossfit_interval(group["accuracy"].to_numpy(), 1 / (FOLDS - 1))
+        estimate = crossfit_interval(group["accuracy"].to_numpy(), FOLDS)
         rows.append({"trained_on": trained_on, "label_mode": mode, "size": size, "mean": estimate.value,
                      "lo": estimate.lo, "hi": estimate.hi, "n_train": int(round(group["n_train"].mean()))})
     return pd.DataFrame(rows)

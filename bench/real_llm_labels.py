@@ -108,7 +108,7 @@ def write_report(rows: list[dict], path: Path, seconds: float) -> dict:
         "Written by `python bench/real_llm_labels.py` (data read in place from `../shared/data`). Each row is one "
         "pseudolens run: the LLM's answers imported as a recorded teacher, TF-IDF + logistic-regression students "
         "trained on all rows of each arm, cross-fitted over the gold rows (5 folds x 2 repeats, 3 seeds); gaps are "
-        "student on LLM labels minus student on human labels, with the corrected resampled-t 95% interval. The "
+        "student on LLM labels minus student on human labels, with the cross-validation t 95% interval. The "
         "teacher's accuracy is over all gold rows, invalid answers counted wrong.", "",
         f"**Summary.** {len(rows)} task x LLM pairs. Training on the LLM's labels hurts accuracy beyond chance on "
         f"{hurts}; the student beats its own teacher (interval above 0) on {beats}. Median gap: accuracy "

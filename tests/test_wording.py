@@ -63,7 +63,7 @@ def test_the_headline_names_the_scheme_as_computed_and_which_way_the_students_di
     [line] = headlines_from(*frames, scheme="crossfit", repeats=2)
     sentence = line.sentence()
     assert "5 folds x 2 repeats" in sentence and "10 folds" not in sentence.replace("over the 10 fold", "")
-    assert "corrected resampled t interval over the 10 fold estimates" in sentence
+    assert "cross-validation t interval over the 10 fold estimates, standard error s/√5" in sentence
     assert "err differently" not in sentence
     assert "recognises billing less often (-20.0 points" in sentence and "delivery more often (+12.0 points" in sentence
     assert "test set" not in sentence and "two-level bootstrap" not in sentence

@@ -1,7 +1,7 @@
 """The exchange rate: how many human labels one teacher label is worth at matched accuracy. The teacher's
 student at its largest size reaches some accuracy; the human-label learning curve, interpolated linearly in
 log size between the sizes the run measured, says how many human labels reach the same accuracy; the rate
-is their ratio. Computed per fold (each fold's two curves), it gets the corrected resampled t interval over
+is their ratio. Computed per fold (each fold's two curves), it gets the cross-validation t interval over
 folds on the log ratios (exponentiated back). Where a curve never meets the other within the measured sizes,
 the rate is not extrapolated: it is said."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD, PLAIN_SEED
-from core.evaluation.metrics import crossfit_interval
+from core.evaluation.metrics import crossfit_interval, crossfit_interval_words
 
 BELOW, ABOVE = "below", "above"
 
@@ -110,11 +110,11 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
         return replace(base, value=value, human_labels=matched, note=(
             f"{n_teacher:,} {name} labels ({label_mode}) match {matched:,.0f} human labels on the curves averaged over "
             f"folds; no interval: in {missed} of {len(folds)} folds the curves do not meet within the sizes measured"))
-    estimate = crossfit_interval(np.array(log_ratios), 1 / (per_repeat - 1) if per_repeat > 1 else 0.0)
+    estimate = crossfit_interval(np.array(log_ratios), per_repeat)
     ratio = float(np.exp(estimate.value))
     lo, hi = (float(np.exp(x)) if np.isfinite(x) else None for x in (estimate.lo, estimate.hi))
-    how = (f"geometric mean of {len(folds)} per-fold ratios, linear in log size; 95% corrected resampled t interval "
-           "over folds on the log ratios" if lo is not None
+    how = (f"geometric mean of {len(folds)} per-fold ratios, linear in log size; 95% interval: "
+           f"{crossfit_interval_words(len(folds), per_repeat)}, on the log ratios" if lo is not None
            else "linear in log size on the run's one scored split: no interval, since folds are what it comes from")
     return replace(base, value=ratio, lo=lo, hi=hi, human_labels=n_teacher * ratio, note=(
         f"{n_teacher:,} {name} labels ({label_mode}) match about {n_teacher * ratio:,.0f} human labels ({how})"))

@@ -115,7 +115,7 @@ def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice 
     """An option per budget above 0 of one teacher's labels plus that many human checks, in the chosen
     strategy's order (`choose_strategy`). `fold_scores`: strategy, budget, repeat, fold, n_checks, n_pool,
     n_test, accuracy (per fold, averaged over seeds, on the fold's held-out rows). Accuracy: the mean over folds
-    with the corrected resampled t interval (test/train ratio 1 / (K - 1) for K folds per repeat), or, where
+    with the cross-validation t interval (`crossfit_interval`, K folds per repeat), or, where
     `summary` (the stored budget curve, `summarize_budget`'s columns) is given, its accuracy and interval: a fixed
     split's one fold has no spread over folds, and its curve carries the bootstrap over seeds and test rows."""
     if fold_scores.empty or 0 not in set(fold_scores["budget"]):
@@ -123,12 +123,11 @@ def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice 
     choice = choose_strategy(fold_scores)
     chosen = fold_scores[fold_scores["strategy"] == choice.strategy]
     per_repeat = int(chosen.groupby("repeat")["fold"].nunique().max())
-    ratio = 1 / (per_repeat - 1) if per_repeat > 1 else 0.0
     options = []
     for budget, rows in chosen[chosen["budget"] > 0].groupby("budget", sort=True):
         n_checks, n_pool = int(round(rows["n_checks"].mean())), int(round(rows["n_pool"].mean()))
         cost = option_cost(n_pool, 0, n_checks, price, costs)
-        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), ratio) if summary is None
+        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), per_repeat) if summary is None
                     else _stored_accuracy(summary, choice.strategy, budget))
         options.append(Option(f"{teacher} labels + {n_checks:,} human checks", teacher, "hard", n_pool, 0, n_checks,
                               accuracy, cost, simulated, choice.strategy, price.note if cost is None and price else None))

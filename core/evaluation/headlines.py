@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.fitting import GOLD
-from core.evaluation.metrics import METRIC_NAMES, Z95, Estimate, holm
+from core.evaluation.metrics import METRIC_NAMES, Z95, Estimate, crossfit_interval_words, holm
 from core.teachers.registry import teacher_tag
 
 
@@ -122,8 +122,8 @@ def scheme_words(scheme: str, n_folds: int, repeats: int, n_rows: int, n_seeds: 
     seeds = f", {n_seeds} seeds" if n_seeds is not None else ""
     if scheme == "crossfit":
         return (f"cross-fitting: {n_folds // max(repeats, 1)} folds x {repeats} repeats over {n_rows} gold rows, each "
-                f"row scored by students that did not train on it{seeds}; 95% intervals: the corrected resampled t "
-                f"interval over the {n_folds} fold estimates")
+                f"row scored by students that did not train on it{seeds}; 95% intervals: "
+                f"{crossfit_interval_words(n_folds, n_folds // max(repeats, 1))}")
     return (f"one fixed test split of {n_rows} gold rows{seeds}; 95% intervals: a two-level bootstrap over seeds and "
             "test rows, covering this split only")
 

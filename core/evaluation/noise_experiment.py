@@ -13,7 +13,7 @@ import pandas as pd
 from core.errors import InputError, NotFound
 from core.evaluation.config import RunConfig, parse_config
 from core.evaluation.fitting import GOLD
-from core.evaluation.metrics import Bootstrap, Estimate, crossfit_interval, interval
+from core.evaluation.metrics import Bootstrap, Estimate, crossfit_interval, crossfit_interval_words, interval
 from core.store import Store
 from core.teachers.service import truth_frame
 
@@ -78,13 +78,13 @@ def correctness(predictions: pd.DataFrame, gold: pd.Series) -> pd.DataFrame:
 
 def contrast_interval(correct: pd.DataFrame, weights: dict) -> Estimate:
     """A weighted sum of students' accuracies (weights by (trained_on, size) column), paired on the same held-out
-    rows: cross-fitted, its value per fold with the corrected resampled t interval over the folds; a fixed split
+    rows: cross-fitted, its value per fold with the cross-validation t interval over the folds; a fixed split
     (one fold), a bootstrap over its test rows."""
     contrast = sum(weight * correct[column] for column, weight in weights.items())
     folds = contrast.groupby(level=["repeat", "fold"]).mean()
     if len(folds) > 1:
         k = contrast.index.get_level_values("fold").nunique()
-        return crossfit_interval(folds.to_numpy(), 1 / (k - 1))
+        return crossfit_interval(folds.to_numpy(), k)
     values = contrast.to_numpy()
     bootstrap = Bootstrap(len(values), seed=0)
     return interval(bootstrap.counts @ values / len(values), float(values.mean()))
@@ -113,7 +113,7 @@ def noise_verdict_from(correct: pd.DataFrame, gaps: pd.DataFrame, teacher_accura
     folds = correct.index.droplevel("example_id").unique()
     if len(folds) > 1:
         k = correct.index.get_level_values("fold").nunique()
-        how = (f"paired per fold over {k} folds x {len(folds) // k} repeats, corrected resampled t interval")
+        how = f"paired per fold over {k} folds x {len(folds) // k} repeats, {crossfit_interval_words(len(folds), k)}"
     else:
         how = f"paired on the {len(correct)} test rows of one fixed split, a bootstrap over those rows"
     table = gaps[["teacher_name", "size", "diff", "lo", "hi"]].sort_values(["teacher_name", "size"]).reset_index(drop=True)

@@ -6,7 +6,7 @@ Where a student is fitted with seed weights (an arm at all its rows, and where a
 arm), the point estimate is the plain fit's (every row once) and the seeds' Bayesian-bootstrap weights only give
 the interval its seed variance: the interval is the seeds' one moved to sit around the plain estimate.
 
-Cross-fitted runs estimate each statistic per fold (averaged over seeds) and give the corrected resampled t
+Cross-fitted runs estimate each statistic per fold (averaged over seeds) and give the cross-validation t
 interval over folds, so the interval covers which texts were trained on, the seeds and the scored rows; the
 paired statistics (gaps) are differences on the same held-out rows of the same fold. Macro-F1 is not a mean
 over rows, so its point estimate is each repeat's F1 over all its held-out predictions at once, averaged over
@@ -76,11 +76,11 @@ class Scoring:
 
     def estimate(self, per_fold: np.ndarray, samples: np.ndarray | None = None, fixed: bool = False,
                  point: np.ndarray | None = None) -> Estimate:
-        """Cross-fitted: the corrected t interval over folds; a fixed split, or a `fixed` labeling such as a
+        """Cross-fitted: the cross-validation t interval over folds; a fixed split, or a `fixed` labeling such as a
         teacher's: the bootstrap `samples` over rows (and seeds). With `point` (per fold, the plain fits'), the
         estimate is its mean and the interval is moved by as much as the mean moved."""
         if self.scheme == "crossfit" and not fixed:
-            estimate = crossfit_interval(per_fold, 1 / (self.n_folds - 1))
+            estimate = crossfit_interval(per_fold, self.n_folds)
         else:
             value = float(np.nanmean(per_fold))
             estimate = interval(samples, value) if samples is not None else Estimate(value, float("nan"), float("nan"))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.datasets.demo_corpus import ANSWER_KEY_COLUMNS
 from core.decision.decision import Decision
+from core.evaluation.metrics import crossfit_interval_words
 from core.evaluation.slice_errors import structure_findings
 from core.teachers.registry import teacher_tag
 
@@ -60,7 +61,7 @@ def budget_scoring_words(scheme: str) -> str:
     (`core.review.budget`): every fold and repeat of a cross-fitted run, or a fixed test split."""
     if scheme == "crossfit":
         return ("score it on that fold's held-out gold rows, in every fold and repeat of the run's cross-fitting; "
-                "changes are paired per fold; 95% intervals: the corrected resampled t interval over the fold estimates")
+                f"changes are paired per fold; 95% intervals: {crossfit_interval_words()}")
     return ("score it on the gold test split; 95% intervals: a two-level bootstrap over seeds and test rows, the same "
             "resamples for every strategy and budget, so changes are paired")
 

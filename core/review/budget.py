@@ -5,7 +5,7 @@ strategy's order, retrain the student on those rows, and score it on the fold's 
 `budget_curves` fits and stores the per-fold scores and their summary. `summarize_budget` is the summary, pure:
 per strategy and budget the student's accuracy, its change against no checks (paired per fold), the strategy
 against `random` on the same folds, and the checks that close half the gap to the student trained on the pool's
-gold labels (interpolated per fold). Cross-fitted: means over the fold estimates with the corrected resampled t
+gold labels (interpolated per fold). Cross-fitted: means over the fold estimates with the cross-validation t
 interval, as the headline; a fixed split: a two-level bootstrap over seeds and test rows, computed with the fits.
 
 No ranking reads the gold label of a row it is scored on: `slice_risk` (and `combined`'s part built on it) is
@@ -109,7 +109,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     fold_scores = pd.DataFrame(scores)
     split = (_split_intervals(predictions, split_gold, split_truth, len(names), config.bootstrap, budgets)
              if plan.scheme == "split" else None)
-    summary = summarize_budget(fold_scores, test_train_ratio(plan), plan.scheme, split)
+    summary = summarize_budget(fold_scores, plan.n_folds, plan.scheme, split)
     checks = pd.DataFrame(extras).groupby(["strategy", "budget"], as_index=False)[["found", "label_error"]].mean()
     summary = summary.merge(checks, on=["strategy", "budget"], how="left")
     summary["precision"] = (summary["found"] / summary["n_checks"]).where(summary["n_checks"] > 0)
@@ -118,11 +118,6 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
         store.write_budget_folds(run_id, teacher, fold_scores, left_out)
         store.write_budget_curve(run_id, teacher, summary)
     return summary
-
-
-def test_train_ratio(plan: EvaluationPlan) -> float:
-    """n_test / n_train of one fold estimate, as the headline's corrected interval uses it: 1 / (K - 1)."""
-    return 1 / (plan.n_folds - 1) if plan.scheme == "crossfit" else 0.0
 
 
 def _measurable(base: RankingInput, inputs: list[RankingInput], plan: EvaluationPlan,
@@ -162,13 +157,13 @@ def half_gap(budgets: np.ndarray, accuracy: np.ndarray, gold_accuracy: float) ->
     return float(budgets[i - 1] + step * (budgets[i] - budgets[i - 1]))
 
 
-def summarize_budget(fold_scores: pd.DataFrame, test_train_ratio: float, scheme: str,
+def summarize_budget(fold_scores: pd.DataFrame, n_folds: int, scheme: str,
                      split_intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per strategy and budget, from `Store.budget_fold_scores`' frame: `accuracy` (mean over folds), `change`
     against budget 0 and `vs_random` (the strategy minus `random` at the same budget), both from paired per-fold
     differences, `gold_accuracy`, and per strategy `half_gap`, the checks that close half the gap (mean over
     folds; NaN unless every fold reaches it, `half_gap_folds` counts those that do), each with `_lo`/`_hi`.
-    Cross-fitted: the corrected resampled t interval over folds with `test_train_ratio`. A fixed split (one fold):
+    Cross-fitted: the cross-validation t interval over folds (`n_folds` per repeat). A fixed split (one fold):
     the intervals of `split_intervals` (`budget_curves` bootstraps seeds and test rows), else none (NaN).
     `same_curve` names the strategies whose per-fold accuracies are identical ("disagreement = low_confidence")."""
     folds = fold_scores.pivot_table(index=["strategy", "budget"], columns=["repeat", "fold"], values="accuracy")
@@ -178,7 +173,7 @@ def summarize_budget(fold_scores: pd.DataFrame, test_train_ratio: float, scheme:
 
     def estimate(per_fold: np.ndarray) -> Estimate:
         if scheme == "crossfit":
-            return crossfit_interval(per_fold, test_train_ratio)
+            return crossfit_interval(per_fold, n_folds)
         return Estimate(float(np.nanmean(per_fold)), float("nan"), float("nan"))
 
     gold_estimate = estimate(gold)
