@@ -78,7 +78,7 @@ def curve_on(folds: pd.DataFrame) -> pd.DataFrame:
     interval over them (`crossfit_interval`, K folds per repeat)."""
     rows = []
     for (trained_on, mode, size), group in folds.groupby(["trained_on", "label_mode", "size"]):
-        estimate = crossfit_interval(group["accuracy"].to_numpy(), FOLDS)
+        estimate = crossfit_interval(group["accuracy"].to_numpy(), group["repeat"].to_numpy())
         rows.append({"trained_on": trained_on, "label_mode": mode, "size": size, "mean": estimate.value,
                      "lo": estimate.lo, "hi": estimate.hi, "n_train": int(round(group["n_train"].mean()))})
     return pd.DataFrame(rows)

@@ -35,18 +35,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from core.datasets import demo_corpus  # noqa: E402
-from core.evaluation.metrics import wilson  # noqa: E402
+from core.evaluation.metrics import crossfit_interval, wilson  # noqa: E402
 from core.students import make_student  # noqa: E402
 from coverage import teacher_labels  # noqa: E402
 from shared_data import DEFAULT_SHARED, gwsd  # noqa: E402
 
 FOLDS, REPEATS = 5, 2
-# the variance of the mean of J = FOLDS x REPEATS fold estimates, as a multiple of their sample variance s²
+REPEAT_OF_FOLD = np.repeat(np.arange(REPEATS), FOLDS)  # RepeatedStratifiedKFold yields its folds repeat by repeat
+
+
+def _t_interval(values: np.ndarray, factor: float) -> tuple[float, float]:
+    """mean ± t(J - 1) · sqrt(factor · s²), s² the J fold estimates' sample variance."""
+    half = t_dist.ppf(0.975, len(values) - 1) * np.sqrt(factor * values.var(ddof=1))
+    return values.mean() - half, values.mean() + half
+
+
+def _bounds(estimate) -> tuple[float, float]:
+    return estimate.lo, estimate.hi
+
+
+# each rule: the fold estimates (repeat by repeat) -> the 95% interval of their mean
 RULES = {
-    "cross-validation s²/K (pseudolens)": lambda j: 1 / FOLDS,
-    "Nadeau-Bengio s²(1/J + 1/(K-1)) (before)": lambda j: 1 / j + 1 / (FOLDS - 1),
-    "s²(1/K + 1/(2J))": lambda j: 1 / FOLDS + 1 / (2 * j),
-    "s²(1/J + 1/K)": lambda j: 1 / j + 1 / FOLDS,
+    "cross-validation s/√K, s within repeats (pseudolens)": lambda v: _bounds(crossfit_interval(v, REPEAT_OF_FOLD)),
+    "Nadeau-Bengio s²(1/J + 1/(K-1)) (before)": lambda v: _t_interval(v, 1 / len(v) + 1 / (FOLDS - 1)),
+    "s²/K, s around the grand mean": lambda v: _t_interval(v, 1 / FOLDS),
 }
 
 
@@ -132,17 +144,14 @@ def cells(true: dict, estimates: list[dict]) -> dict:
     for size in ("all", "small"):
         value, truth_se = true[size]
         means = np.array([e[size].mean() for e in estimates])
-        variances = np.array([e[size].var(ddof=1) for e in estimates])
-        j = len(estimates[0][size])
-        quantile = t_dist.ppf(0.975, j - 1)
         mc_se = float(np.sqrt(means.var(ddof=1) / len(means) + truth_se ** 2))
         rules = {}
-        for name, factor in RULES.items():
-            half = quantile * np.sqrt(factor(j) * variances)
-            covered = float(np.mean(np.abs(means - value) <= half))
+        for name, rule in RULES.items():
+            bounds = np.array([rule(e[size]) for e in estimates])
+            covered = float(np.mean((bounds[:, 0] <= value) & (value <= bounds[:, 1])))
             lo, hi = wilson(covered, len(means))
             rules[name] = {"coverage": round(covered, 3), "coverage_ci": [round(lo, 3), round(hi, 3)],
-                           "mean_width": round(float(2 * half.mean()), 4)}
+                           "mean_width": round(float(np.mean(bounds[:, 1] - bounds[:, 0])), 4)}
         out[size] = {"truth": round(value, 4), "truth_mc_se": round(truth_se, 4),
                      "bias_in_mc_se": round(float((means.mean() - value) / mc_se), 2),
                      "needed_width": round(float(2 * 1.96 * means.std(ddof=1)), 4), "rules": rules}

@@ -227,7 +227,7 @@ NOISE = [0.01, -0.012, 0.004, -0.006, 0.011, -0.008, 0.002, 0.009, -0.01, 0.004]
 
 def test_a_change_whose_interval_includes_zero_is_no_gain_and_a_loss_is_a_loss():
     summary = summarize_budget(_fold_scores({"random": [0.0] * 10, "combined": NOISE,
-                                             "cleanlab": [-0.01 + n / 4 for n in NOISE]}), 5, "crossfit")
+                                             "cleanlab": [-0.01 + n / 4 for n in NOISE]}), "crossfit")
     combined = summary.set_index(["strategy", "budget"]).loc[("combined", 100)]
     assert combined["change_lo"] < 0 < combined["change_hi"]
     assert checks_sentence(summary, "combined").startswith(
@@ -241,7 +241,7 @@ def test_a_change_whose_interval_includes_zero_is_no_gain_and_a_loss_is_a_loss()
 def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_are_named_together():
     gain = [0.03 + n / 2 for n in NOISE]
     summary = summarize_budget(_fold_scores({"random": NOISE, DEFAULT_STRATEGY: [n - 0.01 for n in NOISE],
-                                             "disagreement": gain, "low_confidence": gain}), 5, "crossfit")
+                                             "disagreement": gain, "low_confidence": gain}), "crossfit")
     assert best_supported(summary) == "disagreement"
     sentence = checks_sentence(summary)
     assert sentence.startswith("The first 100 checks in 'disagreement = low_confidence' order gain +3.0 points")

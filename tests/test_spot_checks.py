@@ -110,7 +110,7 @@ def test_budget_curves_cover_every_fold_and_repeat_with_the_corrected_interval(d
     per_fold = folds[folds["strategy"] == "disagreement"].pivot_table(index=["repeat", "fold"], columns="budget",
                                                                       values="accuracy")
     # the change is the mean of paired per-fold differences, with the headline's cross-validation t interval
-    change = crossfit_interval((per_fold[90] - per_fold[0]).to_numpy(), 3)
+    change = crossfit_interval((per_fold[90] - per_fold[0]).to_numpy(), per_fold.index.get_level_values("repeat"))
     assert (row["change"], row["change_lo"], row["change_hi"]) == pytest.approx((change.value, change.lo, change.hi))
     assert row["accuracy"] == pytest.approx(per_fold[90].mean()) and row["n_folds"] == 6
     random = folds[folds["strategy"] == "random"].pivot_table(index=["repeat", "fold"], columns="budget",

@@ -6,7 +6,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import cross_val_predict
 
 from core.datasets import demo_corpus
-from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1
+from core.evaluation.metrics import Bootstrap, accuracy_and_macro_f1, crossfit_interval
 from core.students.models import SoftLabelLogisticRegression, make_student
 
 LABELS = demo_corpus.LABELS
@@ -82,6 +82,22 @@ def test_metrics_match_sklearn_and_intervals_cover_the_estimate():
         assert macro_f1 == pytest.approx(f1_score(true, pred, average="macro"), abs=1e-12)
     scores = Bootstrap(200, 500, seed=1).estimate(true, pred, 4)
     assert scores["accuracy"].lo < scores["accuracy"].value < scores["accuracy"].hi
+
+
+def test_the_crossfit_interval_covers_95_percent_where_rows_are_all_that_varies():
+    """Repeated K-fold's fold estimates are means over disjoint held-out rows; when the rows are all that varies
+    (a fixed model: no training effect), the truth is known and the interval must cover it about 95% of the time,
+    repeats adding no data. Nadeau-Bengio's s²(1/J + 1/(K-1)), the rule before, covers about 99% here."""
+    rng = np.random.default_rng(0)
+    n, k, repeats, truth = 500, 5, 2, 0.7
+    covered = []
+    for _ in range(2000):
+        right = (rng.random(n) < truth).astype(float)  # each row right with probability 0.7
+        folds = [right[part].mean() for _ in range(repeats) for part in np.array_split(rng.permutation(n), k)]
+        estimate = crossfit_interval(np.array(folds), np.repeat(np.arange(repeats), k))
+        covered.append(estimate.lo <= truth <= estimate.hi)
+        assert estimate.value == pytest.approx(right.mean())
+    assert 0.935 <= np.mean(covered) <= 0.965  # 2000 draws: the binomial SE is 0.005
 
 
 def test_abstentions_count_as_wrong_and_intervals_narrow_with_more_data():

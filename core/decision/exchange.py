@@ -78,7 +78,7 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
     the value is read off the curves averaged over folds, without an interval."""
     folds = sorted(set(map(tuple, human[["repeat", "fold"]].to_numpy())) & set(map(tuple, teacher[["repeat", "fold"]].to_numpy())))
     per_repeat = max(len({f for r, f in folds if r == repeat}) for repeat in {r for r, _ in folds})
-    log_ratios, missed = [], 0
+    log_ratios, ratio_repeats, missed = [], [], 0
     for repeat, fold in folds:
         mine = teacher[(teacher["repeat"] == repeat) & (teacher["fold"] == fold)]
         sizes, accuracies = _curve(mine)
@@ -87,6 +87,7 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
             missed += 1
         else:
             log_ratios.append(np.log(matched / sizes[-1]))
+            ratio_repeats.append(repeat)
     mean_human = human.groupby("size")[["n_train", "accuracy"]].mean()
     mean_teacher = teacher.groupby("size")[["n_train", "accuracy"]].mean()
     t_sizes, t_accuracies = _curve(mean_teacher)
@@ -110,7 +111,7 @@ def exchange_rate(human: pd.DataFrame, teacher: pd.DataFrame, name: str, label_m
         return replace(base, value=value, human_labels=matched, note=(
             f"{n_teacher:,} {name} labels ({label_mode}) match {matched:,.0f} human labels on the curves averaged over "
             f"folds; no interval: in {missed} of {len(folds)} folds the curves do not meet within the sizes measured"))
-    estimate = crossfit_interval(np.array(log_ratios), per_repeat)
+    estimate = crossfit_interval(np.array(log_ratios), ratio_repeats)
     ratio = float(np.exp(estimate.value))
     lo, hi = (float(np.exp(x)) if np.isfinite(x) else None for x in (estimate.lo, estimate.hi))
     how = (f"geometric mean of {len(folds)} per-fold ratios, linear in log size; 95% interval: "

@@ -122,12 +122,11 @@ def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice 
         return [], None
     choice = choose_strategy(fold_scores)
     chosen = fold_scores[fold_scores["strategy"] == choice.strategy]
-    per_repeat = int(chosen.groupby("repeat")["fold"].nunique().max())
     options = []
     for budget, rows in chosen[chosen["budget"] > 0].groupby("budget", sort=True):
         n_checks, n_pool = int(round(rows["n_checks"].mean())), int(round(rows["n_pool"].mean()))
         cost = option_cost(n_pool, 0, n_checks, price, costs)
-        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), per_repeat) if summary is None
+        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), rows["repeat"].to_numpy()) if summary is None
                     else _stored_accuracy(summary, choice.strategy, budget))
         options.append(Option(f"{teacher} labels + {n_checks:,} human checks", teacher, "hard", n_pool, 0, n_checks,
                               accuracy, cost, simulated, choice.strategy, price.note if cost is None and price else None))

@@ -121,27 +121,32 @@ def wilson_bounds(rates, ns) -> tuple[list[float], list[float]]:
     return [lo for lo, _ in bounds], [hi for _, hi in bounds]
 
 
-def crossfit_interval(per_fold: np.ndarray, n_folds: int) -> Estimate:
-    """Mean of a statistic over the J = K x repeats fold estimates of repeated K-fold cross-fitting (`n_folds` = K),
-    with the t interval mean ± t(J - 1) · s / sqrt(K), s the fold estimates' standard deviation: the standard error
-    of K-fold cross-validation (Hastie, Tibshirani & Friedman 2009, section 7.10), every row held out once per
-    repeat. Repeats re-split the same rows: they average away the partition's noise, not the data's, so they do
-    not divide the variance again (Vanwinckelen & Blockeel 2012). What this leaves out is the correlation that
-    shared training rows give the folds (no unbiased estimate of it exists: Bengio & Grandvalet 2004); Nadeau
-    and Bengio's correction, s²(1/J + 1/(K-1)), adds a guess of it. Measured in bench/coverage.py (docs/benchmarks.md)
-    on data with a known truth, the correction covered 97-100% of the time at 1.3-1.5 times the width the
-    estimates' spread needs; this interval covered as the table there shows. NaN folds (a class absent) are left
-    out."""
+def crossfit_interval(per_fold, repeats) -> Estimate:
+    """Mean of a statistic over the fold estimates of repeated K-fold cross-fitting (`repeats`: each estimate's
+    repeat), with the t interval mean ± t(df) · s / sqrt(K): s² pools the estimates' squared deviations from their
+    own repeat's mean over df = J - R (J estimates, R repeats), K is the folds per repeat. s/sqrt(K) is K-fold
+    cross-validation's standard error (Hastie, Tibshirani & Friedman 2009, section 7.10): every row is held out
+    once per repeat. Repeats re-split the same rows, so they average away the partition's noise, not the data's,
+    and do not divide the variance again (Vanwinckelen & Blockeel 2012); deviations from each repeat's own mean,
+    not the grand mean, because a repeat's estimates share its rows. Left out: the correlation that shared
+    training rows give the folds (no unbiased estimate of it exists: Bengio & Grandvalet 2004). Nadeau and
+    Bengio's correction, s²(1/J + 1/(K-1)), guesses it; on data with a known truth it covered 97-100% of the time
+    at 1.3-1.5 times the width the estimates' spread needs, where this interval covered 90-98%
+    (bench/interval_rules.py, bench/coverage.py; docs/benchmarks.md). NaN folds (a class absent) are left out."""
     from scipy.stats import t
 
-    values = np.asarray(per_fold, dtype=float)
-    values = values[~np.isnan(values)]
+    values, repeats = np.asarray(per_fold, dtype=float), np.asarray(repeats)
+    kept = ~np.isnan(values)
+    values, repeats = values[kept], repeats[kept]
     if len(values) == 0:
         return Estimate(float("nan"), float("nan"), float("nan"))
     mean = float(values.mean())
-    if len(values) == 1:
+    labels, group, counts = np.unique(repeats, return_inverse=True, return_counts=True)
+    df = len(values) - len(labels)
+    if df < 1:
         return Estimate(mean, float("nan"), float("nan"))
-    half = t.ppf(1 - (1 - CI_LEVEL) / 2, len(values) - 1) * np.sqrt(values.var(ddof=1) / min(n_folds, len(values)))
+    deviations = values - np.bincount(group, weights=values)[group] / counts[group]
+    half = t.ppf(1 - (1 - CI_LEVEL) / 2, df) * np.sqrt((deviations ** 2).sum() / df / counts.max())
     return Estimate(mean, mean - half, mean + half)
 
 
@@ -149,8 +154,8 @@ def crossfit_interval_words(n_estimates: int | None = None, n_folds: int | None 
     """How a caption names `crossfit_interval`, with its numbers where known."""
     over = f"the {n_estimates} fold estimates" if n_estimates else "the fold estimates"
     k = n_folds if n_folds else "K"
-    return (f"the cross-validation t interval over {over}, standard error s/√{k} (s: their spread; {k} folds per "
-            "repeat, since repeats re-split the same rows)")
+    return (f"the cross-validation t interval over {over}, standard error s/√{k} (s: their spread within each "
+            f"repeat; {k} folds per repeat, since repeats re-split the same rows)")
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,7 @@ def contrast_interval(correct: pd.DataFrame, weights: dict) -> Estimate:
     contrast = sum(weight * correct[column] for column, weight in weights.items())
     folds = contrast.groupby(level=["repeat", "fold"]).mean()
     if len(folds) > 1:
-        k = contrast.index.get_level_values("fold").nunique()
-        return crossfit_interval(folds.to_numpy(), k)
+        return crossfit_interval(folds.to_numpy(), folds.index.get_level_values("repeat"))
     values = contrast.to_numpy()
     bootstrap = Bootstrap(len(values), seed=0)
     return interval(bootstrap.counts @ values / len(values), float(values.mean()))

@@ -80,7 +80,7 @@ class Scoring:
         teacher's: the bootstrap `samples` over rows (and seeds). With `point` (per fold, the plain fits'), the
         estimate is its mean and the interval is moved by as much as the mean moved."""
         if self.scheme == "crossfit" and not fixed:
-            estimate = crossfit_interval(per_fold, self.n_folds)
+            estimate = crossfit_interval(per_fold, [repeat for repeat, _ in self.folds])
         else:
             value = float(np.nanmean(per_fold))
             estimate = interval(samples, value) if samples is not None else Estimate(value, float("nan"), float("nan"))

@@ -109,7 +109,7 @@ def budget_curves(store: Store, run_id: str, teacher: str, strategies=None, budg
     fold_scores = pd.DataFrame(scores)
     split = (_split_intervals(predictions, split_gold, split_truth, len(names), config.bootstrap, budgets)
              if plan.scheme == "split" else None)
-    summary = summarize_budget(fold_scores, plan.n_folds, plan.scheme, split)
+    summary = summarize_budget(fold_scores, plan.scheme, split)
     checks = pd.DataFrame(extras).groupby(["strategy", "budget"], as_index=False)[["found", "label_error"]].mean()
     summary = summary.merge(checks, on=["strategy", "budget"], how="left")
     summary["precision"] = (summary["found"] / summary["n_checks"]).where(summary["n_checks"] > 0)
@@ -157,13 +157,13 @@ def half_gap(budgets: np.ndarray, accuracy: np.ndarray, gold_accuracy: float) ->
     return float(budgets[i - 1] + step * (budgets[i] - budgets[i - 1]))
 
 
-def summarize_budget(fold_scores: pd.DataFrame, n_folds: int, scheme: str,
+def summarize_budget(fold_scores: pd.DataFrame, scheme: str,
                      split_intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per strategy and budget, from `Store.budget_fold_scores`' frame: `accuracy` (mean over folds), `change`
     against budget 0 and `vs_random` (the strategy minus `random` at the same budget), both from paired per-fold
     differences, `gold_accuracy`, and per strategy `half_gap`, the checks that close half the gap (mean over
     folds; NaN unless every fold reaches it, `half_gap_folds` counts those that do), each with `_lo`/`_hi`.
-    Cross-fitted: the cross-validation t interval over folds (`n_folds` per repeat). A fixed split (one fold):
+    Cross-fitted: the cross-validation t interval over folds (`crossfit_interval`). A fixed split (one fold):
     the intervals of `split_intervals` (`budget_curves` bootstraps seeds and test rows), else none (NaN).
     `same_curve` names the strategies whose per-fold accuracies are identical ("disagreement = low_confidence")."""
     folds = fold_scores.pivot_table(index=["strategy", "budget"], columns=["repeat", "fold"], values="accuracy")
@@ -173,7 +173,7 @@ def summarize_budget(fold_scores: pd.DataFrame, n_folds: int, scheme: str,
 
     def estimate(per_fold: np.ndarray) -> Estimate:
         if scheme == "crossfit":
-            return crossfit_interval(per_fold, n_folds)
+            return crossfit_interval(per_fold, folds.columns.get_level_values("repeat"))
         return Estimate(float(np.nanmean(per_fold)), float("nan"), float("nan"))
 
     gold_estimate = estimate(gold)
