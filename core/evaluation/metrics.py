@@ -130,9 +130,9 @@ def crossfit_interval(per_fold, repeats) -> Estimate:
     and do not divide the variance again (Vanwinckelen & Blockeel 2012); deviations from each repeat's own mean,
     not the grand mean, because a repeat's estimates share its rows. Left out: the correlation that shared
     training rows give the folds (no unbiased estimate of it exists: Bengio & Grandvalet 2004). Nadeau and
-    Bengio's correction, s²(1/J + 1/(K-1)), guesses it; on data with a known truth it covered 97-100% of the time
-    at 1.3-1.5 times the width the estimates' spread needs, where this interval covered 90-98%
-    (bench/interval_rules.py, bench/coverage.py; docs/benchmarks.md). NaN folds (a class absent) are left out."""
+    Bengio's correction, s²(1/J + 1/(K-1)), guesses it; on four sources with a known truth it covered 0.94-0.99
+    at 1.1-1.5 times the width the estimates' spread needs, this interval 0.88-0.97 at 0.9-1.2 times, 0.88 at 100
+    training texts on GWSD (bench/interval_rules.py, bench/coverage.py; docs/benchmarks.md). NaN folds (a class absent) are left out."""
     from scipy.stats import t
 
     values, repeats = np.asarray(per_fold, dtype=float), np.asarray(repeats)
