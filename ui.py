@@ -113,8 +113,8 @@ def start_loading_charts() -> None:
     1.4 s in a fresh tab on 2 cores) when it arrives. A page with charts puts it first (`page`), so plotly loads
     while the page's data does; a page without charts puts it last, so its own content comes first and the next
     page's charts find plotly ready."""
-    st.html("<style>.st-key-charts-preload {display: none}</style>")
-    with st.container(key="charts-preload"):
+    with st.container(key="charts-preload"):  # inside its own box, so the page has no gap where it is
+        st.html("<style>.st-key-charts-preload, :has(> .st-key-charts-preload) {display: none}</style>")
         st.plotly_chart(go.Figure(), config={"staticPlot": True, "displayModeBar": False}, key="charts-preload-figure")
 
 
