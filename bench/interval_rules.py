@@ -67,7 +67,8 @@ def population(source: str, shared: Path) -> pd.DataFrame | None:
     if source == "gwsd":
         frame = gwsd(shared)
         frame = frame[frame["answer"].isin(frame["gold"].unique())]  # an unparseable answer has no class to train on
-        return pd.DataFrame({"text": frame["text"], "gold": frame["gold"], "taught": frame["answer"]}).reset_index(drop=True)
+        return pd.DataFrame({"text": frame["text"], "gold": frame["gold"],
+                             "taught": frame["answer"]}).reset_index(drop=True)
     rng = np.random.default_rng(7)
     if source == "agnews":
         news = pd.read_csv(shared / "fewshot_calib" / "data" / "agnews" / "test.csv")
@@ -83,7 +84,8 @@ def population(source: str, shared: Path) -> pd.DataFrame | None:
         # SIMULATED: a slip to a neighbouring sentiment, 45% on short texts, 25% on the rest
         neighbour = np.clip(gold.astype(int) + rng.choice([-1, 1], len(gold)), 0, 4).astype(str)
         slips = np.where(np.array([len(t) < 60 for t in texts]), 0.45, 0.25)
-        return pd.DataFrame({"text": texts, "gold": gold, "taught": np.where(rng.random(len(gold)) < slips, neighbour, gold)})
+        taught = np.where(rng.random(len(gold)) < slips, neighbour, gold)
+        return pd.DataFrame({"text": texts, "gold": gold, "taught": taught})
     return None
 
 
@@ -190,7 +192,8 @@ def main() -> None:
                 for source in results} if len(results) > 1 else {}
     print(json.dumps({"datasets": args.datasets, "rows_per_dataset": args.n, "small_size": args.small, "folds": FOLDS,
                       "repeats": REPEATS, "seeds_at_small": args.seeds, "truth_replicates": args.truth_replicates,
-                      "goal_coverage": [0.90, 0.98], "sources": results, "leave_one_source_out": held_out}, indent=1, ensure_ascii=False))
+                      "goal_coverage": [0.90, 0.98], "sources": results, "leave_one_source_out": held_out},
+                     indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def store_page_frames(db: Path) -> float | str:
 # per page: (what is changed, how) -- each control is changed once after the first visit
 CONTROLS = {
     "overview": [("metric", lambda at: at.sidebar.radio(key="metric").set_value("macro_f1"))],
-    "learning_curves": [("label modes", lambda at: at.multiselect[1].set_value(at.multiselect[1].value[:1]))],
+    "learning_curves": [("label modes", lambda at: at.button_group[1].set_value(at.button_group[1].value[:1]))],
     "slices": [("slice by", lambda at: at.selectbox[2].set_value(
         next(o for o in at.selectbox[2].options if o != at.selectbox[2].value)))],
     "spot_check": [("rank by", lambda at: at.selectbox[1].set_value("disagreement")),

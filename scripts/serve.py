@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import logging
 import sys
 import time
 from pathlib import Path
@@ -47,8 +48,8 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def _below_error(record) -> bool:
-    return record.levelno >= 40  # logging.ERROR
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def warm_pages() -> None:
@@ -57,8 +58,6 @@ def warm_pages() -> None:
     queries of the database as it is now are then done when the first browser asks, so that request draws as fast
     as a later one. It only reads: a page writes nothing until someone clicks. A page that cannot run now (say,
     while ./scripts/start's background steps hold the database) is named and runs on its first visit instead."""
-    import logging
-
     from streamlit.testing.v1 import AppTest
 
     # outside a server Streamlit warns that its caches live in memory and that there is no script context: both
@@ -66,7 +65,7 @@ def warm_pages() -> None:
     quiet = [logging.getLogger(name) for name in ("streamlit.runtime.caching.cache_data_api",
                                                    "streamlit.runtime.scriptrunner_utils.script_run_context")]
     for logger in quiet:  # a filter, not a level: Streamlit resets its loggers' levels when it reads its config
-        logger.addFilter(_below_error)
+        logger.addFilter(_errors_only)
     try:
         from ui import PAGES  # its cached queries too, made here outside a server, are kept in memory
 
@@ -78,10 +77,11 @@ def warm_pages() -> None:
             except Exception as error:  # noqa: BLE001 - the page runs again on its first visit, showing its error
                 failed = str(error)
             if failed:
-                print(f"pseudolens: the {file} page was not run ahead ({failed}); it runs on its first visit", flush=True)
+                print(f"pseudolens: the {file} page was not run ahead ({failed}); it runs on its first visit",
+                      flush=True)
     finally:
         for logger in quiet:
-            logger.removeFilter(_below_error)
+            logger.removeFilter(_errors_only)
 
 
 def main() -> int:

@@ -143,6 +143,41 @@ def test_a_split_runs_student_views_come_from_its_fits_and_never_from_a_rows_own
     assert np.abs(cold.loc[train, "confidence"] - views.loc[train, "confidence"]).max() < 0.05
 
 
+def test_views_learn_from_at_most_the_runs_largest_size_and_never_from_the_row_they_predict(db, small_dataset):
+    """A run that never trains at "all" measures students of at most its largest size; its views (the queue's
+    and the map's student) are that student, out of fold, not one trained on every other pool row."""
+    from core.compute import Dispatch
+    from core.evaluation.fitting import student_views
+    from core.evaluation.runs import fold_features, run_plan
+    from core.students import make_student
+
+    run_id = run_experiment(db, parse_config({
+        "name": "capped-views", "dataset": "small", "sizes": [40, 80], "seeds": [0, 1, 2],
+        "student": {"label_modes": ["hard"]},
+        "teachers": [{"name": "sim", "kind": "simulated", "params": {"seed": 3}}]}))
+    examples, plan = run_plan(db, run_id)
+    teacher = db.run_teachers(run_id)["teacher_id"].iloc[0]
+    labels = db.teacher_labels(teacher, small_dataset.dataset_id).set_index("example_id")["label"]
+    student = make_student(classes=demo_corpus.LABELS)
+    train, held_out = plan.folds[0].train, plan.folds[0].held_out
+    fits = []
+
+    def recording(function, calls):
+        calls = list(calls)
+        fits.extend((rows, predicted) for _, _, (rows, _, predicted) in calls)
+        return Dispatch(1).map(function, calls)
+
+    views = student_views(student, fold_features(student, examples["text"], train), examples["example_id"], labels,
+                          demo_corpus.LABELS, train, held_out, recording, max_train=80)
+    assert len(train) > 2 * 80 and len(fits) == 6  # 5 out-of-fold fits and one for the rows that cannot teach
+    assert all(len(rows) == 80 and not np.isin(predicted, rows).any() for rows, predicted in fits)
+    assert len(views) == len(examples) and views["predicted"].isin(demo_corpus.LABELS).all()
+    # and these are the run's own views
+    stored = db.query("SELECT example_id, predicted FROM example_predictions WHERE run_id = ?", [run_id])
+    assert stored.set_index("example_id")["predicted"].sort_index().equals(
+        views.set_index("example_id")["predicted"].sort_index())
+
+
 def test_macro_f1_at_all_is_each_repeats_pooled_f1_not_a_mean_of_fold_f1s(db, crossfit_run):
     from sklearn.metrics import f1_score
 

@@ -185,8 +185,8 @@ def predict_fit(classifier, X, rows: tuple) -> np.ndarray:
 
 def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: pd.Series, label_names: list[str],
                   train_rows: np.ndarray, held_out: np.ndarray,
-                  map_calls: Callable[[Callable, Iterable[tuple]], Iterable], fitted=None, folds: int = 5
-                  ) -> pd.DataFrame:
+                  map_calls: Callable[[Callable, Iterable[tuple]], Iterable], fitted=None, folds: int = 5,
+                  max_train: int | None = None) -> pd.DataFrame:
     """What a student trained on this teacher's labels predicts for every example, never having trained on
     it: out-of-fold where the teacher gave a label on one of the `train_rows`, from a model of all of those
     elsewhere: on unlabeled rows and on the `held_out` rows of a fixed test split (role "test"; empty when
@@ -195,7 +195,12 @@ def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: p
 
     `fitted`: the run's own fit of this teacher's hard labels on exactly those rows, where it made one on these
     features (a fixed split's plain fit at "all"). It is the model of all of them, so it predicts the other
-    rows without a new fit, and the out-of-fold fits start from its coefficients."""
+    rows without a new fit, and the out-of-fold fits start from its coefficients.
+
+    `max_train`: the most rows one of these fits learns from, a random sample of its fold's rows where it has
+    more: the run's largest training size when the run does not train at "all", so a view is the student the
+    run measures (not one trained on far more rows than any the run scores, which at a million texts was most of
+    the run's time)."""
     labels = teacher_labels.reindex(example_ids).to_numpy()
     is_held_out = np.isin(np.arange(len(labels)), held_out)
     trainable = np.intersect1d(np.flatnonzero([isinstance(label, str) for label in labels]), train_rows)
@@ -207,6 +212,10 @@ def student_views(student: Student, X, example_ids: pd.Series, teacher_labels: p
         proba[rest] = fitted.predict_proba(X[rest])
     elif len(rest):
         parts.append((trainable, rest))
+    if max_train is not None:
+        sample = np.random.default_rng(0)
+        parts = [(np.sort(sample.choice(train, max_train, replace=False)) if len(train) > max_train else train, predict)
+                 for train, predict in parts]
     classifier = student.classifier if fitted is None else clone(student.classifier).set_params(start=fitted.solution())
     calls = [(classifier, X, (train, labels[train].astype(str), predict)) for train, predict in parts]
     for (_, predict), predicted in zip(parts, map_calls(predict_fit, calls)):

@@ -132,7 +132,8 @@ def crossfit_interval(per_fold, repeats) -> Estimate:
     training rows give the folds (no unbiased estimate of it exists: Bengio & Grandvalet 2004). Nadeau and
     Bengio's correction, s²(1/J + 1/(K-1)), guesses it; on four sources with a known truth it covered 0.94-0.99
     at 1.1-1.5 times the width the estimates' spread needs, this interval 0.88-0.97 at 0.9-1.2 times, 0.88 at 100
-    training texts on GWSD (bench/interval_rules.py, bench/coverage.py; docs/benchmarks.md). NaN folds (a class absent) are left out."""
+    training texts on GWSD (bench/interval_rules.py, bench/coverage.py; docs/benchmarks.md). NaN folds (a class
+    absent) are left out."""
     from scipy.stats import t
 
     values, repeats = np.asarray(per_fold, dtype=float), np.asarray(repeats)

@@ -201,7 +201,7 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     for name in missing:
         store.write_example_predictions(run_id, name, student_views(
             student, X, examples["example_id"], labels[name]["label"], label_names, views_train, held_out,
-            dispatch.map, fitted=view_starts.get(name)))
+            dispatch.map, fitted=view_starts.get(name), max_train=None if "all" in config.sizes else max(config.sizes)))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
