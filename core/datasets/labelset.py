@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from core.errors import LabelSetError
@@ -32,8 +33,8 @@ class LabelSet:
         if any(not n.strip() for n in names):
             raise LabelSetError("label names must not be empty")
 
-    @property
-    def names(self) -> list[str]:
+    @cached_property
+    def names(self) -> list[str]:  # read for every label a teacher gives: built once
         return [label.name for label in self.labels]
 
     def __len__(self) -> int:
