@@ -198,10 +198,12 @@ def evaluate_run(store: Store, run_id: str, config: RunConfig, dataset: DatasetI
     if missing:
         X = X if featurized_for is not None and np.array_equal(featurized_for.train, views_train) else (
             fold_features(student, examples["text"], views_train))
+    # the views are the student the run measures: of at most its largest size when it never trains at "all"
+    views_size = None if "all" in config.sizes else max(s for s in config.sizes if isinstance(s, int))
     for name in missing:
         store.write_example_predictions(run_id, name, student_views(
             student, X, examples["example_id"], labels[name]["label"], label_names, views_train, held_out,
-            dispatch.map, fitted=view_starts.get(name), max_train=None if "all" in config.sizes else max(config.sizes)))
+            dispatch.map, fitted=view_starts.get(name), max_train=views_size))
     timings["student_views"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

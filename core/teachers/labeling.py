@@ -69,7 +69,7 @@ def label_missing(store: Store, dataset_id: str, teacher: Teacher, label_set: La
     async def label_all() -> None:
         # two batches in flight, written in order: small batches keep a killed run's labels, and the next batch
         # keeps the teacher's request slots busy while the last calls of this one finish
-        largest = preferred or 1000
+        largest: int = preferred if preferred else getattr(teacher, "largest_batch", 1000)
         first = preferred or 25  # a batch size asked for (a Message Batch's, the caller's) is kept whole
         batches = [todo[start:end] for start, end in growing_batches(len(todo), largest, first)]
         labeling = [asyncio.ensure_future(label(batch)) for batch in batches[:2]]

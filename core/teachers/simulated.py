@@ -81,9 +81,9 @@ def _records(frame: pd.DataFrame) -> dict[str, dict]:
 class SimulatedTeacher:
     kind = "simulated"
     simulated = True
-    # its labels cost nothing and take microseconds: written in batches of this many, not the LLM teachers'
-    # 1,000 that keep a killed run's paid labels (at a million texts those were a thousand transactions)
-    labels_per_batch = 50_000
+    # its labels cost nothing and take microseconds: batches grow to this many, not to the 1,000 that keep a
+    # killed run's paid LLM labels (at a million texts those were a thousand transactions)
+    largest_batch = 50_000
 
     def __init__(self, name: str, noise: NoiseModel, truth: pd.DataFrame, label_set: LabelSet):
         """`truth`: one row per example, indexed by example_id, with `gold` and whichever of `depth`,
