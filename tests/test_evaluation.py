@@ -178,6 +178,30 @@ def test_views_learn_from_at_most_the_runs_largest_size_and_never_from_the_row_t
         views.set_index("example_id")["predicted"].sort_index())
 
 
+def test_views_of_the_largest_size_never_read_the_gold_labels(db, small_dataset):
+    """The capped views read texts and teacher labels only: with every pool row's gold label permuted, a second
+    run (the same teacher labels, from the cache) stores the same views, row for row."""
+    config = {"dataset": "small", "sizes": [40, 80], "seeds": [0, 1, 2], "student": {"label_modes": ["hard"]},
+              "teachers": [{"name": "sim", "kind": "simulated", "params": {"seed": 3}}]}
+    examples = db.examples(small_dataset.dataset_id)
+    pool = examples[examples["split"] != "test"]
+
+    def views(name: str) -> pd.DataFrame:
+        run_id = run_experiment(db, parse_config({**config, "name": name}))
+        return db.query("SELECT example_id, predicted, confidence FROM example_predictions WHERE run_id = ? "
+                        "ORDER BY example_id", [run_id])
+
+    before = views("gold-as-imported")
+    shuffled = pool["gold"].sample(frac=1.0, random_state=1).to_numpy()
+    assert (shuffled != pool["gold"].to_numpy()).mean() > 0.3
+    with db.transaction() as con:
+        con.register("frame", pd.DataFrame({"example_id": pool["example_id"].to_numpy(), "gold": shuffled}))
+        con.execute("UPDATE examples SET gold = frame.gold FROM frame WHERE examples.dataset_id = ? "
+                    "AND examples.example_id = frame.example_id", [small_dataset.dataset_id])
+        con.unregister("frame")
+    pd.testing.assert_frame_equal(views("gold-permuted"), before)
+
+
 def test_macro_f1_at_all_is_each_repeats_pooled_f1_not_a_mean_of_fold_f1s(db, crossfit_run):
     from sklearn.metrics import f1_score
 
