@@ -6,7 +6,8 @@ finished, no spinner or skeleton is left). Prints JSON.
 
 First, for /slices, /spot_check and the bare address, a fresh server (as ./scripts/start serves it) whose first
 request is that page: seconds from its health check answering to the page drawn
-(`fresh_server_first_request_seconds`). Then, on one more fresh server,
+(`fresh_server_first_request_seconds`), in a browser that never opened the dashboard and in one that did before
+the server restarted. Then, on one more fresh server,
 the browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
 page's first visit on a fresh server (module imports and empty caches included; the Runs page's is its
 second), later rounds are visits again. Then, on the spot-check queue, `--verdicts` times pressing T ("the
@@ -23,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, nav_link, running_app, settle  # noqa: E402
+from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, free_port, nav_link, running_app,  # noqa: E402
+                         settle)
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
 # and no spinner or skeleton left but in the hidden element that loads plotly (ui.start_loading_charts; the
@@ -78,21 +80,30 @@ def time_verdicts(page, count: int) -> dict[str, list[float]]:
     return seconds
 
 
-def fresh_server_first_request(db: Path, path: str) -> float:
+def fresh_server_first_request(db: Path, path: str) -> dict[str, float]:
     """Seconds from a fresh server's health check answering to the page at `path` drawn, that page being the
-    server's first request (as a deep link, a bookmark or a reload after a restart)."""
+    server's first request (as a deep link, a bookmark or a reload after a restart), for two browsers: one that
+    has never opened the dashboard (`first_visit`: empty profile, so plotly's 4.7 MB and Streamlit's scripts are
+    downloaded and compiled) and one that opened it before the server restarted on the same address
+    (`returning`: its HTTP and compiled-code caches kept, as a bookmark in a user's own browser has them)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # ready before the server
-        page = browser.new_page(viewport=VIEWPORT)
-        with running_app(db) as url:
-            answered = time.perf_counter()
-            page.goto(f"{url}/{path}")
-            page.wait_for_function(DRAWN, arg=[path or "overview", ""], polling=50, timeout=120000)
-            seconds = time.perf_counter() - answered
+    port = free_port()
+    seconds = {}
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        # a profile on disk, so the browser keeps its caches across the restarts as a user's browser does
+        browser = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                       viewport=VIEWPORT)  # ready before the server
+        page = browser.new_page()
+        for visit in ("first_visit", "returning"):
+            with running_app(db, port=port) as url:
+                answered = time.perf_counter()
+                page.goto(f"{url}/{path}")
+                page.wait_for_function(DRAWN, arg=[path or "overview", ""], polling=50, timeout=120000)
+                seconds[visit] = round(time.perf_counter() - answered, 3)
+                page.goto("about:blank")
         browser.close()
-    return round(seconds, 3)
+    return seconds
 
 
 def main() -> int:

@@ -34,14 +34,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(db: Path, timeout: float = 240.0):
+def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
     """The dashboard as ./scripts/start serves it (scripts/serve.py: the pages' imports first, then `streamlit run
-    app.py`) on 127.0.0.1 against `db`, a fresh server each time; yields the base URL once its health check answers.
+    app.py`) on 127.0.0.1 against `db`, a fresh server each time, on `port` where given (a browser keeps its caches
+    per address); yields the base URL once its health check answers.
 
     The server's output goes to a file, not a pipe: nobody reads a pipe while the browser works, and once its
     64 KB buffer is full (warnings, a few dozen page runs in) the server blocks on its next write and stops
     answering."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "PSEUDOLENS_DB": str(db)}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
