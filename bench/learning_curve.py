@@ -5,7 +5,11 @@ process, of the same fits (the run's rows and weights, sklearn's LogisticRegress
 newton-cg settings, each predicting the test rows) after the same TF-IDF fitted on the training texts (each
 text read once: `fit_transform` on the training texts, `transform` on the test texts).
 
-    python bench/learning_curve.py [--train 50000]"""
+The run's fits go where a user's would (`--n-jobs auto`: local processes from
+`core.compute.LOCAL_PROCESSES_FROM_ROWS` training rows on); the bare loop runs in this one process; `run_ran_on`
+says which the run used.
+
+    python bench/learning_curve.py [--train 50000] [--n-jobs auto|N]"""
 import argparse
 import json
 import sys
@@ -66,6 +70,8 @@ def bare_loop(store: Store, run_id: str, seeds: list[int], sizes) -> dict:
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--train", type=int, default=50000)
+parser.add_argument("--n-jobs", default="auto",
+                    help='the run\'s [compute] n_jobs: "auto" (the default a user gets) or a number of processes')
 args = parser.parse_args()
 n_total = int(args.train / 0.8) + 1
 with tempfile.TemporaryDirectory() as folder:
@@ -77,7 +83,8 @@ with tempfile.TemporaryDirectory() as folder:
     import_seconds = time.perf_counter() - t0
     sim = {"name": "sim", "kind": "simulated", "params": {"mode": "structured"}}
     base = {"dataset": "big", "seeds": [0, 1, 2], "teachers": [sim],
-            "sizes": [500, 1000, 2000, 5000, 20000, "all"], "student": {"kind": "tfidf_logreg", "label_modes": ["hard"]}}
+            "sizes": [500, 1000, 2000, 5000, 20000, "all"], "student": {"kind": "tfidf_logreg", "label_modes": ["hard"]},
+            "compute": {"n_jobs": args.n_jobs if args.n_jobs == "auto" else int(args.n_jobs)}}
     t0 = time.perf_counter()
     run_experiment(store, parse_config({**base, "name": "warmup-labels", "sizes": [500]}))
     label_seconds = time.perf_counter() - t0
@@ -89,7 +96,7 @@ with tempfile.TemporaryDirectory() as folder:
     bare = bare_loop(store, run_id, base["seeds"], base["sizes"])
     print(json.dumps({
         "benchmark": "learning_curve", "train_texts": int(fits["n_train"].max()), "test_texts": int(fits["n_test"].iloc[0]),
-        "fits": len(fits), "seconds": round(curve_seconds, 1),
+        "fits": len(fits), "seconds": round(curve_seconds, 1), "run_ran_on": run["compute"],
         "timings": run["timings"], "import_seconds": round(import_seconds, 1),
         "labeling_and_first_run_seconds": round(label_seconds, 1), "bare_loop": bare,
         "run_over_bare_loop": round(curve_seconds / bare["seconds"], 2), "target_ratio": 1.5}, indent=2))

@@ -14,9 +14,11 @@ from core.errors import ComputeError
 SCHEDULER_ENV = "PSEUDOLENS_SCHEDULER"
 CONNECT_SECONDS = 10
 # `n_jobs = "auto"` fits in local processes only when a run's fits train on at least this many rows in all (about
-# ten seconds of newton-cg fits on 2 cores): below it, starting the worker processes and importing scikit-learn
-# in each (about a second) costs more than it saves, and a test suite's small runs stay in their own process.
-LOCAL_PROCESSES_FROM_ROWS = 1_000_000
+# ten seconds of TF-IDF newton-cg fits in one process: bench/learning_curve.py's 570,000 rows took 27 s): below it,
+# starting the worker processes and importing scikit-learn in each (one to two seconds) costs about what it saves,
+# and a test suite's small runs stay in their own process. The 50k learning curve's run took 45.7 s in one process
+# and 36.7 s in two (2026-12-06).
+LOCAL_PROCESSES_FROM_ROWS = 200_000
 
 
 def scheduler_address(option: str | None, configured: str | None) -> str | None:
