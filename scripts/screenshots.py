@@ -72,15 +72,32 @@ def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
                 process.wait()
 
 
-def settle(page, timeout: float = 120000) -> None:
-    """Waits until the app has drawn: a heading is there and Streamlit says its script is not running, twice
-    in a row (a rerun starts a moment after the click that asks for it)."""
-    page.wait_for_selector("h1", timeout=timeout)
-    idle = "[data-testid=stApp][data-test-script-state=notRunning]"
-    for _ in range(2):
-        page.wait_for_timeout(400)
-        page.wait_for_selector(idle, timeout=timeout)
-    page.wait_for_timeout(300)  # plotly draws its charts after the script has finished
+# The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton (but in the
+# hidden element that loads plotly, ui.start_loading_charts), and no change anywhere in the page for `quiet` ms since
+# the wait began. A rerun starts a few ms after the click or key that asks for it, and plotly draws its charts after
+# the script has finished; both change the page, so both restart the quiet window.
+STILL = """([quiet, restart]) => {
+    if (restart || window.lastPageChange === undefined) {
+        window.lastPageChange = performance.now();
+        if (!window.pageChangeObserver) {
+            window.pageChangeObserver = new MutationObserver(() => { window.lastPageChange = performance.now(); });
+            window.pageChangeObserver.observe(document, {subtree: true, childList: true, attributes: true,
+                                                         characterData: true});
+        }
+        if (restart) return false;
+    }
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!document.querySelector('h1') && !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && ![...document.querySelectorAll('[data-testid=stSpinner], [data-testid=stSkeleton]')]
+            .some(e => !e.closest('.st-key-charts-preload'))
+        && performance.now() - window.lastPageChange > quiet;
+}"""
+
+
+def settle(page, timeout: float = 120000, quiet: float = 300) -> None:
+    """Waits until the app has drawn and stayed still for `quiet` ms (`STILL`)."""
+    page.evaluate(STILL, [quiet, True])
+    page.wait_for_function(STILL, arg=[quiet, False], polling=50, timeout=timeout)
 
 
 # every distinct list of links the sidebar shows while a page lives (Streamlit's own page list included), so a
