@@ -68,8 +68,8 @@ fig = go.Figure(go.Scattergl(
 for category in [c for c in categories if c in counts.index]:
     fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", marker=dict(size=12, color=colours[category]),
                                name=f"{category}: {counts[category]:,} ({counts[category] / len(view):.0%})"))
-fig.update_layout(title=f"Where the teacher, the student{' and the human labels' if key == 'pattern' else ''} "
-                        f"disagree ({len(view):,} texts)",
+who = "the teacher, the student and the human labels" if key == "pattern" else "the teacher and the student"
+fig.update_layout(title=f"Where {who} disagree ({len(view):,} texts)",
                   height=640, dragmode="lasso", legend=dict(title="cluster (largest first)" if key == "cluster_name"
                                                             else colour_by),
                   xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""))
