@@ -100,6 +100,23 @@ def test_the_crossfit_interval_covers_95_percent_where_rows_are_all_that_varies(
     assert 0.935 <= np.mean(covered) <= 0.965  # 2000 draws: the binomial SE is 0.005
 
 
+def test_a_cross_fitted_interval_never_reaches_past_what_a_score_or_a_difference_can_be():
+    """Two folds leave the t interval one degree of freedom (t = 12.7): a student right on 99% and 97% of the rows
+    of its two folds would read "accuracy 0.98 (0.85 to 1.11)". A run's scores stay within [0, 1], their
+    differences within [-1, 1], the point estimates and the bounds inside the range untouched."""
+    from core.evaluation.summary import Scoring
+
+    scoring = Scoring("crossfit", 2, [(0, 0), (0, 1)], {}, pd.Series(dtype=int), 2, None)
+    raw = crossfit_interval(np.array([0.99, 0.97]), [0, 0])
+    assert 0 < raw.lo and raw.hi > 1  # what the cut is for
+    score = scoring.estimate(np.array([0.99, 0.97]))
+    assert (score.value, score.lo, score.hi) == (raw.value, raw.lo, 1.0)
+    raw_gap = crossfit_interval(np.array([-0.9, -0.7]), [0, 0])
+    gap = scoring.estimate(np.array([-0.9, -0.7]), difference=True)
+    assert raw_gap.lo < -1 and (gap.value, gap.lo, gap.hi) == (raw_gap.value, -1.0, raw_gap.hi)
+    assert scoring.estimate(np.array([0.01, 0.03])).lo == 0.0  # a score is never below 0
+
+
 def test_abstentions_count_as_wrong_and_intervals_narrow_with_more_data():
     true = np.array([0, 1, 1, 0])
     assert accuracy_and_macro_f1(true, np.array([0, -1, 1, -1]), 2)[0] == 0.5

@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.decision.costs import Costs, TeacherPrice
 from core.evaluation.fitting import GOLD
-from core.evaluation.metrics import Estimate, crossfit_interval
+from core.evaluation.metrics import Estimate, crossfit_interval, within
 
 TARGET_BELOW_HUMAN = 0.01  # the default target: the human-label student at the largest size, one point lower
 
@@ -126,7 +126,8 @@ def checks_options(fold_scores: pd.DataFrame, teacher: str, price: TeacherPrice 
     for budget, rows in chosen[chosen["budget"] > 0].groupby("budget", sort=True):
         n_checks, n_pool = int(round(rows["n_checks"].mean())), int(round(rows["n_pool"].mean()))
         cost = option_cost(n_pool, 0, n_checks, price, costs)
-        accuracy = (crossfit_interval(rows["accuracy"].to_numpy(), rows["repeat"].to_numpy()) if summary is None
+        accuracy = (within(crossfit_interval(rows["accuracy"].to_numpy(), rows["repeat"].to_numpy()), 0.0, 1.0)
+                    if summary is None
                     else _stored_accuracy(summary, choice.strategy, budget))
         options.append(Option(f"{teacher} labels + {n_checks:,} human checks", teacher, "hard", n_pool, 0, n_checks,
                               accuracy, cost, simulated, choice.strategy, price.note if cost is None and price else None))

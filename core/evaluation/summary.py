@@ -29,6 +29,7 @@ from core.evaluation.metrics import (
     interval,
     seed_average,
     wilson,
+    within,
 )
 
 METRICS = tuple(METRIC_NAMES)
@@ -75,10 +76,16 @@ class Scoring:
     bootstrap: Bootstrap | None
 
     def estimate(self, per_fold: np.ndarray, samples: np.ndarray | None = None, fixed: bool = False,
-                 point: np.ndarray | None = None) -> Estimate:
+                 point: np.ndarray | None = None, difference: bool = False) -> Estimate:
         """Cross-fitted: the cross-validation t interval over folds; a fixed split, or a `fixed` labeling such as a
         teacher's: the bootstrap `samples` over rows (and seeds). With `point` (per fold, the plain fits'), the
-        estimate is its mean and the interval is moved by as much as the mean moved."""
+        estimate is its mean and the interval is moved by as much as the mean moved. The interval stays within
+        what a score can be, [0, 1], or a `difference` of two, [-1, 1]."""
+        unbounded = self._estimate(per_fold, samples, fixed, point)
+        return within(unbounded, -1.0, 1.0) if difference else within(unbounded, 0.0, 1.0)
+
+    def _estimate(self, per_fold: np.ndarray, samples: np.ndarray | None, fixed: bool,
+                  point: np.ndarray | None) -> Estimate:
         if self.scheme == "crossfit" and not fixed:
             estimate = crossfit_interval(per_fold, [repeat for repeat, _ in self.folds])
         else:
@@ -205,7 +212,8 @@ def teacher_scores(name: str, labels: pd.DataFrame, scoring: Scoring, label_name
 
 def _difference(a: ArmScores, b: ArmScores, metric: str, scoring: Scoring) -> Estimate:
     samples = a.samples[metric] - b.samples[metric] if metric in a.samples and metric in b.samples else None
-    return scoring.estimate(a.per_fold[metric] - b.per_fold[metric], samples, point=a.point(metric) - b.point(metric))
+    return scoring.estimate(a.per_fold[metric] - b.per_fold[metric], samples, point=a.point(metric) - b.point(metric),
+                            difference=True)
 
 
 def _class_rows(teacher: str, mode: str, who: str, scores: ArmScores, scoring: Scoring, label_names, n_true):
@@ -265,7 +273,8 @@ def summarize(scoring: Scoring, label_names: list[str], teacher_labels: dict[str
                 samples = (scores.samples["recall"][:, c] - gold.samples["recall"][:, c]
                            if "recall" in scores.samples else None)
                 estimate = scoring.estimate(scores.recall[:, c] - gold.recall[:, c], samples,
-                                            point=scores.point("recall")[:, c] - gold.point("recall")[:, c])
+                                            point=scores.point("recall")[:, c] - gold.point("recall")[:, c],
+                                            difference=True)
                 differences.append({"teacher_name": trained_on, "label_mode": mode, "label": label,
                                     "diff": estimate.value, "lo": estimate.lo, "hi": estimate.hi})
     return {"teacher_scores": pd.DataFrame([row for row, _ in teachers.values()]), "curve_points": pd.DataFrame(curve),

@@ -19,7 +19,8 @@ from core.datasets.stored_embeddings import stored_encoder
 from core.evaluation.config import RunConfig
 from core.evaluation.fitting import fit_labels, label_indices
 from core.evaluation.headlines import scheme_words
-from core.evaluation.metrics import CI_LEVEL, Bootstrap, Estimate, crossfit_interval, seed_average, wilson_bounds
+from core.evaluation.metrics import (CI_LEVEL, Bootstrap, Estimate, crossfit_interval, seed_average, wilson_bounds,
+                                     within)
 from core.evaluation.runs import featurize, fold_features, run_plan
 from core.evaluation.splits import EvaluationPlan
 from core.progress import Progress
@@ -171,9 +172,10 @@ def summarize_budget(fold_scores: pd.DataFrame, scheme: str,
     gold = gold.reindex(folds.columns).to_numpy()
     budgets = np.array(sorted(fold_scores["budget"].unique()))
 
-    def estimate(per_fold: np.ndarray) -> Estimate:
+    def estimate(per_fold: np.ndarray, lowest: float = 0.0, highest: float = 1.0) -> Estimate:
+        """An accuracy by default; its interval within what the statistic can be (`within`)."""
         if scheme == "crossfit":
-            return crossfit_interval(per_fold, folds.columns.get_level_values("repeat"))
+            return within(crossfit_interval(per_fold, folds.columns.get_level_values("repeat")), lowest, highest)
         return Estimate(float(np.nanmean(per_fold)), float("nan"), float("nan"))
 
     gold_estimate = estimate(gold)
@@ -181,7 +183,8 @@ def summarize_budget(fold_scores: pd.DataFrame, scheme: str,
     for strategy, curve in folds.groupby(level="strategy"):
         curve = curve.droplevel("strategy").reindex(budgets)
         halves = np.array([half_gap(budgets, curve[c].to_numpy(), g) for c, g in zip(curve.columns, gold)])
-        half = estimate(halves) if not np.isnan(halves).any() else Estimate(float("nan"), float("nan"), float("nan"))
+        half = (estimate(halves, 0.0, np.inf) if not np.isnan(halves).any()
+                else Estimate(float("nan"), float("nan"), float("nan")))
         for budget in budgets:
             accuracy = curve.loc[budget].to_numpy()
             row = {"strategy": strategy, "budget": int(budget),
@@ -190,10 +193,12 @@ def summarize_budget(fold_scores: pd.DataFrame, scheme: str,
                    "n_folds": len(curve.columns), "n_rows": int(fold_scores.drop_duplicates(["repeat", "fold"])["n_test"]
                                                                .sum() / fold_scores["repeat"].nunique()),
                    "scheme": scheme, "half_gap_folds": int((~np.isnan(halves)).sum())}
-            parts = {"accuracy": estimate(accuracy), "change": estimate(accuracy - curve.loc[budgets[0]].to_numpy()),
+            parts = {"accuracy": estimate(accuracy),
+                     "change": estimate(accuracy - curve.loc[budgets[0]].to_numpy(), -1.0, 1.0),
                      "gold_accuracy": gold_estimate, "half_gap": half}
             if BASELINE in folds.index.get_level_values("strategy") and (BASELINE, budget) in folds.index:
-                parts["vs_random"] = estimate(accuracy - folds.loc[(BASELINE, budget)].reindex(curve.columns).to_numpy())
+                parts["vs_random"] = estimate(accuracy - folds.loc[(BASELINE, budget)].reindex(curve.columns).to_numpy(),
+                                              -1.0, 1.0)
             for name, e in parts.items():
                 row.update({name: e.value, f"{name}_lo": e.lo, f"{name}_hi": e.hi})
             rows.append(row)
