@@ -128,6 +128,20 @@ def test_overview_opens_with_the_decision_then_one_line_per_teacher(app, dashboa
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
 
 
+def test_the_overviews_folded_charts_are_drawn_when_opened_not_on_every_visit(app):
+    """Two charts fewer to draw on each first visit (issue 21: < 1 s); opening the fold draws them."""
+    def titles(at):
+        return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts(at)]
+
+    at = app("overview")
+    assert not any(t.startswith(("Labels given", "Reliability")) for t in titles(at))
+    at.session_state["overview-label-distribution"] = True
+    at.session_state["overview-calibration"] = True
+    at.run()
+    assert {"Labels given by each teacher and by humans", "Reliability: accuracy against stated confidence"} <= {
+        t.replace("<br>", " ") for t in titles(at)}
+
+
 def test_the_decision_follows_the_sidebar_prices_and_the_target(app, dashboard_db):
     from core.decision.costs import Costs
     from core.decision.service import decide
