@@ -120,8 +120,8 @@ ui.show_table(tables.teachers_at_a_glance(scores, costs, metric), f"{run['run_id
 st.caption("SIMULATED teachers are noise models over the gold labels, for controlled experiments; an offline model "
            "(the zero-shot MiniLM) is a small embedding model, not an LLM; LLM teachers are billed per token.")
 
-# drawn when opened (a rerun), not on every visit: two charts fewer to draw made the Overview's first visit 0.74-0.89 s
-# instead of 0.99-1.03 s in Chromium (issue 21's goal: < 1 s)
+# drawn when opened (a rerun), not on every visit: two charts fewer to draw made the Overview's first visit 0.66-0.95 s
+# instead of 0.99-1.19 s in Chromium (bench/browser_pages.py; issue 21's goal: < 1 s)
 with st.expander("Label distribution", on_change="rerun", key="overview-label-distribution") as labels_box:
     if labels_box.open:
         ui.show_figure(figures["labels"], f"{run['run_id']}-label-distribution")
