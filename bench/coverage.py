@@ -42,6 +42,7 @@ from core.datasets.importing import import_dataset  # noqa: E402
 from core.datasets.reading import ColumnMapping, read_dataset  # noqa: E402
 from core.evaluation.config import parse_config  # noqa: E402
 from core.evaluation.metrics import Estimate, wilson  # noqa: E402
+from core.evaluation.runs import run_plan  # noqa: E402
 from core.evaluation.service import headlines  # noqa: E402
 from core.pipeline import run_experiment  # noqa: E402
 from core.store import Store  # noqa: E402
@@ -141,11 +142,10 @@ def estimated_gaps(n: int, small: int, seed: int, folder: Path, test_size: int
                            & (comparisons["metric"] == "accuracy")].iloc[0]
     gaps = {"accuracy at all": accuracy.gap, "accuracy at small": Estimate(*at_small[["diff", "lo", "hi"]]),
             "macro_f1 at all": macro_f1.gap}
+    examples, plan = run_plan(store, run_id)  # the run's own rows and the training positions of each of its folds
     taught = store.teacher_labels(store.run_teacher_id(run_id, "sim"), dataset.dataset_id).set_index("example_id")
-    held_out = store.run_folds(run_id).groupby(["repeat", "fold"])["example_id"].agg(set)
-    train_sets = [np.flatnonzero(~frame["id"].isin(ids).to_numpy()) for ids in held_out]
-    paired = fold_students_gaps(frame["text"], taught["label"].reindex(frame["id"]).to_numpy(),
-                                frame["label"].to_numpy(), train_sets, small, len(SEEDS),
+    paired = fold_students_gaps(examples["text"], taught["label"].reindex(examples["example_id"]).to_numpy(),
+                                examples["gold"].to_numpy(), [fold.train for fold in plan.folds], small, len(SEEDS),
                                 demo_corpus.generate(test_size, seed=300_000 + seed), seed=seed)
     print(json.dumps({"dataset": seed, **{gap: [e.value, e.lo, e.hi] for gap, e in gaps.items()},
                       "paired_truth": paired, "seconds": store.run(run_id)["timings"]["total"]}), file=sys.stderr)

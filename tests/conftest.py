@@ -14,6 +14,8 @@ from core.datasets.importing import import_dataset
 from core.store import Store
 
 SHARED = Path(os.environ.get("PSEUDOLENS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SHARED_DATA = SHARED / "data"
+
 # The longest test files, longest first (seconds of one full run on 2 cores, `--junitxml`, 2026-12-06: 205, 163, 134,
 # 88, 80, 75, 66). ./scripts/test hands whole files to its workers in collection order, so these start first and
 # the short files fill in around them, instead of one long file starting last while the other workers idle.
@@ -23,11 +25,8 @@ LONGEST_FIRST = ["test_dashboard.py", "test_llm_teachers.py", "test_spot_checks.
 
 def pytest_collection_modifyitems(items):
     """Files in `LONGEST_FIRST` order, then the rest as collected; tests keep their order within a file."""
-    def rank(item):
-        name = item.path.name
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-    items.sort(key=rank)  # stable
-SHARED_DATA = SHARED / "data"
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # a stable sort
 
 
 def shared_file(*parts) -> Path:
