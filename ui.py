@@ -106,16 +106,34 @@ PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices":
 
 
 CHART_PAGES = {"overview", "learning_curves", "slices", "disagreements", "budget"}
+# session state: the deferred loader below has run once in this session (its first, inline run), and then drawn
+CHARTS_ASKED_KEY, CHARTS_LOADED_KEY = "charts-preload-asked", "charts-preload-drawn"
 
 
 def start_loading_charts() -> None:
-    """An empty plotly element, out of sight: the browser fetches and compiles plotly (a 4.7 MB script, about
-    1.4 s in a fresh tab on 2 cores) when it arrives. A page with charts puts it first (`page`), so plotly loads
-    while the page's data does; a page without charts puts it last, so its own content comes first and the next
-    page's charts find plotly ready."""
+    """An empty plotly element, out of sight: the browser fetches and evaluates plotly (a 4.7 MB script, about
+    1 s of the browser's main thread in a tab that never opened the dashboard, on 2 cores) when it arrives, and
+    the tab keeps it for every later chart."""
     with st.container(key="charts-preload"):  # inside its own box, so the page has no gap where it is
         st.html("<style>.st-key-charts-preload, :has(> .st-key-charts-preload) {display: none}</style>")
         st.plotly_chart(go.Figure(), config={"staticPlot": True, "displayModeBar": False}, key="charts-preload-figure")
+
+
+def load_charts_after_this_page() -> None:
+    """On a page without charts, plotly is loaded for the next page's charts, but only after this page is drawn:
+    while the browser evaluates plotly it draws nothing else, which held a first visit of /spot_check (a tab that
+    never opened the dashboard) at 3.5-4 s instead of about 2 s. So the element comes on the first rerun of a
+    fragment, 1.5 s after the page's run; once drawn, later runs in this session leave the fragment out, which
+    stops its reruns. A page with charts needs no such element: its own first chart loads plotly."""
+    if not st.session_state.get(CHARTS_LOADED_KEY):
+        st.fragment(_charts_on_second_run, run_every=1.5)()
+
+
+def _charts_on_second_run() -> None:
+    if st.session_state.get(CHARTS_ASKED_KEY):
+        start_loading_charts()
+        st.session_state[CHARTS_LOADED_KEY] = True
+    st.session_state[CHARTS_ASKED_KEY] = True
 
 
 def page(name: str) -> None:
@@ -123,13 +141,14 @@ def page(name: str) -> None:
     title, then the run picker and the metric. Streamlit runs a page's file directly (pages/ is its own
     multipage layout), so each page calls this, and a deep link, a reload or a new tab gets the same sidebar."""
     st.set_page_config(page_title=f"{PAGES[name]} · pseudolens", layout="wide")
-    if name in CHART_PAGES:
-        start_loading_charts()
     export_api_keys()
     with st.sidebar:
         for file, title in PAGES.items():
             st.page_link(f"pages/{file}.py", label=title)
     sidebar_controls()
+    if name not in CHART_PAGES:
+        with st.sidebar:  # where it is does not matter: it draws nothing but out of sight, and after the page
+            load_charts_after_this_page()
 
 
 @st.fragment(run_every=5)

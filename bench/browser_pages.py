@@ -1,6 +1,6 @@
 """Every dashboard page timed in a real browser: Chromium at 1440x900 clicks each page in the sidebar of a
 fresh `streamlit run app.py` and waits until the page is drawn (its title shows, Streamlit's script has
-finished, no spinner or skeleton is left). Prints JSON.
+finished, no spinner or skeleton is left: a chart page's charts are drawn). Prints JSON.
 
     python bench/browser_pages.py [--db data/pseudolens.duckdb] [--rounds 2]
 
@@ -8,7 +8,8 @@ First, for /slices, /spot_check and the bare address, a fresh server (as ./scrip
 request is that page: seconds from its health check answering to the page drawn
 (`fresh_server_first_request_seconds`), in a browser that never opened the dashboard and in one that did before
 the server restarted. Then, on one more fresh server,
-the browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
+the browser opens on the Runs page (`first_load_seconds`, settling waits included) and stays on it until the tab
+has loaded plotly, as it does after a page without charts is drawn; round 1 is then each
 page's first visit on a fresh server (module imports and empty caches included; the Runs page's is its
 second), later rounds are visits again. Then, on the spot-check queue, `--verdicts` times pressing T ("the
 teacher is right") and L after a label chosen with the mouse, until the next example is drawn (target 0.5 s). The server runs on a copy of the database,
@@ -126,6 +127,9 @@ def main() -> int:
         page.goto(f"{url}/runs")  # the round then starts on another page: the Overview
         settle(page)
         opened = time.perf_counter() - started
+        # as a person reads the first page: the Runs page has no charts, and loads plotly once it is drawn
+        # (ui.load_charts_after_this_page), so the next page's charts find it ready
+        page.wait_for_selector(".st-key-charts-preload .js-plotly-plot", state="attached", timeout=60000)
         for _ in range(args.rounds):
             for name, title in PAGES.items():
                 # from a page whose heading differs, so "drawn" cannot be the page we came from

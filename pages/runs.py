@@ -109,5 +109,3 @@ if st.button("Start the run"):
             ui.select_run(run_id)
             st.success("Run finished; it is now selected in the sidebar.")
             st.text(f"Run id: {run_id}")
-
-ui.start_loading_charts()  # for the next page's charts, after this page's content

@@ -270,5 +270,3 @@ with st.expander("Import completed annotations"):
         else:
             st.cache_data.clear()
             st.success(f"{added} new verdicts (verdicts already imported are not added twice).")
-
-ui.start_loading_charts()  # for the next page's charts, after this page's content

@@ -94,5 +94,3 @@ with st.expander("Provenance"):
         st.markdown("**Critique before the revision**")
         st.text(provenance["critique"])
     st.json(provenance, expanded=False)
-
-ui.start_loading_charts()  # for the next page's charts, after this page's content

@@ -37,8 +37,8 @@ MARKUP = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never
 
 
 def charts(at) -> list:
-    """The page's charts, without the empty one every page draws out of sight to start loading plotly
-    (`ui.start_loading_charts`)."""
+    """The page's charts, without the empty one a page without charts draws out of sight, after its first run, to
+    load plotly for the next page (`ui.load_charts_after_this_page`)."""
     return [chart for chart in at.get("plotly_chart") if json.loads(chart.proto.spec)["data"]]
 
 
@@ -140,6 +140,18 @@ def test_the_overviews_folded_charts_are_drawn_when_opened_not_on_every_visit(ap
     at.run()
     assert {"Labels given by each teacher and by humans", "Reliability: accuracy against stated confidence"} <= {
         t.replace("<br>", " ") for t in titles(at)}
+
+
+def test_a_page_without_charts_is_drawn_before_plotly_is_asked_for_then_asks_once(app):
+    """A tab evaluating plotly (4.7 MB) draws nothing else for about 1 s, so the Spot-check queue's own run sends
+    no chart; the next run (the fragment's, 1.5 s later in a browser) sends the empty one that loads plotly for the
+    next page's charts, and once it was sent, later runs leave it out: the tab keeps plotly."""
+    at = app("spot_check")
+    assert len(at.get("plotly_chart")) == 0
+    at.run()
+    assert [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")] == [[]]
+    at.run()
+    assert len(at.get("plotly_chart")) == 0
 
 
 def test_the_decision_follows_the_sidebar_prices_and_the_target(app, dashboard_db):
