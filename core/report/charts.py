@@ -13,6 +13,7 @@ import plotly.io as pio
 from core.decision.decision import Decision
 from core.evaluation.metrics import METRIC_NAMES
 from core.report.words import chart_text
+from core.review.disagreements import AGREEMENTS, PATTERNS
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 # the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
@@ -271,4 +272,53 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
     fig.update_layout(title=_title(title), height=560, legend=dict(font=dict(size=14)),
                       xaxis=dict(title="total cost (USD, log scale)", type="log", tickprefix="$"),
                       yaxis=dict(title="student accuracy, % (95% CI)", ticksuffix="%"))
+    return fig
+
+
+# the map: "all right" and "agree" in a mid grey as solid as the rest, so two thirds of the texts read as two thirds
+# of the map; clusters by size, largest first, strong colours for the big ones, far from the light grey of "no cluster"
+MAP_COLOURS = {**dict(zip(PATTERNS, ["#8c8c8c", "#ff7f0e", "#9467bd", "#d62728", "#aec7e8", "#1f77b4"])),
+               **dict(zip(AGREEMENTS, ["#8c8c8c", "#d62728", "#e3e3e3"])), "no cluster": "#e3e3e3"}
+CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+                   "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
+def _steps(colours: list[str]) -> list[list] | None:
+    """A colour scale on which the number i (0 to len(colours) - 1) is exactly colours[i]."""
+    colours = colours * 2 if len(colours) == 1 else colours  # one group: the scale is that colour throughout
+    return [[i / (len(colours) - 1), colour] for i, colour in enumerate(colours)] if colours else None
+
+
+def disagreement_map(points: pd.DataFrame, colour_by: str, title: str, legend_title: str) -> go.Figure:
+    """Each text of the map (`core.review.map.map_points`, placed) at its place, coloured by `colour_by`: its
+    "agreement" (teacher vs student), its right-or-wrong "pattern" by the human labels, or its "cluster". One trace
+    in a shuffled order, every point equally opaque, so no group is drawn wholly under another and the colours'
+    shares on screen are their shares of the texts; the legend gives each group's count and share. Hovering shows
+    the text and both labels, escaped; a lasso or box selects points by their example id (`customdata[0]`). In
+    WebGL: the map page with 4,000 points was drawn in 0.96 s (median of 10 visits, Chromium without a GPU)
+    against 1.20 s in SVG, though SVG drew one such plot faster on a bare page."""
+    names = [f"cluster {c}" if c >= 0 else "no cluster" for c in points["cluster"].fillna(-1).astype(int)]
+    points = points.assign(cluster=names, hover=points["text"].str[:200].map(chart_text),
+                           teacher_says=points["teacher_label"].fillna("(no label)").map(chart_text),
+                           student_says=points["student_label"].fillna("(no label)").map(chart_text))
+    counts = points[colour_by].value_counts()
+    by_size = [c for c in points["cluster"].value_counts().index if c != "no cluster"]
+    colours = {**MAP_COLOURS, **{c: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(by_size)}}
+    order = {"agreement": list(AGREEMENTS), "pattern": list(PATTERNS), "cluster": [*by_size, "no cluster"]}[colour_by]
+    shuffled = points.sample(frac=1, random_state=0)
+    # each point's colour as its group's number on a stepped colour scale: plotly checks a list of colour names one
+    # by one (0.25 s for 4,000 points, on every visit), and a list of numbers at once
+    groups = [c for c in order if c in counts.index]
+    fig = go.Figure(go.Scattergl(
+        x=shuffled["x"], y=shuffled["y"], mode="markers", showlegend=False, hovertext=shuffled["hover"],
+        marker=dict(size=6, opacity=0.7, color=shuffled[colour_by].map({c: i for i, c in enumerate(groups)}),
+                    colorscale=_steps([colours[c] for c in groups]), cmin=0, cmax=max(len(groups) - 1, 1),
+                    showscale=False),
+        customdata=shuffled[["example_id", "teacher_says", "student_says", "role", colour_by]].to_numpy(),
+        hovertemplate="%{hovertext}<br>teacher: %{customdata[1]} · student: %{customdata[2]}<br>"
+                      "%{customdata[3]} · %{customdata[4]}<extra></extra>"))
+    for category in groups:  # legend entries only, each with its count and share
+        share = f"{counts[category]:,} ({counts[category] / len(points):.0%})"
+        fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", marker=dict(size=12, color=colours[category]),
+                                   name=chart_text(f"{category}: {share}")))
+    fig.update_layout(title=_title(title), height=640, dragmode="lasso", legend=dict(title=chart_text(legend_title)),
+                      xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""))
     return fig
