@@ -121,10 +121,11 @@ def start_loading_charts() -> None:
 
 def load_charts_after_this_page() -> None:
     """On a page without charts, plotly is loaded for the next page's charts, but only after this page is drawn:
-    while the browser evaluates plotly it draws nothing else, which held a first visit of /spot_check (a tab that
-    never opened the dashboard) at 3.5-4 s instead of about 2 s. So the element comes on the first rerun of a
-    fragment, 1.5 s after the page's run; once drawn, later runs in this session leave the fragment out, which
-    stops its reruns. A page with charts needs no such element: its own first chart loads plotly."""
+    while the browser evaluates plotly it draws nothing else, which held a fresh server's first request of
+    /spot_check, in a browser that never opened the dashboard, at 2.9-3.6 s instead of 2.0-2.2 s
+    (bench/browser_pages.py). So the element comes on the first rerun of a fragment, 1.5 s after the page's run;
+    once drawn, later runs in this session leave the fragment out, which stops its reruns. A page with charts
+    needs no such element: its own first chart loads plotly."""
     if not st.session_state.get(CHARTS_LOADED_KEY):
         st.fragment(_charts_on_second_run, run_every=1.5)()
 

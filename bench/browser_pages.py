@@ -29,7 +29,7 @@ from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, free_port, na
                          settle)
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
-# and no spinner or skeleton left but in the hidden element that loads plotly (ui.start_loading_charts; the
+# and no spinner or skeleton left but in the hidden element that loads plotly (ui.load_charts_after_this_page; the
 # Overview, the default page, may keep the bare address)
 DRAWN = """([path, before]) => {
     const here = location.pathname.replace(/\\/$/, '');

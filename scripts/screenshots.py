@@ -73,9 +73,9 @@ def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
 
 
 # The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton (but in the
-# hidden element that loads plotly, ui.start_loading_charts), and no change anywhere in the page for `quiet` ms since
-# the wait began. A rerun starts a few ms after the click or key that asks for it, and plotly draws its charts after
-# the script has finished; both change the page, so both restart the quiet window.
+# hidden element that loads plotly, ui.load_charts_after_this_page), and no change anywhere in the page for `quiet`
+# ms since the wait began. A rerun starts a few ms after the click or key that asks for it, and plotly draws its
+# charts after the script has finished; both change the page, so both restart the quiet window.
 STILL = """([quiet, restart]) => {
     if (restart || window.lastPageChange === undefined) {
         window.lastPageChange = performance.now();

@@ -15,7 +15,8 @@ def map_points(n: int, seed: int = 0) -> pd.DataFrame:
         "example_id": [f"ex-{i}" for i in range(n)], "x": rng.normal(size=n), "y": rng.normal(size=n),
         "text": [f"text {i} <b>not bold</b>" for i in range(n)],
         "teacher_label": np.where(rng.random(n) < 0.8, gold, rng.choice(labels, n)),
-        "student_label": np.where(rng.random(n) < 0.1, None, np.where(rng.random(n) < 0.85, gold, rng.choice(labels, n))),
+        "student_label": np.where(rng.random(n) < 0.1, None,
+                                  np.where(rng.random(n) < 0.85, gold, rng.choice(labels, n))),
         "gold": np.where(rng.random(n) < 0.5, gold, None), "role": rng.choice(["pool", "test"], n),
         # clusters of unequal size, and points in none
         "cluster": rng.choice([-1, 0, 1, 2], n, p=[0.2, 0.5, 0.2, 0.1])}))

