@@ -2,7 +2,7 @@ import streamlit as st
 
 import ui
 from core.report import charts, tables
-from core.review.disagreements import cluster_summary
+from core.review.disagreements import cluster_names, cluster_summary
 from core.review.map import map_points
 
 ui.page("disagreements")
@@ -59,8 +59,9 @@ if selected_ids:
     chosen = view[view["example_id"].isin(selected_ids)]
     pool = chosen[chosen["role"] != "test"]
     st.subheader(f"Selected: {len(chosen)} examples")
-    # gold stays hidden here as in the queue, so it cannot sway whoever reviews these next
-    ui.show_table(chosen[["example_id", "text", "teacher_label", "student_label", "role", "cluster"]],
+    # gold stays hidden here (and from the CSV) as in the queue, so it cannot sway whoever reviews these next
+    shown = chosen.assign(cluster=cluster_names(chosen["cluster"]))
+    ui.show_table(shown[["example_id", "text", "teacher_label", "student_label", "role", "cluster"]],
                   f"{run['run_id']}-selection")
     left_out = len(chosen) - len(pool)
     if left_out:

@@ -13,7 +13,7 @@ import plotly.io as pio
 from core.decision.decision import Decision
 from core.evaluation.metrics import METRIC_NAMES
 from core.report.words import chart_text
-from core.review.disagreements import AGREEMENTS, PATTERNS
+from core.review.disagreements import AGREEMENTS, PATTERNS, cluster_names
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 # the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
@@ -297,8 +297,7 @@ def disagreement_map(points: pd.DataFrame, colour_by: str, title: str, legend_ti
     the text and both labels, escaped; a lasso or box selects points by their example id (`customdata[0]`). In
     WebGL: the map page with 4,000 points was drawn in 0.96 s (median of 10 visits, Chromium without a GPU)
     against 1.20 s in SVG, though SVG drew one such plot faster on a bare page."""
-    names = [f"cluster {c}" if c >= 0 else "no cluster" for c in points["cluster"].fillna(-1).astype(int)]
-    points = points.assign(cluster=names, hover=points["text"].str[:200].map(chart_text),
+    points = points.assign(cluster=cluster_names(points["cluster"]), hover=points["text"].str[:200].map(chart_text),
                            teacher_says=points["teacher_label"].fillna("(no label)").map(chart_text),
                            student_says=points["student_label"].fillna("(no label)").map(chart_text))
     counts = points[colour_by].value_counts()

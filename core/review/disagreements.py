@@ -49,6 +49,11 @@ def with_patterns(view: pd.DataFrame) -> pd.DataFrame:
     return view.assign(agreement=agreement, pattern=pattern)
 
 
+def cluster_names(clusters: pd.Series) -> list[str]:
+    """Each example's cluster as the map and its tables name it: "cluster 3", or "no cluster" (HDBSCAN's noise)."""
+    return [f"cluster {c}" if c >= 0 else "no cluster" for c in clusters.fillna(-1).astype(int)]
+
+
 def cluster_summary(view: pd.DataFrame) -> pd.DataFrame:
     """Per cluster (noise left out), largest first: `n` examples, `n_gold` of them with a gold label, and the
     teacher's and the student's error rates among those `n_gold` with 95% Wilson intervals (`*_lo`, `*_hi`;
