@@ -5,6 +5,7 @@ import hashlib
 import socket
 import sys
 import types
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from core.evaluation.config import parse_config
 from core.pipeline import run_experiment
 from core.store import Store
 
+ROOT = Path(__file__).resolve().parent.parent
 SIM = {"mode": "structured", "base_accuracy": 0.9, "depth_error": 0.15, "seed": 1}
 # cross-fitting (2 folds x 1 repeat, so features per fold), hard and soft arms, weighted and plain sizes
 RAW = {"name": "where", "dataset": "small", "sizes": [60, "all"], "seeds": [0, 1, 2], "bootstrap": 200,
@@ -133,3 +135,43 @@ def test_a_scheduler_that_cannot_be_reached_is_one_sentence_and_nothing_is_writt
         assert "Traceback" not in said and len(said.splitlines()) == 1, said
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert Store(db, read_only=True).runs().empty
+
+
+# RAW in the TOML a user pastes into the Runs page, with two local processes
+RUNS_PAGE_CONFIG = """
+name = "where"
+dataset = "small"
+sizes = [60, "all"]
+seeds = [0, 1, 2]
+bootstrap = 200
+[evaluation]
+scheme = "crossfit"
+folds = 2
+repeats = 1
+[compute]
+n_jobs = 2
+[[teachers]]
+name = "sim"
+kind = "simulated"
+params = { mode = "structured", base_accuracy = 0.9, depth_error = 0.15, seed = 1 }
+"""
+
+
+@pytest.mark.slow
+def test_a_run_started_on_the_runs_page_in_local_processes_gives_the_serial_numbers(tmp_path, corpus, serial,
+                                                                                     monkeypatch):
+    """Streamlit runs a page as the module __main__, which a spawned worker process would import again: the
+    dashboard's Runs page must still run fits in worker processes, with the numbers of a run in one process."""
+    from streamlit.testing.v1 import AppTest
+
+    run_id, serial, _ = serial
+    store = store_with_data(tmp_path / "page.duckdb", corpus)
+    monkeypatch.setenv("PSEUDOLENS_DB", str(store.path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("pages/runs.py").run()
+    at.text_area[0].set_value(RUNS_PAGE_CONFIG)
+    next(b for b in at.button if b.label == "Start the run").click().run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    assert [s.value for s in at.success] == ["Run finished; it is now selected in the sidebar."]
+    assert store.run(run_id)["compute"]["backend"] == "loky n_jobs=2"
+    assert_same_numbers(outcome(store, run_id), serial)
