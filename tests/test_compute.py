@@ -137,7 +137,7 @@ def test_a_scheduler_that_cannot_be_reached_is_one_sentence_and_nothing_is_writt
     assert Store(db, read_only=True).runs().empty
 
 
-# RAW in the TOML a user pastes into the Runs page, with two local processes
+# RAW in the TOML a user pastes into the Runs page, with two local processes (the test checks it is RAW)
 RUNS_PAGE_CONFIG = """
 name = "where"
 dataset = "small"
@@ -164,6 +164,9 @@ def test_a_run_started_on_the_runs_page_in_local_processes_gives_the_serial_numb
     dashboard's Runs page must still run fits in worker processes, with the numbers of a run in one process."""
     from streamlit.testing.v1 import AppTest
 
+    import tomllib
+
+    assert parse_config(tomllib.loads(RUNS_PAGE_CONFIG)) == parse_config({**RAW, "compute": {"n_jobs": 2}})
     run_id, serial, _ = serial
     store = store_with_data(tmp_path / "page.duckdb", corpus)
     monkeypatch.setenv("PSEUDOLENS_DB", str(store.path))

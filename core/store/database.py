@@ -160,9 +160,9 @@ class Database:
         """Opens the file read-only (DuckDB reads its headers and catalog), then checks the checksum of every
         block the file holds and that none it uses is missing: DuckDB itself checks a block only when a query
         reads it, so a damaged block a command does not read (an index, another table) would be written around.
-        The blocks are read while the connection is open: its shared lock keeps a writer in another process out, whose
-        checkpoint would otherwise free and cut off blocks the catalog just read still names (a sound file was once
-        called "cut short" so, in the SIGKILL test, by a reader checking while a labeling run wrote)."""
+        The blocks are read while the connection is open: its shared lock keeps out a writer in another process,
+        whose checkpoint would otherwise free and cut off blocks the catalog just read still names (a sound file was
+        once called "cut short" so, in the SIGKILL test, by a reader checking while a labeling run wrote)."""
         with self.connect(read_only=True) as con:
             block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
             used = [con.execute("SELECT coalesce(max(block_id), -1) FROM pragma_metadata_info()").fetchall()[0][0]]
