@@ -110,15 +110,6 @@ CHART_PAGES = {"overview", "learning_curves", "slices", "disagreements", "budget
 CHARTS_ASKED_KEY, CHARTS_LOADED_KEY = "charts-preload-asked", "charts-preload-drawn"
 
 
-def start_loading_charts() -> None:
-    """An empty plotly element, out of sight: the browser fetches and evaluates plotly (a 4.7 MB script, about
-    1 s of the browser's main thread in a tab that never opened the dashboard, on 2 cores) when it arrives, and
-    the tab keeps it for every later chart."""
-    with st.container(key="charts-preload"):  # inside its own box, so the page has no gap where it is
-        st.html("<style>.st-key-charts-preload, :has(> .st-key-charts-preload) {display: none}</style>")
-        st.plotly_chart(go.Figure(), config={"staticPlot": True, "displayModeBar": False}, key="charts-preload-figure")
-
-
 def load_charts_after_this_page() -> None:
     """On a page without charts, plotly is loaded for the next page's charts, but only after this page is drawn:
     while the browser evaluates plotly it draws nothing else, which held a fresh server's first request of
@@ -131,8 +122,14 @@ def load_charts_after_this_page() -> None:
 
 
 def _charts_on_second_run() -> None:
+    """From its second run on: an empty plotly element, out of sight, whose arrival makes the browser fetch and
+    evaluate plotly (a 4.7 MB script, about 1 s of the main thread in a tab that never opened the dashboard, on
+    2 cores); the tab keeps it for every later chart."""
     if st.session_state.get(CHARTS_ASKED_KEY):
-        start_loading_charts()
+        with st.container(key="charts-preload"):  # inside its own box, so the page has no gap where it is
+            st.html("<style>.st-key-charts-preload, :has(> .st-key-charts-preload) {display: none}</style>")
+            st.plotly_chart(go.Figure(), config={"staticPlot": True, "displayModeBar": False},
+                            key="charts-preload-figure")
         st.session_state[CHARTS_LOADED_KEY] = True
     st.session_state[CHARTS_ASKED_KEY] = True
 

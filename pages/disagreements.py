@@ -46,8 +46,8 @@ ui.html_download(fig, f"{run['run_id']}-map")
 st.subheader("Clusters of disagreement")
 summary = cluster_summary(view).merge(terms, on="cluster", how="left")
 ERROR_OVER = "error on its human-labelled texts [95% CI]"
-ui.show_table(summary.assign(**{f"{who} {ERROR_OVER}": tables.with_interval(summary, f"{who}_error")
-                                for who in ("teacher", "student")}).rename(columns={"n": "texts"}),
+ui.show_table(summary.assign(**{f"{model} {ERROR_OVER}": tables.with_interval(summary, f"{model}_error")
+                                for model in ("teacher", "student")}).rename(columns={"n": "texts"}),
               f"{run['run_id']}-{teacher}-clusters",
               columns=["cluster", "texts", "n_gold", f"teacher {ERROR_OVER}", f"student {ERROR_OVER}", "terms"])
 st.caption(f"Texts: the cluster's texts among the {len(view):,} drawn; with a human label: those whose error can be "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import HDBSCAN
 
 from core.evaluation.metrics import wilson_bounds
 
@@ -74,6 +73,8 @@ def cluster_summary(view: pd.DataFrame) -> pd.DataFrame:
 
 def cluster_points(points: pd.DataFrame) -> np.ndarray:
     """A cluster per point (`x`, `y`), -1 for noise; too few points make no clusters."""
+    from sklearn.cluster import HDBSCAN  # here, not at the top: the map's colours and names import this module
+
     if len(points) < 10:
         return np.full(len(points), -1)
     return HDBSCAN(min_cluster_size=max(10, len(points) // 40), copy=True).fit_predict(points[["x", "y"]].to_numpy())
