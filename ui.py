@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
-import plotly.graph_objects as go
+import altair as alt
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
@@ -24,9 +24,6 @@ from core.progress import Progress
 from core.report.words import teacher_titles
 from core.store import Store
 from core.teachers import outbound
-
-PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
 
 API_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
@@ -105,35 +102,6 @@ PAGES = {"overview": "Overview", "learning_curves": "Learning curves", "slices":
          "taxonomy": "Label set", "runs": "Runs"}
 
 
-CHART_PAGES = {"overview", "learning_curves", "slices", "disagreements", "budget"}
-# session state: the deferred loader below has run once in this session (its first, inline run), and then drawn
-CHARTS_ASKED_KEY, CHARTS_LOADED_KEY = "charts-preload-asked", "charts-preload-drawn"
-
-
-def load_charts_after_this_page() -> None:
-    """On a page without charts, plotly is loaded for the next page's charts, but only after this page is drawn:
-    while the browser evaluates plotly it draws nothing else, which held a fresh server's first request of
-    /spot_check, in a browser that never opened the dashboard, at 2.9-3.6 s instead of 2.0-2.2 s
-    (bench/browser_pages.py). So the element comes on the first rerun of a fragment, 1.5 s after the page's run;
-    once drawn, later runs in this session leave the fragment out, which stops its reruns. A page with charts
-    needs no such element: its own first chart loads plotly."""
-    if not st.session_state.get(CHARTS_LOADED_KEY):
-        st.fragment(_charts_on_second_run, run_every=1.5)()
-
-
-def _charts_on_second_run() -> None:
-    """From its second run on: an empty plotly element, out of sight, whose arrival makes the browser fetch and
-    evaluate plotly (a 4.7 MB script, about 1 s of the main thread in a tab that never opened the dashboard, on
-    2 cores); the tab keeps it for every later chart."""
-    if st.session_state.get(CHARTS_ASKED_KEY):
-        with st.container(key="charts-preload"):  # inside its own box, so the page has no gap where it is
-            st.html("<style>.st-key-charts-preload, :has(> .st-key-charts-preload) {display: none}</style>")
-            st.plotly_chart(go.Figure(), config={"staticPlot": True, "displayModeBar": False},
-                            key="charts-preload-figure")
-        st.session_state[CHARTS_LOADED_KEY] = True
-    st.session_state[CHARTS_ASKED_KEY] = True
-
-
 def page(name: str) -> None:
     """What every page draws first: its browser tab title, and the sidebar all pages share: the eight pages by
     title, then the run picker and the metric. Streamlit runs a page's file directly (pages/ is its own
@@ -144,9 +112,6 @@ def page(name: str) -> None:
         for file, title in PAGES.items():
             st.page_link(f"pages/{file}.py", label=title)
     sidebar_controls()
-    if name not in CHART_PAGES:
-        with st.sidebar:  # where it is does not matter: it draws nothing but out of sight, and after the page
-            load_charts_after_this_page()
 
 
 @st.fragment(run_every=5)
@@ -270,26 +235,22 @@ def pick_teacher(run_id: str, label: str = "Teacher", container=st) -> str:
     return container.selectbox(label, list(titles), format_func=titles.get, key=f"teacher-{run_id}")
 
 
-def readable(fig: go.Figure) -> go.Figure:
-    """Chart text at 14 px or more (titles 18), for a projector; drawn with `theme=None`, since Streamlit's chart
-    theme would draw its own smaller sizes over them."""
-    fig.update_layout(font_size=14, title_font_size=18, legend_font_size=14, hoverlabel_font_size=14)
-    fig.update_xaxes(tickfont_size=14, title_font_size=14)
-    fig.update_yaxes(tickfont_size=14, title_font_size=14)
-    return fig
+def show_figure(chart: alt.TopLevelMixin, name: str) -> None:
+    """A chart, with two downloads for slides, each built only when its button is pressed: a PNG at twice the
+    screen's resolution, and a self-contained HTML page (Vega embedded, about 0.9 MB) that opens offline."""
+    st.altair_chart(chart, width="stretch", theme=None)  # theme=None: Streamlit's theme would shrink our 14 px text
+    chart_downloads(chart, name)
 
 
-def show_figure(fig: go.Figure, name: str) -> None:
-    """A chart, with PNG from the chart's camera button and a self-contained HTML download for slides: plotly
-    is embedded in the file (about 4.6 MB), which opens offline; it is built only when the button is pressed."""
-    st.plotly_chart(readable(fig), width="stretch", theme=None, config={**PLOT_CONFIG, "toImageButtonOptions": {
-        **PLOT_CONFIG["toImageButtonOptions"], "filename": name}})
-    html_download(fig, name)
+def chart_downloads(chart: alt.TopLevelMixin, name: str) -> None:
+    from core.report.html import chart_page
+    from core.report.images import png
 
-
-def html_download(fig: go.Figure, name: str) -> None:
-    st.download_button("Download chart (HTML)", lambda: fig.to_html(include_plotlyjs=True, full_html=True),
-                       file_name=f"{name}.html", mime="text/html", key=f"html-{name}", on_click="ignore")
+    left, right = st.columns(2, width=440)
+    left.download_button("Download chart (PNG)", lambda: png(chart), file_name=f"{name}.png", mime="image/png",
+                         key=f"png-{name}", on_click="ignore")
+    right.download_button("Download chart (HTML)", lambda: chart_page(chart, name), file_name=f"{name}.html",
+                          mime="text/html", key=f"html-{name}", on_click="ignore")
 
 
 TONES = {"hurts": ("#d62728", "#fdecea"), "helps": ("#1f77b4", "#e8f1fa"), "same": ("#7f7f7f", "#f3f3f3"),
@@ -363,7 +324,7 @@ def report_button(run_id: str, metric: str) -> None:
     html_column.download_button(
         "Download the report (HTML)", lambda: _report(run_id, metric, costs(), version_key()), file_name=f"{run_id}-report.html",
         mime="text/html", key="report", on_click="ignore", type="primary", icon=":material/description:",
-        help="One HTML file with the answer, every chart (plotly embedded; opens offline), the slice findings, the "
+        help="One HTML file with the answer, every chart (its script embedded; opens offline), the slice findings, the "
              "spot-check budget, the config and data provenance.")
     if find_chromium() is None:
         pdf_column.caption("A PDF is printed by Chromium, which is not installed here: print the HTML report from a browser.")

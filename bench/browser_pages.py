@@ -8,8 +8,7 @@ First, for /slices, /spot_check and the bare address, a fresh server (as ./scrip
 request is that page: seconds from its health check answering to the page drawn
 (`fresh_server_first_request_seconds`), in a browser that never opened the dashboard and in one that did before
 the server restarted. Then, on one more fresh server,
-the browser opens on the Runs page (`first_load_seconds`, settling waits included) and stays on it until the tab
-has loaded plotly, as it does after a page without charts is drawn; round 1 is then each
+the browser opens on the Runs page (`first_load_seconds`, settling waits included); round 1 is then each
 page's first visit on a fresh server (module imports and empty caches included; the Runs page's is its
 second), later rounds are visits again. Then, on the spot-check queue, `--verdicts` times pressing T ("the
 teacher is right") and L after a label chosen with the mouse, until the next example is drawn (target 0.5 s). The server runs on a copy of the database,
@@ -29,8 +28,7 @@ from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, free_port, na
                          settle)
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
-# and no spinner or skeleton left but in the hidden element that loads plotly (ui.load_charts_after_this_page; the
-# Overview, the default page, may keep the bare address)
+# and no spinner or skeleton left (the Overview, the default page, may keep the bare address)
 DRAWN = """([path, before]) => {
     const here = location.pathname.replace(/\\/$/, '');
     const heading = document.querySelector('h1');
@@ -38,8 +36,7 @@ DRAWN = """([path, before]) => {
     return (here.endsWith('/' + path) || (path === 'overview' && here === ''))
         && heading && heading.innerText.trim() !== before
         && app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && ![...document.querySelectorAll('[data-testid=stSpinner], [data-testid=stSkeleton]')]
-            .some(e => !e.closest('.st-key-charts-preload'));
+        && !document.querySelector('[data-testid=stSpinner], [data-testid=stSkeleton]');
 }"""
 HEADING = "() => document.querySelector('h1') ? document.querySelector('h1').innerText.trim() : ''"
 # the review's first line ("#3 of 500 listed · ex-42 · 497 after this one") names the example on screen
@@ -84,7 +81,7 @@ def time_verdicts(page, count: int) -> dict[str, list[float]]:
 def fresh_server_first_request(db: Path, path: str) -> dict[str, float]:
     """Seconds from a fresh server's health check answering to the page at `path` drawn, that page being the
     server's first request (as a deep link, a bookmark or a reload after a restart), for two browsers: one that
-    has never opened the dashboard (`first_visit`: empty profile, so plotly's 4.7 MB and Streamlit's scripts are
+    has never opened the dashboard (`first_visit`: empty profile, so Streamlit's scripts, Vega's among them, are
     downloaded and compiled) and one that opened it before the server restarted on the same address
     (`returning`: its HTTP and compiled-code caches kept, as a bookmark in a user's own browser has them)."""
     from playwright.sync_api import sync_playwright
@@ -127,9 +124,6 @@ def main() -> int:
         page.goto(f"{url}/runs")  # the round then starts on another page: the Overview
         settle(page)
         opened = time.perf_counter() - started
-        # as a person reads the first page: the Runs page has no charts, and loads plotly once it is drawn
-        # (ui.load_charts_after_this_page), so the next page's charts find it ready
-        page.wait_for_selector(".st-key-charts-preload .js-plotly-plot", state="attached", timeout=60000)
         for _ in range(args.rounds):
             for name, title in PAGES.items():
                 # from a page whose heading differs, so "drawn" cannot be the page we came from

@@ -38,10 +38,11 @@ who = "the teacher, the student and the human labels" if by == "pattern" else "t
 fig = charts.disagreement_map(view, by, f"Where {who} disagree ({len(view):,} texts)",
                               "cluster (largest first)" if by == "cluster" else colour_by)
 st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
-           "another. Draw a lasso or box to list examples and send them to the spot-check queue.")
-event = st.plotly_chart(ui.readable(fig), width="stretch", theme=None, on_select="rerun", selection_mode=("lasso", "box"),
-                        config=ui.PLOT_CONFIG, key="map")
-ui.html_download(fig, f"{run['run_id']}-map")
+           "another. Drag a box over the map to list its examples and send them to the spot-check queue; "
+           "double-click clears the box.")
+event = st.altair_chart(fig, width="stretch", theme=None, on_select="rerun", selection_mode=charts.MAP_SELECTION,
+                        key="map")
+ui.chart_downloads(fig, f"{run['run_id']}-map")
 
 st.subheader("Clusters of disagreement")
 summary = cluster_summary(view).merge(terms, on="cluster", how="left")
@@ -54,9 +55,9 @@ st.caption(f"Texts: the cluster's texts among the {len(view):,} drawn; with a hu
            "counted. Both error rates are over those human-labelled texts only, with 95% Wilson intervals; a cluster "
            "without human labels has none.")
 
-selected_ids = [p["customdata"][0] for p in (event.selection.points if event and event.selection else [])]
-if selected_ids:
-    chosen = view[view["example_id"].isin(selected_ids)]
+box = (event.selection.get(charts.MAP_SELECTION) if event and event.selection else None) or {}
+if "x" in box and "y" in box:
+    chosen = view[view["x"].between(*box["x"]) & view["y"].between(*box["y"])]
     pool = chosen[chosen["role"] != "test"]
     st.subheader(f"Selected: {len(chosen)} examples")
     # gold stays hidden here (and from the CSV) as in the queue, so it cannot sway whoever reviews these next

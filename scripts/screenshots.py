@@ -72,9 +72,9 @@ def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
                 process.wait()
 
 
-# The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton (but in the
-# hidden element that loads plotly, ui.load_charts_after_this_page), and no change anywhere in the page for `quiet`
-# ms since the wait began. A rerun starts a few ms after the click or key that asks for it, and plotly draws its
+# The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton, and no
+# change anywhere in the page for `quiet` ms since the wait began. A rerun starts a few ms after the click or key
+# that asks for it, and Vega draws its
 # charts after the script has finished; both change the page, so both restart the quiet window.
 STILL = """([quiet, restart]) => {
     if (restart || window.lastPageChange === undefined) {
@@ -88,8 +88,7 @@ STILL = """([quiet, restart]) => {
     }
     const app = document.querySelector('[data-testid=stApp]');
     return !!document.querySelector('h1') && !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && ![...document.querySelectorAll('[data-testid=stSpinner], [data-testid=stSkeleton]')]
-            .some(e => !e.closest('.st-key-charts-preload'))
+        && !document.querySelector('[data-testid=stSpinner], [data-testid=stSkeleton]')
         && performance.now() - window.lastPageChange > quiet;
 }"""
 

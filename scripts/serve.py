@@ -3,7 +3,7 @@
     python scripts/serve.py [streamlit run options, e.g. --server.port 8502]
 
 Streamlit imports a page's modules when a request first needs them; on a fresh server that made the first page
-wait 7-16 s (plotly, scikit-learn, duckdb; the LLM SDKs are imported only when a teacher calls one). Here every
+wait 7-16 s (the chart library, scikit-learn, duckdb; the LLM SDKs are imported only when a teacher calls one). Here every
 module the pages import at their top, and the Overview's report, are imported, and then every page is run once
 headless (`warm_pages`), before the server starts, so once the server answers its health check no page waits
 for an import or a first query. `streamlit run app.py` works as well, with that wait on its first pages."""
@@ -54,7 +54,7 @@ def _errors_only(record: logging.LogRecord) -> bool:
 
 def warm_pages() -> None:
     """Every page run once, headless, through Streamlit's own test runner (`AppTest`), before the server starts:
-    Streamlit's first-run work (its component registry, page config, plotly templates) and the pages' cached
+    Streamlit's first-run work (its component registry, page config, Altair's schema) and the pages' cached
     queries of the database as it is now are then done when the first browser asks, so that request draws as fast
     as a later one. It only reads: a page writes nothing until someone clicks. A page that cannot run now (say,
     while ./scripts/start's background steps hold the database) is named and runs on its first visit instead."""

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from core.report import charts
-from core.review.disagreements import with_patterns
+from core.review.disagreements import cluster_names, with_patterns
 
 
 def map_points(n: int, seed: int = 0) -> pd.DataFrame:
@@ -22,23 +22,53 @@ def map_points(n: int, seed: int = 0) -> pd.DataFrame:
         "cluster": rng.choice([-1, 0, 1, 2], n, p=[0.2, 0.5, 0.2, 0.1])}))
 
 
+def drawn(chart) -> tuple[dict, pd.DataFrame]:
+    """A single-layer chart's spec as the browser gets it, and the rows it draws."""
+    spec = chart.to_dict()
+    return spec, pd.DataFrame(spec["datasets"][spec["data"]["name"]])
+
+
 @pytest.mark.parametrize("colour_by", ["agreement", "pattern", "cluster"])
 def test_every_point_of_the_map_has_its_groups_colour_and_the_legend_says_each_groups_share(colour_by):
     points = map_points(300)
-    fig = charts.disagreement_map(points, colour_by, "title", "legend")
-    drawn, legend = fig.data[0], fig.data[1:]
-    scale, codes = drawn.marker.colorscale, np.asarray(drawn.marker.color)
-    group_of_point = drawn.customdata[:, 4]
-    legend_colour = {entry.name.rsplit(":", 1)[0]: entry.marker.color for entry in legend}
-    for code, group in zip(codes, group_of_point):
-        position, colour = scale[int(code)]
-        assert position == pytest.approx(code / drawn.marker.cmax) and colour == legend_colour[group]
-    for entry in legend:  # "teacher and student agree: 213 (71%)"
-        group = entry.name.rsplit(":", 1)[0]
-        count = int((group_of_point == group).sum())
-        assert entry.name == f"{group}: {count:,} ({count / len(points):.0%})"
-    if colour_by != "cluster":
-        assert all(legend_colour[g] == charts.MAP_COLOURS[g] for g in legend_colour)
-    else:  # largest cluster first, "no cluster" last
-        sizes = [int(entry.name.rsplit(": ", 1)[1].split(" ")[0].replace(",", "")) for entry in legend[:-1]]
-        assert sizes == sorted(sizes, reverse=True) and legend[-1].name.startswith("no cluster")
+    spec, rows = drawn(charts.disagreement_map(points, colour_by, "title", "legend"))
+    colour = spec["encoding"]["color"]
+    assert colour["field"] == "group" and colour["sort"] == colour["scale"]["domain"]  # the legend in that order
+    colour_of = dict(zip(colour["scale"]["domain"], colour["scale"]["range"]))
+    truth = points.assign(cluster=cluster_names(points["cluster"]))[colour_by]
+    for entry in colour["scale"]["domain"]:  # "teacher and student agree: 213 (71%)"
+        group = entry.rsplit(":", 1)[0]
+        count = int((truth == group).sum())
+        assert entry == f"{group}: {count:,} ({count / len(points):.0%})"
+        assert (rows["group"] == entry).sum() == count  # every point of the group is drawn in the group's colour
+        if colour_by != "cluster":
+            assert colour_of[entry] == charts.MAP_COLOURS[group]
+    assert len(rows) == len(points) and set(rows["group"]) == set(colour_of)
+    if colour_by == "cluster":  # largest cluster first, "no cluster" last
+        legend = colour["scale"]["domain"]
+        sizes = [int(entry.rsplit(": ", 1)[1].split(" ")[0].replace(",", "")) for entry in legend[:-1]]
+        assert sizes == sorted(sizes, reverse=True) and legend[-1].startswith("no cluster")
+
+
+def test_the_map_draws_user_text_as_data_and_selects_by_a_box():
+    """A text's markup is a value Vega draws as text (its tooltips escape HTML), never a field name or an
+    expression; the page reads the box's x and y ranges by the selection's name."""
+    points = map_points(50)
+    spec, rows = drawn(charts.disagreement_map(points, "agreement", "title", "legend"))
+    assert set(rows["text"]) == set(points["text"])
+    fields = {e["field"] for e in spec["encoding"].values() if isinstance(e, dict) and "field" in e}
+    fields |= {t["field"] for t in spec["encoding"]["tooltip"]}
+    assert fields <= {"x", "y", "group", "text", "teacher", "student", "role"}
+    assert spec["params"][0]["name"] == charts.MAP_SELECTION and spec["params"][0]["select"]["type"] == "interval"
+
+
+def test_the_gap_forest_is_drawn_in_points_coloured_by_what_its_interval_says():
+    rows = pd.DataFrame({"who": ["a · hard", "b · hard", "c · soft"], "value": [-0.10, 0.004, 0.05],
+                         "lo": [-0.13, -0.02, 0.01], "hi": [-0.07, 0.03, 0.09], "size": [3000, 3000, 3000]})
+    spec = charts.gap_forest(rows, "accuracy", "title").to_dict()
+    data = pd.DataFrame(next(iter(v for k, v in spec["datasets"].items() if len(v) == 3)))
+    assert data["gap"].round(1).tolist() == [-10.0, 0.4, 5.0] and data["lo"].round(1).tolist() == [-13.0, -2.0, 1.0]
+    assert data["reading"].tolist() == ["costs the student", "no clear difference", "helps the student"]
+    point = spec["layer"][-1]["encoding"]
+    assert dict(zip(point["color"]["scale"]["domain"], point["color"]["scale"]["range"])) == {
+        "costs the student": "#d62728", "no clear difference": "#555555", "helps the student": "#1f77b4"}

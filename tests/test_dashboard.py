@@ -1,5 +1,4 @@
 """The dashboard on a small database built here: AppTest for every page, and one real browser."""
-import base64
 import html
 import json
 import os
@@ -7,8 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from core.datasets import demo_corpus
@@ -36,10 +36,19 @@ PAGES = ["overview", "learning_curves", "slices", "disagreements", "spot_check",
 MARKUP = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never arrived"
 
 
-def charts(at) -> list:
-    """The page's charts, without the empty one a page without charts draws out of sight, after its first run, to
-    load plotly for the next page (`ui.load_charts_after_this_page`)."""
-    return [chart for chart in at.get("plotly_chart") if json.loads(chart.proto.spec)["data"]]
+def charts(at) -> list[dict]:
+    """The page's charts, each as the Vega-Lite spec the browser gets, with `rows`: every layer's data in one frame
+    (Streamlit sends the data apart from the spec, as Arrow)."""
+    drawn = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        spec["rows"] = pd.concat([convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets])
+        drawn.append(spec)
+    return drawn
+
+
+def title(spec: dict) -> str:
+    return " ".join(spec["title"]["text"])
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +124,11 @@ def test_overview_opens_with_the_decision_then_one_line_per_teacher(app, dashboa
     assert expected and all(any(html.escape(s) in box for box in boxes) for s in said)
     assert {h["sentence"] for h in expected} <= {t.value for t in at.text}
     # the frontier and the forest plot in points (titles wrapped onto lines that fit a printed page)
-    titled = {json.loads(c.proto.spec)["layout"]["title"]["text"].replace("<br>", " "): json.loads(c.proto.spec)
-              for c in charts(at)}
-    assert any(title.startswith("What each option costs") for title in titled), list(titled)
-    forest = next(spec for title, spec in titled.items() if "largest training size" in title)
-    assert "points" in forest["layout"]["xaxis"]["title"]["text"]
-    gaps = forest["data"][0]["x"]  # plotly sends numbers as a typed array
-    gaps = np.frombuffer(base64.b64decode(gaps["bdata"]), dtype=gaps["dtype"]) if isinstance(gaps, dict) else np.array(gaps)
-    assert gaps.min() < -1  # the sim teacher costs a few points, drawn in points, not as a fraction
+    titled = {title(spec): spec for spec in charts(at)}
+    assert any(t.startswith("What each option costs") for t in titled), list(titled)
+    forest = next(spec for t, spec in titled.items() if "largest training size" in t)
+    assert "points" in " ".join(forest["layer"][-1]["encoding"]["x"]["title"])
+    assert forest["rows"]["gap"].min() < -1  # the sim teacher costs a few points, drawn in points, not as a fraction
     teachers = next(d.value for d in at.dataframe if "what it is" in d.value.columns)
     assert dict(zip(teachers["teacher"], teachers["what it is"])) == {"sim": "SIMULATED", "zs": "offline model, not an LLM"}
     assert {"cost (USD)", "mean latency"} <= set(teachers.columns)
@@ -131,27 +137,15 @@ def test_overview_opens_with_the_decision_then_one_line_per_teacher(app, dashboa
 def test_the_overviews_folded_charts_are_drawn_when_opened_not_on_every_visit(app):
     """Two charts fewer to draw on each first visit (issue 21: < 1 s); opening the fold draws them."""
     def titles(at):
-        return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts(at)]
+        return [title(spec) for spec in charts(at)]
 
     at = app("overview")
     assert not any(t.startswith(("Labels given", "Reliability")) for t in titles(at))
     at.session_state["overview-label-distribution"] = True
     at.session_state["overview-calibration"] = True
     at.run()
-    assert {"Labels given by each teacher and by humans", "Reliability: accuracy against stated confidence"} <= {
-        t.replace("<br>", " ") for t in titles(at)}
-
-
-def test_a_page_without_charts_is_drawn_before_plotly_is_asked_for_then_asks_once(app):
-    """A tab evaluating plotly (4.7 MB) draws nothing else for about 1 s, so the Spot-check queue's own run sends
-    no chart; the next run (the fragment's, 1.5 s later in a browser) sends the empty one that loads plotly for the
-    next page's charts, and once it was sent, later runs leave it out: the tab keeps plotly."""
-    at = app("spot_check")
-    assert len(at.get("plotly_chart")) == 0
-    at.run()
-    assert [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")] == [[]]
-    at.run()
-    assert len(at.get("plotly_chart")) == 0
+    assert {"Labels given by each teacher and by humans", "Reliability: accuracy against stated confidence"} <= set(
+        titles(at))
 
 
 def test_the_decision_follows_the_sidebar_prices_and_the_target(app, dashboard_db):
@@ -201,8 +195,10 @@ def test_slice_table_counts_every_test_example_once(app, dashboard_db):
     assert counts.sum() == (examples["split"] == "test").sum()
     assert list(table.columns) == ["0", "1", "2", "3", "4"]
     small = counts[counts < 30]
-    heatmap_text = str(charts(at)[0].proto.spec)
-    assert len(small) and "too few" in heatmap_text  # a bucket this small is marked, not coloured like the rest
+    heatmap = charts(at)[0]["rows"]
+    marked = heatmap[heatmap["words"].str.startswith("too few")]
+    # a bucket this small is marked in each row, and left uncoloured
+    assert len(small) and sorted(marked["bucket"]) == sorted(list(small.index) * 3) and marked["error"].isna().all()
 
 
 def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard_db):
@@ -223,15 +219,17 @@ def test_a_parsed_slice_is_offered_with_its_structured_error_test(app, dashboard
 
 def test_disagreement_map_draws_every_example_and_describes_clusters(app, dashboard_db):
     at = app("disagreements")
-    spec = charts(at)[0].proto.spec
-    assert "lasso" in spec
-    assert "&lt;script&gt;" in spec and "<script>alert" not in spec  # hover text is escaped
+    spec = charts(at)[0]
+    assert spec["params"][0]["select"]["type"] == "interval"  # a box selects
+    assert MARKUP in set(spec["rows"]["text"])  # data, which Vega draws as text and its tooltips escape
     clusters = at.dataframe[0].value
     over = "error on its human-labelled texts [95% CI]"
     assert {"cluster", "texts", "with a human label", f"teacher {over}", f"student {over}", "terms"} <= set(clusters.columns)
     assert (clusters["with a human label"] <= clusters["texts"]).all() and clusters[f"teacher {over}"].str.contains(r"\[").any()
-    legend = [t["name"] for t in json.loads(spec)["data"] if t.get("name")]
+    legend = spec["encoding"]["color"]["scale"]["domain"]
     assert legend and all(re.search(r": [\d,]+ \(\d+%\)$", name) for name in legend)  # each group with its count and share
+    assert spec["rows"]["group"].value_counts().to_dict() == {
+        name: int(name.rsplit(": ", 1)[1].split(" ")[0].replace(",", "")) for name in legend}
 
 
 def test_a_verdict_is_saved_to_duckdb_and_the_next_example_follows(app):
@@ -307,7 +305,7 @@ def test_the_html_report_is_self_contained_and_marks_simulated_teachers(dashboar
     from core.report.service import html_report
 
     page = html_report(Store(dashboard_db[0], read_only=True), dashboard_db[1])
-    assert "<script src=" not in page and "<link" not in page  # plotly is inside the page; nothing is fetched
+    assert "<script src=" not in page and "<link" not in page  # Vega is inside the page; nothing is fetched
     assert page.count('class="chart"') >= 4 and "SIMULATED teachers in this run: sim" in page
     from core.decision.service import decide
 
@@ -477,7 +475,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_db, tmp_path):
         offline.route("**/*", only_the_file)
         offline.goto(report.as_uri(), wait_until="load")
         charts = offline.locator("div.chart").count()
-        offline.wait_for_function(f"document.querySelectorAll('div.chart .main-svg').length >= {charts}", timeout=30000)
+        offline.wait_for_function(f"document.querySelectorAll('div.chart svg.marks').length >= {charts}", timeout=30000)
         assert charts >= 4 and outside == []
         offline.screenshot(path=str(out / "report.png"))
 

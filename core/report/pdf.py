@@ -12,7 +12,7 @@ from pathlib import Path
 from core.errors import InputError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# plotly draws after the page has loaded; Chromium's virtual clock lets those scripts finish before printing
+# Vega draws after the page has loaded; Chromium's virtual clock lets those scripts finish before printing
 DRAW_BUDGET_MS = 20000
 
 

@@ -66,12 +66,6 @@ def budget_scoring_words(scheme: str) -> str:
             "resamples for every strategy and budget, so changes are paired")
 
 
-def chart_text(text: str) -> str:
-    """A user-given name inside a chart: plotly renders a subset of HTML in titles and labels (links included),
-    so names are escaped to show as typed."""
-    return html.escape(str(text), quote=False)
-
-
 def visible_slices(options: list) -> list:
     """Slice options with each name once (a computed slice wins over an imported column of the same name) and
     without the demo generator's answer key (`ANSWER_KEY_COLUMNS`: which label a simulated teacher errs to),
