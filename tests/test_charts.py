@@ -72,3 +72,18 @@ def test_the_gap_forest_is_drawn_in_points_coloured_by_what_its_interval_says():
     point = spec["layer"][-1]["encoding"]
     assert dict(zip(point["color"]["scale"]["domain"], point["color"]["scale"]["range"])) == {
         "costs the student": "#d62728", "no clear difference": "#555555", "helps the student": "#1f77b4"}
+
+
+def test_a_chart_downloads_as_a_png_twice_the_width_asked_and_as_a_page_that_fetches_nothing():
+    import struct
+
+    from core.report.html import chart_page
+    from core.report.images import png
+
+    chart = charts.disagreement_map(map_points(50), "agreement", "a title", "legend")
+    image = png(chart, width=800)
+    width, height = struct.unpack(">II", image[16:24])  # the PNG header's size
+    assert image.startswith(b"\x89PNG\r\n\x1a\n") and width >= 1600 and height > 1000
+    page = chart_page(chart, "a <title>")
+    assert "<script src=" not in page and "<link" not in page and "<title>a &lt;title&gt;</title>" in page
+    assert "text 0 \\u003cb>not bold\\u003c/b>" in page  # user text in the spec cannot end its script

@@ -248,8 +248,13 @@ def test_the_headline_strategy_is_the_best_supported_one_and_identical_curves_ar
     versus = summary.set_index(["strategy", "budget"]).loc[("disagreement", 100)]
     assert f"against 'random' on the same folds: {versus['vs_random'] * 100:+.1f} points" in sentence
     assert set(summary["same_curve"]) == {"random", DEFAULT_STRATEGY, "disagreement = low_confidence"}
-    lines = [t for t in charts.budget_curves(summary, "checks").data if t.showlegend is not False]
-    assert sorted(t.name for t in lines) == sorted({"random", DEFAULT_STRATEGY, "disagreement = low_confidence"})
+    spec = charts.budget_curves(summary, "checks").to_dict()
+    line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    drawn = pd.DataFrame(spec["datasets"][line["data"]["name"]])
+    named = {"random", DEFAULT_STRATEGY, "disagreement = low_confidence"}
+    # one line per curve, each point once, named together in the legend
+    assert set(drawn["same_curve"]) == named and not drawn.duplicated(["same_curve", "budget"]).any()
+    assert set(line["encoding"]["color"]["scale"]["domain"]) == named
     # the gap is 6 points: the folds whose gain at 100 checks falls short of 3 points do not close half of it,
     # so no mean is given, only how many folds do
     assert versus["half_gap_folds"] == sum(n >= 0 for n in NOISE) and np.isnan(versus["half_gap"])
