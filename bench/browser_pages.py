@@ -28,7 +28,8 @@ from screenshots import (CHROMIUM, CHROMIUM_ARGS, PAGES, VIEWPORT, free_port, na
                          settle)
 
 # the page asked for is drawn: its address, a heading other than the last page's, Streamlit's script finished,
-# and no spinner or skeleton left (the Overview, the default page, may keep the bare address)
+# and no spinner or skeleton left but in the hidden element that loads Vega for the next page
+# (ui.load_charts_for_the_next_page; the Overview, the default page, may keep the bare address)
 DRAWN = """([path, before]) => {
     const here = location.pathname.replace(/\\/$/, '');
     const heading = document.querySelector('h1');
@@ -36,7 +37,8 @@ DRAWN = """([path, before]) => {
     return (here.endsWith('/' + path) || (path === 'overview' && here === ''))
         && heading && heading.innerText.trim() !== before
         && app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid=stSpinner], [data-testid=stSkeleton]');
+        && ![...document.querySelectorAll('[data-testid=stSpinner], [data-testid=stSkeleton]')]
+            .some(e => !e.closest('.st-key-charts-preload'));
 }"""
 HEADING = "() => document.querySelector('h1') ? document.querySelector('h1').innerText.trim() : ''"
 # the review's first line ("#3 of 500 listed · ex-42 · 497 after this one") names the example on screen

@@ -72,8 +72,9 @@ def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
                 process.wait()
 
 
-# The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton, and no
-# change anywhere in the page for `quiet` ms since the wait began. A rerun starts a few ms after the click or key
+# The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton (but in the
+# hidden element that loads Vega, ui.load_charts_for_the_next_page), and no change anywhere in the page for `quiet`
+# ms since the wait began. A rerun starts a few ms after the click or key
 # that asks for it, and Vega draws its
 # charts after the script has finished; both change the page, so both restart the quiet window.
 STILL = """([quiet, restart]) => {
@@ -88,7 +89,8 @@ STILL = """([quiet, restart]) => {
     }
     const app = document.querySelector('[data-testid=stApp]');
     return !!document.querySelector('h1') && !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid=stSpinner], [data-testid=stSkeleton]')
+        && ![...document.querySelectorAll('[data-testid=stSpinner], [data-testid=stSkeleton]')]
+            .some(e => !e.closest('.st-key-charts-preload'))
         && performance.now() - window.lastPageChange > quiet;
 }"""
 

@@ -38,10 +38,13 @@ MARKUP = "<b>bold</b> **not markdown** <script>alert(1)</script> my parcel never
 
 def charts(at) -> list[dict]:
     """The page's charts, each as the Vega-Lite spec the browser gets, with `rows`: every layer's data in one frame
-    (Streamlit sends the data apart from the spec, as Arrow)."""
+    (Streamlit sends the data apart from the spec, as Arrow); not the empty one, out of sight, by which a page
+    without charts loads Vega for the next page (`ui.load_charts_for_the_next_page`)."""
     drawn = []
     for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
+        if "title" not in spec:
+            continue
         spec["rows"] = pd.concat([convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets])
         drawn.append(spec)
     return drawn
@@ -146,6 +149,14 @@ def test_the_overviews_folded_charts_are_drawn_when_opened_not_on_every_visit(ap
     at.run()
     assert {"Labels given by each teacher and by humans", "Reliability: accuracy against stated confidence"} <= set(
         titles(at))
+
+
+def test_a_page_without_charts_loads_vega_for_the_next_page_and_a_page_with_charts_needs_not(app):
+    def empty_charts(at):
+        return [spec["mark"] for c in at.get("vega_lite_chart") if "title" not in (spec := json.loads(c.proto.spec))]
+
+    assert empty_charts(app("spot_check")) == ["point"] and empty_charts(app("runs")) == ["point"]
+    assert empty_charts(app("slices")) == [] and charts(app("slices"))
 
 
 def test_the_decision_follows_the_sidebar_prices_and_the_target(app, dashboard_db):
