@@ -87,3 +87,22 @@ def test_a_chart_downloads_as_a_png_twice_the_width_asked_and_as_a_page_that_fet
     page = chart_page(chart, "a <title>")
     assert "<script src=" not in page and "<link" not in page and "<title>a &lt;title&gt;</title>" in page
     assert "text 0 \\u003cb>not bold\\u003c/b>" in page  # user text in the spec cannot end its script
+
+
+def font_sizes(spec) -> list[float]:
+    """Every font size a spec sets, at any depth."""
+    if isinstance(spec, dict):
+        return [v for k, v in spec.items() if k.lower().endswith("fontsize")] + [
+            size for v in spec.values() for size in font_sizes(v)]
+    return [size for v in spec for size in font_sizes(v)] if isinstance(spec, list) else []
+
+
+def test_chart_text_is_at_least_14_px_for_a_room_and_titles_larger():
+    forest = pd.DataFrame({"who": ["a · hard"], "value": [-0.1], "lo": [-0.13], "hi": [-0.07], "size": [300]})
+    for chart in (charts.gap_forest(forest, "accuracy", "a title"),
+                  charts.disagreement_map(map_points(50), "cluster", "a title", "legend")):
+        spec = chart.to_dict()
+        config = spec["config"]
+        assert min(config["axis"]["labelFontSize"], config["axis"]["titleFontSize"], config["legend"]["labelFontSize"],
+                   config["legend"]["titleFontSize"]) >= 14
+        assert spec["title"]["fontSize"] >= 18 and min(font_sizes(spec)) >= 14
