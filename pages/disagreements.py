@@ -34,7 +34,7 @@ COLOURINGS = {"teacher vs student": "agreement", "cluster": "cluster", "right or
 colour_by = st.radio("Colour by", list(COLOURINGS), horizontal=True)
 view = view.dropna(subset=["x"])
 by = COLOURINGS[colour_by]
-who = "the teacher, the student and the human labels" if by == "pattern" else "the teacher and the student"
+who = "teacher, student and human labels" if by == "pattern" else "the teacher and the student"  # a title on one line
 fig = charts.disagreement_map(view, by, f"Where {who} disagree ({len(view):,} texts)",
                               "cluster (largest first)" if by == "cluster" else colour_by)
 st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
