@@ -22,6 +22,7 @@ from core.review.disagreements import AGREEMENTS, PATTERNS, cluster_names
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 # the teacher, the student it taught, and the student on human labels: the same colour on every slice chart
 MODEL_COLOURS = {"teacher_error": "#ff7f0e", "student_error": "#d62728", "gold_student_error": "#555555"}
+ITSELF = "the teacher scored itself"  # the learning curve's reference lines
 MAP_SELECTION = "area"  # the name of the box drawn on the map; the dashboard reads its x and y ranges
 
 
@@ -65,7 +66,7 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
     for trained_on, mode, hue, name in series:
         points = curve[(curve["trained_on"] == trained_on) & (curve["label_mode"] == mode)]
         if not points.empty:
-            parts.append(points.assign(series=name, style="dotted" if mode == "soft" else "solid"))
+            parts.append(points.assign(series=name, style=f"{mode} labels"))
             names.append(name)
             colours.append(hue)
     sizes = sorted(int(size) for size in set(curve["size"]))
@@ -76,13 +77,17 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
             continue
         s = score.iloc[0]
         name = f"teacher {title_} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]"
-        references.append({"series": name, "from": sizes[0], "to": sizes[-1], "score": s[metric]})
+        references.append({"series": name, "style": ITSELF, "from": sizes[0], "to": sizes[-1], "score": s[metric]})
         names.append(name)
         colours.append(PALETTE[i % len(PALETTE)])
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["series", "style", "size", "mean", "lo", "hi", "n_train", "n_seeds"])
     lines = lines[["series", "style", "size", "mean", "lo", "hi", "n_train", "n_seeds"]]
     colour = colour_scale("series", names, colours, title=None, lines=True)
+    # the dashes in a legend of their own: solid hard labels, dotted soft ones, dashed the teachers' own scores
+    styles = {style: dashes for style, dashes in {"hard labels": "solid", "soft labels": "dotted", ITSELF: "dashed"}.items()
+              if style in set(lines["style"]) or (style == ITSELF and references)}
+    strokes = dash(styles, legend=True)
 
     def x(field: str) -> alt.X:
         return alt.X(f"{field}:Q", title="training examples (log scale)",
@@ -97,16 +102,17 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
 
     base = alt.Chart(lines)
     layers = [base.mark_area(opacity=0.15).encode(x=x("size"), y=y("lo"), y2="hi:Q", color=colour),
-              base.mark_line(point=True, strokeWidth=2.5).encode(
-                  x=x("size"), y=y("mean"), color=colour, strokeDash=dash(),
+              base.mark_line(strokeWidth=2.5).encode(x=x("size"), y=y("mean"), color=colour, strokeDash=strokes),
+              base.mark_circle(size=50, opacity=1).encode(
+                  x=x("size"), y=y("mean"), color=colour,
                   tooltip=[alt.Tooltip("series:N", title="trained on"), alt.Tooltip("size:Q", title="N", format=","),
                            alt.Tooltip("mean:Q", title=METRIC_NAMES[metric], format=".3f"),
                            alt.Tooltip("lo:Q", title="95% CI from", format=".3f"),
                            alt.Tooltip("hi:Q", title="to", format=".3f"),
                            alt.Tooltip("n_train:Q", title="n_train"), alt.Tooltip("n_seeds:Q", title="seeds")])]
     if references:
-        layers.append(alt.Chart(pd.DataFrame(references)).mark_rule(strokeDash=DASHES["dashed"], strokeWidth=1.5).encode(
-            x=x("from"), x2="to:Q", y=y("score"), color=colour,
+        layers.append(alt.Chart(pd.DataFrame(references)).mark_rule(strokeWidth=1.5).encode(
+            x=x("from"), x2="to:Q", y=y("score"), color=colour, strokeDash=strokes,
             tooltip=alt.Tooltip("series:N", title="teacher")))
     return finish(layered(*layers), title, height=480)
 
@@ -219,13 +225,14 @@ def _strategytitle_lines(curve: pd.DataFrame, y: str, y_title: str, bands: bool)
     low_confidence"), never one line hidden under another; `random`, the baseline, dashed; with light 95%
     bands (`accuracy_lo`, `accuracy_hi`) where every point has one."""
     lines = curve.drop_duplicates(["same_curve", "budget"]).sort_values(["same_curve", "budget"])
-    lines = lines.assign(style=np.where(lines["same_curve"] == "random", "dashed", "solid"))
+    lines = lines.assign(style=np.where(lines["same_curve"] == "random", "baseline", "ranked"))
     colours = _strategy_colours(lines["same_curve"].unique())
     colour = colour_scale("same_curve", list(colours), list(colours.values()), title="order of the checks", lines=True)
     x = alt.X("budget:Q", title="human checks (budget)", axis=alt.Axis(tickCount=8))
     base = alt.Chart(lines)
     drawn = [base.mark_line(point=True, strokeWidth=2.5).encode(
-        x=x, y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)), color=colour, strokeDash=dash(),
+        x=x, y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)), color=colour,
+        strokeDash=dash({"baseline": "dashed", "ranked": "solid"}),
         tooltip=[alt.Tooltip("same_curve:N", title="order"), alt.Tooltip("budget:Q", title="checks", format=","),
                  alt.Tooltip(f"{y}:Q", title=y_title, format=".3f")])]
     if bands:

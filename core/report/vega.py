@@ -48,8 +48,14 @@ def colour_scale(field: str, names: list[str], colours: list[str], title: str | 
                      legend=shown if legend else None)
 
 
-def dash(field: str = "style") -> alt.StrokeDash:
-    return alt.StrokeDash(f"{field}:N", scale=alt.Scale(domain=list(DASHES), range=list(DASHES.values())), legend=None)
+def dash(styles: dict[str, str], legend: bool = False, field: str = "style") -> alt.StrokeDash:
+    """A line's dash by its `field`: each name of `styles` drawn as its dash ("solid", "dotted" or "dashed"); with
+    `legend`, a legend of those names, each beside its dash (drawn from a line mark without points: a line's
+    `point` overlay makes the legend's symbols points)."""
+    shown = alt.Legend(title=None, symbolType="stroke", symbolStrokeColor="black", symbolStrokeWidth=2,
+                       symbolSize=400) if legend else None
+    return alt.StrokeDash(f"{field}:N", scale=alt.Scale(domain=list(styles), range=[DASHES[s] for s in styles.values()]),
+                          sort=list(styles), legend=shown)
 
 
 def rule_at(y: float, colour: str, dash: str, note: str, align: Literal["left", "right"] = "left") -> alt.LayerChart:
