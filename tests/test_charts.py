@@ -1,4 +1,6 @@
 """The figures as a reader sees them: what each mark's colour and each legend entry say."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +108,26 @@ def test_chart_text_is_at_least_14_px_for_a_room_and_titles_larger():
         assert min(config["axis"]["labelFontSize"], config["axis"]["titleFontSize"], config["legend"]["labelFontSize"],
                    config["legend"]["titleFontSize"]) >= 14
         assert spec["title"]["fontSize"] >= 18 and min(font_sizes(spec)) >= 14
+
+
+@pytest.mark.slow
+def test_a_downloaded_chart_page_draws_its_chart_across_the_page_offline(tmp_path):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    from core.report.html import chart_page
+
+    page_file = tmp_path / "chart.html"
+    page_file.write_text(chart_page(charts.disagreement_map(map_points(300), "agreement", "a title", "legend"), "map"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        fetched = []
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                   else (fetched.append(route.request.url), route.abort()))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("document.querySelectorAll('svg.marks .mark-symbol path').length >= 300", timeout=30000)
+        width = page.evaluate("document.querySelector('svg.marks').getBoundingClientRect().width")
+        browser.close()
+    assert width > 1000 and fetched == []
