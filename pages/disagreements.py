@@ -40,8 +40,9 @@ fig = charts.disagreement_map(view, by, f"Where {who} disagree ({len(view):,} te
 st.caption("Each point a text placed by its MiniLM embedding (UMAP), drawn in a random order so no colour hides "
            "another. Drag a box over the map to list its examples and send them to the spot-check queue; "
            "double-click clears the box.")
+# keyed by run and teacher: a box drawn on one map must not select whatever lies in the same place on another
 event = st.altair_chart(fig, width="stretch", theme=None, on_select="rerun", selection_mode=charts.MAP_SELECTION,
-                        key="map")
+                        key=f"map-{run['run_id']}-{teacher}")
 ui.chart_downloads(fig, f"{run['run_id']}-map")
 
 st.subheader("Clusters of disagreement")

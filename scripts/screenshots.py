@@ -74,9 +74,8 @@ def running_app(db: Path, timeout: float = 240.0, port: int | None = None):
 
 # The page has drawn and stayed still: a heading, Streamlit's script not running, no spinner or skeleton (but in the
 # hidden element that loads Vega, ui.load_charts_for_the_next_page), and no change anywhere in the page for `quiet`
-# ms since the wait began. A rerun starts a few ms after the click or key
-# that asks for it, and Vega draws its
-# charts after the script has finished; both change the page, so both restart the quiet window.
+# ms since the wait began. A rerun starts a few ms after the click or key that asks for it, and Vega draws its charts
+# after the script has finished; both change the page, so both restart the quiet window.
 STILL = """([quiet, restart]) => {
     if (restart || window.lastPageChange === undefined) {
         window.lastPageChange = performance.now();

@@ -1,5 +1,6 @@
 """The figures as a reader sees them: what each mark's colour and each legend entry say."""
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -131,3 +132,36 @@ def test_a_downloaded_chart_page_draws_its_chart_across_the_page_offline(tmp_pat
         width = page.evaluate("document.querySelector('svg.marks').getBoundingClientRect().width")
         browser.close()
     assert width > 1000 and fetched == []
+
+
+def option(name, teacher, cost, accuracy, mode="hard", checks=0):
+    from core.evaluation.metrics import Estimate
+
+    return SimpleNamespace(name=name, teacher=teacher, cost_usd=cost, label_mode=mode, n_checks=checks,
+                           accuracy=Estimate(accuracy, accuracy - 0.02, accuracy + 0.02))
+
+
+def test_options_that_cost_nothing_are_counted_beside_a_log_axis_they_cannot_sit_on():
+    """A human-label price of $0 (or a free local model) makes options at $0: a log axis has no place for them."""
+    free_humans, paid = option("human labels (200)", None, 0.0, 0.9), option("sim labels (200)", "sim", 0.5, 0.8)
+    decision = SimpleNamespace(options=[free_humans, paid], frontier=[free_humans, paid], target=0.85,
+                               cheapest=free_humans)
+    spec = charts.decision_frontier(decision, {"sim": "sim (SIMULATED)"}, "costs").to_dict()
+    assert "1 option at $0, not on this log axis (in the table)" in spec["title"]["subtitle"]
+    drawn = [row for rows in spec["datasets"].values() for row in rows if "cost" in row]
+    assert drawn and all(row["cost"] > 0 for row in drawn)  # neither the free option, its frontier step nor its ring
+    everyone_free = SimpleNamespace(options=[free_humans], frontier=[free_humans], target=0.85, cheapest=free_humans)
+    assert charts.decision_frontier(everyone_free, {}, "costs").to_dict()["layer"]  # drawn, with an axis to draw
+
+
+def test_the_budget_legend_lists_only_the_lines_drawn_and_the_baseline_is_dashed_under_any_name():
+    curve = pd.DataFrame({"same_curve": ["disagreement = random"] * 2 + ["cleanlab"] * 2, "budget": [0, 100] * 2,
+                          "accuracy": [0.8, 0.82, 0.8, 0.85], "accuracy_lo": np.nan, "accuracy_hi": np.nan,
+                          "label_error": [0.2, 0.18, 0.2, 0.15], "gold_accuracy": 0.9, "n_folds": 5, "n_rows": 1000})
+    spec = charts.budget_curves(curve, "budget").to_dict()
+    line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    colour = line["encoding"]["color"]["scale"]
+    assert sorted(colour["domain"]) == ["cleanlab", "disagreement = random"]
+    assert dict(zip(colour["domain"], colour["range"]))["disagreement = random"] == "#7f7f7f"
+    rows = pd.DataFrame(spec["datasets"][line["data"]["name"]])
+    assert dict(zip(rows["same_curve"], rows["style"])) == {"disagreement = random": "baseline", "cleanlab": "ranked"}

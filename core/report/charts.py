@@ -41,16 +41,16 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> alt.LayerChart:
                alt.Tooltip("lo:Q", title="95% CI from", format="+.1f"), alt.Tooltip("hi:Q", title="to", format="+.1f"),
                alt.Tooltip("n:Q", title="N")]
     colour = colour_scale("reading", ["costs the student", "no clear difference", "helps the student"],
-                     ["#d62728", "#555555", "#1f77b4"], legend=False)
+                          ["#d62728", "#555555", "#1f77b4"], legend=False)
     x_title = [f"{METRIC_NAMES[metric]}, points: student on teacher labels minus", "student on human labels (95% CI)"]
     axis = alt.Axis(format="+.1f", tickCount=8)
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="black", strokeDash=DASHES["dotted"]).encode(
         x=alt.X("x:Q", title=x_title, axis=axis))
     chart = layered(zero,
-                      base.mark_rule(strokeWidth=2).encode(x=alt.X("lo:Q", title=x_title, axis=axis), x2="hi:Q",
-                                                           color=colour, tooltip=tooltip),
-                      base.mark_point(filled=True, size=130, opacity=1).encode(
-                          x=alt.X("gap:Q", title=x_title, axis=axis), color=colour, tooltip=tooltip))
+                    base.mark_rule(strokeWidth=2).encode(x=alt.X("lo:Q", title=x_title, axis=axis), x2="hi:Q",
+                                                         color=colour, tooltip=tooltip),
+                    base.mark_point(filled=True, size=130, opacity=1).encode(
+                        x=alt.X("gap:Q", title=x_title, axis=axis), color=colour, tooltip=tooltip))
     return finish(chart, title, height=60 + 56 * len(data))
 
 
@@ -214,18 +214,24 @@ def reliability(curve: pd.DataFrame, titles: dict[str, str], title: str) -> alt.
     return finish(diagonal + drawn, title, height=380)
 
 
-def _strategy_colours(strategies) -> dict[str, str]:
-    """The same colour for a strategy on every budget chart; `random`, the baseline, in grey."""
-    others = [s for s in sorted(strategies) if s != "random"]
-    return {"random": "#7f7f7f", **{s: PALETTE[i % len(PALETTE)] for i, s in enumerate(others)}}
+def _is_baseline(group: str) -> bool:
+    """A line whose strategies include `random` (alone, or named with those of the same curve) is the baseline."""
+    return "random" in group.split(" = ")
 
 
-def _strategytitle_lines(curve: pd.DataFrame, y: str, y_title: str, bands: bool) -> list[alt.Chart]:
+def _strategy_colours(groups) -> dict[str, str]:
+    """A colour for each line drawn (and only those), the same on both budget charts; the baseline in grey."""
+    others = [g for g in sorted(groups) if not _is_baseline(g)]
+    return {**{g: "#7f7f7f" for g in groups if _is_baseline(g)},
+            **{g: PALETTE[i % len(PALETTE)] for i, g in enumerate(others)}}
+
+
+def _strategy_lines(curve: pd.DataFrame, y: str, y_title: str, bands: bool) -> list[alt.Chart]:
     """One line per set of strategies with the same per-fold curve: drawn once, named together ("disagreement =
-    low_confidence"), never one line hidden under another; `random`, the baseline, dashed; with light 95%
+    low_confidence"), never one line hidden under another; the baseline (`random`) dashed; with light 95%
     bands (`accuracy_lo`, `accuracy_hi`) where every point has one."""
     lines = curve.drop_duplicates(["same_curve", "budget"]).sort_values(["same_curve", "budget"])
-    lines = lines.assign(style=np.where(lines["same_curve"] == "random", "baseline", "ranked"))
+    lines = lines.assign(style=np.where(lines["same_curve"].map(_is_baseline), "baseline", "ranked"))
     colours = _strategy_colours(lines["same_curve"].unique())
     colour = colour_scale("same_curve", list(colours), list(colours.values()), title="order of the checks", lines=True)
     x = alt.X("budget:Q", title="human checks (budget)", axis=alt.Axis(tickCount=8))
@@ -248,15 +254,15 @@ def budget_curves(curve: pd.DataFrame, title: str) -> alt.LayerChart:
     95% bands, against the student on all the pool's human labels (`budget_curves`' summary)."""
     first = curve.iloc[0]
     gold = float(first["gold_accuracy"])
-    layers = _strategytitle_lines(curve, "accuracy", f"student accuracy ({int(first['n_folds'])} folds, "
+    layers = _strategy_lines(curve, "accuracy", f"student accuracy ({int(first['n_folds'])} folds, "
                                                 f"{int(first['n_rows'])} rows)", bands=True)
-    return finish(layered(*layers, rule_at(gold, "black", "dotted",
-                                               f"student on all the pool's human labels: {gold:.3f}")), title, height=440)
+    gold_line = rule_at(gold, "black", "dotted", f"student on all the pool's human labels: {gold:.3f}")
+    return finish(layered(*layers, gold_line), title, height=440)
 
 
 def budget_label_error(curve: pd.DataFrame, title: str) -> alt.LayerChart:
-    return finish(layered(*_strategytitle_lines(curve, "label_error", "teacher labels still wrong in the pool",
-                                              bands=False)), title, height=320)
+    lines = _strategy_lines(curve, "label_error", "teacher labels still wrong in the pool", bands=False)
+    return finish(layered(*lines), title, height=320)
 
 
 def _slice_models(teacher: str) -> list[tuple[str, str]]:
@@ -268,12 +274,14 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
     """Every priced option of a decision: its total cost (log axis) against the student's accuracy with its 95%
     interval, one colour per teacher (hollow: soft labels; diamonds: with human checks), human labels in black;
     the frontier (the cheapest way to each accuracy) as a stepped line, the target as a dashed line, the chosen
-    option ringed. Options of unknown cost have no place on the axis; the caption counts them."""
+    option ringed. Options of unknown cost have no place on the axis (the caption counts them), nor have those
+    that cost nothing (a log axis has no zero): the subtitle counts those."""
     teachers = list(dict.fromkeys(o.teacher for o in decision.options if o.teacher is not None))
     palette = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(teachers)}
     rows, series = [], {}
+    free = sum(o.cost_usd == 0 for o in decision.options)
     for option in decision.options:
-        if option.cost_usd is None or not np.isfinite(option.accuracy.value):
+        if not option.cost_usd or not np.isfinite(option.accuracy.value):  # unknown or free
             continue
         kind = "checks" if option.n_checks else option.label_mode
         name = ("human labels only" if option.teacher is None else
@@ -285,14 +293,16 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
                      "lo": option.accuracy.lo, "hi": option.accuracy.hi})
     names = list(series)
     options = pd.DataFrame(rows, columns=["series", "option", "cost", "accuracy", "lo", "hi"])
-    x = alt.X("cost:Q", title="total cost (USD, log scale)", scale=alt.Scale(type="log"),
-              axis=alt.Axis(format="$,.2~f", values=log_ticks(options["cost"])))
+    # with no option on the axis (every one free or of unknown cost) the axis still has a range to draw
+    x = alt.X("cost:Q", title="total cost (USD, log scale)",
+              scale=alt.Scale(type="log", domain=[0.01, 1] if options.empty else alt.Undefined),
+              axis=alt.Axis(format="$,.2~r", values=log_ticks(options["cost"])))
 
     def y(field: str) -> alt.Y:
         return alt.Y(f"{field}:Q", title="student accuracy (95% CI)", scale=alt.Scale(zero=False),
-                     axis=alt.Axis(format=".0%"))
+                     axis=alt.Axis(format=".1~%"))
 
-    tooltip = [alt.Tooltip("option:N"), alt.Tooltip("cost:Q", title="cost", format="$,.2f"),
+    tooltip = [alt.Tooltip("option:N"), alt.Tooltip("cost:Q", title="cost", format="$,.4~g"),
                alt.Tooltip("accuracy:Q", format=".1%"), alt.Tooltip("lo:Q", title="95% CI from", format=".1%"),
                alt.Tooltip("hi:Q", title="to", format=".1%")]
     base = alt.Chart(options)
@@ -305,20 +315,23 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
                   fill=colour_scale("series", names, [series[n][1] for n in names], title=None),
                   shape=alt.Shape("series:N", scale=alt.Scale(domain=names, range=[series[n][2] for n in names]),
                                   sort=names, legend=alt.Legend(title=None)))]
-    if decision.frontier:
-        frontier = pd.DataFrame({"cost": [o.cost_usd for o in decision.frontier],
-                                 "accuracy": [o.accuracy.value for o in decision.frontier]})
+    notes = ["hollow: soft labels; diamonds: teacher labels with human checks"]
+    priced_frontier = [o for o in decision.frontier if o.cost_usd]
+    if priced_frontier:
+        frontier = pd.DataFrame({"cost": [o.cost_usd for o in priced_frontier],
+                                 "accuracy": [o.accuracy.value for o in priced_frontier]})
         layers.insert(0, alt.Chart(frontier).mark_line(color="#888888", strokeDash=DASHES["dotted"],
                                                        interpolate="step-after").encode(x=x, y=y("accuracy")))
+        notes.insert(0, "dotted grey: the frontier, the cheapest option for each accuracy")
     layers.append(rule_at(decision.target, "#d62728", "dashed", f"target {decision.target:.1%}", align="right"))
-    notes = ["dotted grey: the frontier, the cheapest option for each accuracy; hollow: soft labels;",
-             "diamonds: teacher labels with human checks"]
-    if decision.cheapest is not None:
+    if free:
+        notes.append(f"{free} option{'s' if free > 1 else ''} at $0, not on this log axis (in the table)")
+    if decision.cheapest is not None and decision.cheapest.cost_usd:
         chosen = decision.cheapest
         ring = pd.DataFrame({"cost": [chosen.cost_usd], "accuracy": [chosen.accuracy.value], "option": [chosen.name]})
         layers.append(alt.Chart(ring).mark_point(size=700, strokeWidth=3, color="#d62728", opacity=1).encode(
             x=x, y=y("accuracy"), tooltip=alt.Tooltip("option:N", title="cheapest reaching the target")))
-        notes[-1] += "; red ring: the cheapest option reaching the target"
+        notes.append("red ring: the cheapest option reaching the target")
     return finish(layered(*layers), title, height=480, subtitle=notes)
 
 

@@ -39,8 +39,8 @@ def layered(*charts: alt.Chart | alt.LayerChart) -> alt.LayerChart:
 
 
 def colour_scale(field: str, names: list[str], colours: list[str], title: str | None = None, legend: bool = True,
-            lines: bool = False) -> alt.Color:
-    """One colour per name, as given (so a teacher keeps its colour on every chart), legend in the given order;
+                 lines: bool = False) -> alt.Color:
+    """One colour per name, as given, legend in the given order;
     for `lines`, the legend shows each as a line at full strength (not as its pale band)."""
     shown = alt.Legend(title=title, symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3, symbolSize=400) \
         if lines else alt.Legend(title=title)
@@ -58,17 +58,19 @@ def dash(styles: dict[str, str], legend: bool = False, field: str = "style") -> 
                           sort=list(styles), legend=shown)
 
 
-def rule_at(y: float, colour: str, dash: str, note: str, align: Literal["left", "right"] = "left") -> alt.LayerChart:
+def rule_at(y: float, colour: str, dashes: str, note: str, align: Literal["left", "right"] = "left") -> alt.LayerChart:
     """A horizontal reference line across the plot, its value said in a note at one end."""
     at = alt.Chart(pd.DataFrame({"y": [y], "note": [note]}))
-    line = at.mark_rule(color=colour, strokeDash=DASHES[dash], strokeWidth=1.5).encode(y="y:Q")
+    line = at.mark_rule(color=colour, strokeDash=DASHES[dashes], strokeWidth=1.5).encode(y="y:Q")
     words = at.mark_text(align=align, baseline="bottom", dx=4 if align == "left" else -4, dy=-4, fontSize=14,
                          color=colour).encode(y="y:Q", text="note:N", x=alt.value(0 if align == "left" else "width"))
     return line + words
 
 
 def log_ticks(values: pd.Series) -> list[float]:
-    """1, 2 and 5 times each power of ten over the values' range: a log axis labelled, and gridded, only there."""
+    """1, 2 and 5 times each power of ten over the positive values' range: a log axis labelled, and gridded, only
+    there."""
+    values = values[values > 0]
     if values.empty:
         return []
     low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))

@@ -2,7 +2,6 @@
 the structured-error test said so a person can repeat it."""
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
