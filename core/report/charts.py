@@ -85,8 +85,9 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
     lines = lines[["series", "style", "size", "mean", "lo", "hi", "n_train", "n_seeds"]]
     colour = colour_scale("series", names, colours, title=None, lines=True)
     # the dashes in a legend of their own: solid hard labels, dotted soft ones, dashed the teachers' own scores
+    drawn = set(lines["style"]) | ({ITSELF} if references else set())
     styles = {style: dashes for style, dashes in {"hard labels": "solid", "soft labels": "dotted", ITSELF: "dashed"}.items()
-              if style in set(lines["style"]) or (style == ITSELF and references)}
+              if style in drawn}
     strokes = dash(styles, legend=True)
 
     def x(field: str) -> alt.X:

@@ -64,7 +64,8 @@ def chart_page(chart: alt.TopLevelMixin, title: str) -> str:
     """One chart as a page of its own (a chart downloaded for slides), offline as the report is."""
     # the chart's box as wide as the page: vega-embed makes it an inline box, which a chart as wide as its box
     # would draw 0 px wide
-    return _page(title, "body{font-family:system-ui,sans-serif;margin:1rem} .chart{width:100%}", embedded(chart, "chart"))
+    return _page(title, "body{font-family:system-ui,sans-serif;margin:1rem} .chart{width:100%}",
+                 embedded(chart, "chart"))
 
 
 def _page(title: str, style: str, body: str) -> str:
