@@ -29,8 +29,9 @@ all_modes = sorted(set(curve["label_mode"]) - {"hard"} | {"hard"})
 modes = right.pills("Student trained on the teacher's", all_modes, selection_mode="multi", default=all_modes,
                     format_func=lambda mode: f"{mode} labels", wrap=True)
 right.caption("; ".join(LABEL_MODES[mode] for mode in all_modes if mode in LABEL_MODES))
-fig = charts.learning_curve(curve, teacher_scores, {t: titles[t] for t in chosen}, modes, metric,
-                            f"Student {ui.METRIC_NAMES[metric]} by training size: teacher labels against human labels")
+fig = charts.learning_curve(curve, teacher_scores, titles, modes, metric,
+                            f"Student {ui.METRIC_NAMES[metric]} by training size: teacher labels against human labels",
+                            chosen=chosen)
 ui.show_figure(fig, f"{run['run_id']}-learning-curve-{metric}")
 st.caption(f"Bands: {run_scheme_words(ui.reader(), run['run_id'])}. Dashed lines: each teacher scored on the same gold "
            "rows, a bootstrap over those rows (named in the legend).")

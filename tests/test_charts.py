@@ -165,3 +165,29 @@ def test_the_budget_legend_lists_only_the_lines_drawn_and_the_baseline_is_dashed
     assert dict(zip(colour["domain"], colour["range"]))["disagreement = random"] == "#7f7f7f"
     rows = pd.DataFrame(spec["datasets"][line["data"]["name"]])
     assert dict(zip(rows["same_curve"], rows["style"])) == {"disagreement = random": "baseline", "cleanlab": "ranked"}
+
+
+def test_a_teacher_keeps_its_colour_on_every_chart_whichever_others_are_drawn():
+    titles = {"a": "a (LLM)", "b": "b (SIMULATED)", "c": "c (offline model)"}
+    curve = pd.DataFrame([{"trained_on": t, "label_mode": "hard", "size": n, "mean": 0.8, "lo": 0.78, "hi": 0.82,
+                           "n_train": n, "n_seeds": 3, "n_test": 100} for t in ["gold", *titles] for n in (100, 200)])
+    scores = pd.DataFrame({"teacher_name": list(titles), "accuracy": 0.7, "accuracy_lo": 0.65, "accuracy_hi": 0.75})
+
+    def colours(spec, field="series"):
+        scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                     if layer.get("encoding", {}).get("color", {}).get("field") == field)
+        return dict(zip(scale["domain"], scale["range"]))
+
+    everyone = colours(charts.learning_curve(curve, scores, titles, ["hard"], "accuracy", "t").to_dict())
+    only_c = colours(charts.learning_curve(curve, scores, titles, ["hard"], "accuracy", "t", chosen=["c"]).to_dict())
+    c_line = "student on c (offline model) labels (hard)"
+    assert only_c[c_line] == everyone[c_line] == charts.teacher_colours(titles)["c"]
+    assert "student on a (LLM) labels (hard)" not in only_c and only_c["student on human labels"] == "#111111"
+    labels = pd.DataFrame({"teacher_name": ["c", "a"], "label": ["x", "x"], "n": [5, 6]})
+    bars = colours(charts.label_distribution(labels, pd.DataFrame({"label": ["x"], "n": [7]}), titles, "t").to_dict())
+    assert bars == {"a (LLM)": charts.teacher_colours(titles)["a"], "c (offline model)": charts.teacher_colours(titles)["c"],
+                    "gold (human)": "#111111"}
+    decision = SimpleNamespace(options=[option("c labels", "c", 1.0, 0.8), option("humans", None, 9.0, 0.9)],
+                               frontier=[], target=0.85, cheapest=None)
+    points = colours(charts.decision_frontier(decision, titles, "t").to_dict())
+    assert points["c (offline model) labels (hard)"] == charts.teacher_colours(titles)["c"]

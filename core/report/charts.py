@@ -26,6 +26,12 @@ ITSELF = "the teacher scored itself"  # the learning curve's reference lines
 MAP_SELECTION = "area"  # the name of the box drawn on the map; the dashboard reads its x and y ranges
 
 
+def teacher_colours(names) -> dict[str, str]:
+    """A colour per teacher by its place in the run's list of teachers (`names`, in order), so a teacher has the
+    same colour on every chart of the run, whichever others a chart leaves out; humans are drawn in black."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
 def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> alt.LayerChart:
     """One row per teacher (and label mode): the paired gap between the student on its labels and the student on
     human labels, with its 95% interval; left of zero, teacher labels cost the student (red: the whole interval
@@ -55,13 +61,15 @@ def gap_forest(rows: pd.DataFrame, metric: str, title: str) -> alt.LayerChart:
 
 
 def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: dict[str, str], modes: list[str],
-                   metric: str, title: str) -> alt.LayerChart:
+                   metric: str, title: str, chosen: list[str] | None = None) -> alt.LayerChart:
     """Mean over seeds with its 95% band per label source, on a log axis whose ticks are the run's sizes; each
     teacher's own score is a dashed line named in the legend with its value (so two close scores are told apart
-    there, never by labels printed over each other)."""
+    there, never by labels printed over each other). `titles`: every teacher of the run (their colours);
+    `chosen`: those drawn (all by default)."""
+    colour_of = teacher_colours(titles)
+    drawn_teachers = [t for t in titles if chosen is None or t in chosen]
     series = [("gold", "hard", "#111111", "student on human labels")] + [
-        (t, m, PALETTE[i % len(PALETTE)], f"student on {title_} labels ({m})")
-        for i, (t, title_) in enumerate(titles.items()) for m in modes]
+        (t, m, colour_of[t], f"student on {titles[t]} labels ({m})") for t in drawn_teachers for m in modes]
     parts, names, colours = [], [], []
     for trained_on, mode, hue, name in series:
         points = curve[(curve["trained_on"] == trained_on) & (curve["label_mode"] == mode)]
@@ -71,15 +79,15 @@ def learning_curve(curve: pd.DataFrame, teacher_scores: pd.DataFrame, titles: di
             colours.append(hue)
     sizes = sorted(int(size) for size in set(curve["size"]))
     references = []
-    for i, (t, title_) in enumerate(titles.items()):
+    for t in drawn_teachers:
         score = teacher_scores[teacher_scores["teacher_name"] == t]
         if score.empty or not sizes:
             continue
         s = score.iloc[0]
-        name = f"teacher {title_} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]"
+        name = f"teacher {titles[t]} itself: {s[metric]:.3f} [{s[metric + '_lo']:.3f}, {s[metric + '_hi']:.3f}]"
         references.append({"series": name, "style": ITSELF, "from": sizes[0], "to": sizes[-1], "score": s[metric]})
         names.append(name)
-        colours.append(PALETTE[i % len(PALETTE)])
+        colours.append(colour_of[t])
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["series", "style", "size", "mean", "lo", "hi", "n_train", "n_seeds"])
     lines = lines[["series", "style", "size", "mean", "lo", "hi", "n_train", "n_seeds"]]
@@ -187,14 +195,16 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> alt.L
 
 
 def label_distribution(distribution: pd.DataFrame, gold: pd.DataFrame, titles: dict[str, str], title: str) -> alt.LayerChart:
-    """Examples per label as each teacher (`teacher_name`, `label`, `n`) and the humans (`label`, `n`) gave them."""
-    sources = [(titles.get(name, name), part) for name, part in distribution.groupby("teacher_name", sort=True)]
-    sources.append(("gold (human)", gold))
+    """Examples per label as each teacher (`teacher_name`, `label`, `n`) and the humans (`label`, `n`) gave them;
+    teachers in the order and colours of `titles` (the run's teachers), the humans in black."""
+    given = dict(iter(distribution.groupby("teacher_name", sort=True)))
+    order = [*[t for t in titles if t in given], *[t for t in given if t not in titles]]
+    colour_of = teacher_colours([*titles, *(t for t in given if t not in titles)])
+    sources = [(titles.get(t, t), given[t], colour_of[t]) for t in order] + [("gold (human)", gold, "#111111")]
     bars = pd.concat([pd.DataFrame({"group": part["label"].astype(str).to_numpy(), "series": name,
-                                    "value": part["n"].to_numpy()}) for name, part in sources], ignore_index=True)
-    names = [name for name, _ in sources]
-    return _grouped_bars(bars, list(dict.fromkeys(bars["group"])), names,
-                         [PALETTE[i % len(PALETTE)] for i in range(len(names))], "label", "examples", title, height=380)
+                                    "value": part["n"].to_numpy()}) for name, part, _ in sources], ignore_index=True)
+    return _grouped_bars(bars, list(dict.fromkeys(bars["group"])), [name for name, _, _ in sources],
+                         [colour for _, _, colour in sources], "label", "examples", title, height=380)
 
 
 def reliability(curve: pd.DataFrame, titles: dict[str, str], title: str) -> alt.LayerChart:
@@ -278,7 +288,7 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
     option ringed. Options of unknown cost have no place on the axis (the caption counts them), nor have those
     that cost nothing (a log axis has no zero): the subtitle counts those."""
     teachers = list(dict.fromkeys(o.teacher for o in decision.options if o.teacher is not None))
-    palette = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(teachers)}
+    palette = teacher_colours([*titles, *(t for t in teachers if t not in titles)])
     rows, series = [], {}
     free = sum(o.cost_usd == 0 for o in decision.options)
     for option in decision.options:
