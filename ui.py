@@ -20,6 +20,8 @@ from core.decision.costs import Costs
 from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
 from core.evaluation.metrics import METRIC_NAMES
 from core.paths import DEFAULT_DB, derived_status_path
+from core.report.html import chart_page
+from core.report.images import png
 from core.progress import Progress
 from core.report.words import teacher_titles
 from core.store import Store
@@ -258,9 +260,6 @@ def show_figure(chart: alt.TopLevelMixin, name: str) -> None:
 
 
 def chart_downloads(chart: alt.TopLevelMixin, name: str) -> None:
-    from core.report.html import chart_page
-    from core.report.images import png
-
     left, right = st.columns(2, width=440)
     left.download_button("Download chart (PNG)", lambda: png(chart), file_name=f"{name}.png", mime="image/png",
                          key=f"png-{name}", on_click="ignore")

@@ -26,9 +26,11 @@ ITSELF = "the teacher scored itself"  # the learning curve's reference lines
 MAP_SELECTION = "area"  # the name of the box drawn on the map; the dashboard reads its x and y ranges
 
 
-def teacher_colours(names) -> dict[str, str]:
-    """A colour per teacher by its place in the run's list of teachers (`names`, in order), so a teacher has the
-    same colour on every chart of the run, whichever others a chart leaves out; humans are drawn in black."""
+def teacher_colours(titles, others=()) -> dict[str, str]:
+    """A colour per teacher by its place in the run's list of teachers (`titles`, in order; then any of `others`
+    not in it), so a teacher has the same colour on every chart of the run, whichever others a chart leaves
+    out; humans are drawn in black."""
+    names = [*titles, *(name for name in others if name not in titles)]
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
@@ -170,14 +172,19 @@ def _grouped_bars(bars: pd.DataFrame, groups: list[str], names: list[str], colou
     return finish(layered(*layers), title, height=height)
 
 
+def _bars_with_intervals(table: pd.DataFrame, groups: list[str], columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """`_grouped_bars`' rows: per (`column`, its series name) of `table`, its value and `column_lo`, `column_hi`
+    for each bucket (a row of `table`, named by `groups`)."""
+    return pd.concat([pd.DataFrame({"group": groups, "series": name, "value": table[col].to_numpy(),
+                                    "lo": table[f"{col}_lo"].to_numpy(), "hi": table[f"{col}_hi"].to_numpy()})
+                      for col, name in columns], ignore_index=True)
+
+
 def slice_bars(table: pd.DataFrame, teacher: str, slice_title: str, title: str) -> alt.LayerChart:
     groups = [f"{b}\nn={n}" for b, n in zip(table["bucket"], table["n"])]
     models = _slice_models(teacher)
-    bars = pd.concat([pd.DataFrame({"group": groups, "series": name, "value": table[col].to_numpy(),
-                                    "lo": table[f"{col}_lo"].to_numpy(), "hi": table[f"{col}_hi"].to_numpy()})
-                      for col, name in models], ignore_index=True)
-    return _grouped_bars(bars, groups, [name for _, name in models], [MODEL_COLOURS[col] for col, _ in models],
-                         slice_title, "error rate", title, height=360)
+    return _grouped_bars(_bars_with_intervals(table, groups, models), groups, [name for _, name in models],
+                         [MODEL_COLOURS[col] for col, _ in models], slice_title, "error rate", title, height=360)
 
 
 def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> alt.LayerChart:
@@ -187,9 +194,7 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> alt.L
               zip(table["bucket"], table["n_teacher_wrong"], table["n_teacher_right"])]
     series = [("student_wrong_if_teacher_wrong", "P(student wrong | teacher wrong)", "#d62728"),
               ("student_wrong_if_teacher_right", "P(student wrong | teacher right)", "#9e9e9e")]
-    bars = pd.concat([pd.DataFrame({"group": groups, "series": name, "value": table[col].to_numpy(),
-                                    "lo": table[f"{col}_lo"].to_numpy(), "hi": table[f"{col}_hi"].to_numpy()})
-                      for col, name, _ in series], ignore_index=True)
+    bars = _bars_with_intervals(table, groups, [(col, name) for col, name, _ in series])
     return _grouped_bars(bars, groups, [name for _, name, _ in series], [c for _, _, c in series], slice_title,
                          "probability", title, height=380)
 
@@ -197,10 +202,9 @@ def inheritance_bars(table: pd.DataFrame, slice_title: str, title: str) -> alt.L
 def label_distribution(distribution: pd.DataFrame, gold: pd.DataFrame, titles: dict[str, str], title: str) -> alt.LayerChart:
     """Examples per label as each teacher (`teacher_name`, `label`, `n`) and the humans (`label`, `n`) gave them;
     teachers in the order and colours of `titles` (the run's teachers), the humans in black."""
-    given = dict(iter(distribution.groupby("teacher_name", sort=True)))
-    order = [*[t for t in titles if t in given], *[t for t in given if t not in titles]]
-    colour_of = teacher_colours([*titles, *(t for t in given if t not in titles)])
-    sources = [(titles.get(t, t), given[t], colour_of[t]) for t in order] + [("gold (human)", gold, "#111111")]
+    given = dict(list(distribution.groupby("teacher_name", sort=True)))
+    sources = [(titles.get(t, t), given[t], colour) for t, colour in teacher_colours(titles, given).items()
+               if t in given] + [("gold (human)", gold, "#111111")]
     bars = pd.concat([pd.DataFrame({"group": part["label"].astype(str).to_numpy(), "series": name,
                                     "value": part["n"].to_numpy()}) for name, part, _ in sources], ignore_index=True)
     return _grouped_bars(bars, list(dict.fromkeys(bars["group"])), [name for name, _, _ in sources],
@@ -288,7 +292,7 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
     option ringed. Options of unknown cost have no place on the axis (the caption counts them), nor have those
     that cost nothing (a log axis has no zero): the subtitle counts those."""
     teachers = list(dict.fromkeys(o.teacher for o in decision.options if o.teacher is not None))
-    palette = teacher_colours([*titles, *(t for t in teachers if t not in titles)])
+    palette = teacher_colours(titles, teachers)
     rows, series = [], {}
     free = sum(o.cost_usd == 0 for o in decision.options)
     for option in decision.options:
@@ -317,12 +321,10 @@ def decision_frontier(decision: Decision, titles: dict[str, str], title: str) ->
                alt.Tooltip("accuracy:Q", format=".1%"), alt.Tooltip("lo:Q", title="95% CI from", format=".1%"),
                alt.Tooltip("hi:Q", title="to", format=".1%")]
     base = alt.Chart(options)
-    layers = [base.mark_rule(strokeWidth=1.5).encode(
-                  x=x, y=y("lo"), y2="hi:Q",
-                  color=colour_scale("series", names, [series[n][0] for n in names], title=None)),
+    stroke = colour_scale("series", names, [series[n][0] for n in names], title=None)
+    layers = [base.mark_rule(strokeWidth=1.5).encode(x=x, y=y("lo"), y2="hi:Q", color=stroke),
               base.mark_point(size=120, strokeWidth=2, opacity=1).encode(
-                  x=x, y=y("accuracy"), tooltip=tooltip,
-                  color=colour_scale("series", names, [series[n][0] for n in names], title=None),
+                  x=x, y=y("accuracy"), tooltip=tooltip, color=stroke,
                   fill=colour_scale("series", names, [series[n][1] for n in names], title=None),
                   shape=alt.Shape("series:N", scale=alt.Scale(domain=names, range=[series[n][2] for n in names]),
                                   sort=names, legend=alt.Legend(title=None)))]

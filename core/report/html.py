@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
+from core.report.vega import spec
+
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.8rem;margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
@@ -78,10 +80,9 @@ def embedded(chart: alt.TopLevelMixin, element_id: str) -> str:
     """A chart's place in a page and the call that draws it there, as SVG (sharp when printed), with no action
     menu (its "open in editor" would send the data to a web site). The spec's every "<" is written as \\u003c,
     so no user text inside it can end the script."""
-    with alt.data_transformers.disable_max_rows():  # the map draws up to 20,000 points
-        spec = json.dumps(chart.to_dict(), ensure_ascii=False, default=str).replace("<", "\\u003c")
+    inline = json.dumps(spec(chart), ensure_ascii=False, default=str).replace("<", "\\u003c")
     return (f'<div class="chart" id="{element_id}"></div><script type="text/javascript">'
-            f'vegaEmbed("#{element_id}", {spec}, {{"actions": false, "renderer": "svg"}});</script>')
+            f'vegaEmbed("#{element_id}", {inline}, {{"actions": false, "renderer": "svg"}});</script>')
 
 
 @functools.cache

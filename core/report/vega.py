@@ -34,6 +34,13 @@ def finish(chart: Figure, title: str, height: int, subtitle: list[str] | None = 
             .configure_view(stroke="#dddddd"))
 
 
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, its data inline: Altair's 5,000-row limit lifted, as the map draws up to
+    20,000 points."""
+    with alt.data_transformers.disable_max_rows():
+        return chart.to_dict()
+
+
 def layered(*charts: alt.Chart | alt.LayerChart) -> alt.LayerChart:
     return alt.LayerChart(layer=list(charts))
 
