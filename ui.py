@@ -20,9 +20,9 @@ from core.decision.costs import Costs
 from core.errors import InputError, PseudolensError, StoreBusyError, StoreError
 from core.evaluation.metrics import METRIC_NAMES
 from core.paths import DEFAULT_DB, derived_status_path
+from core.progress import Progress
 from core.report.html import chart_page
 from core.report.images import png
-from core.progress import Progress
 from core.report.words import teacher_titles
 from core.store import Store
 from core.teachers import outbound
